@@ -1,0 +1,50 @@
+"""matcher: cross-team coffee pairings for engineering organisations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from matcher.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: configure, bind extensions, register blueprints and commands."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    if test_config and "INSTANCE_PATH" in test_config:
+        app.instance_path = str(test_config["INSTANCE_PATH"])
+        app.config.root_path = app.instance_path
+    load_config(app, test_config)
+
+    from matcher import models  # noqa: F401 - register tables before Migrate sees metadata
+    from matcher.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from matcher import auth, cli, errors, web
+    from matcher.admin import views as admin_views
+    from matcher.profile import views as profile_views
+
+    auth.init_app(app)
+    web.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.views.bp)
+    app.register_blueprint(profile_views.bp)
+    app.register_blueprint(admin_views.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Admin console: people, rules, rounds and insights (admins only)."""

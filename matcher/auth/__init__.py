@@ -1,0 +1,32 @@
+"""Accounts: sign-up, log-in, log-out and who the current user is."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.orm import selectinload
+
+from matcher.auth import views
+from matcher.extensions import db, login_manager
+from matcher.models import User
+
+
+def init_app(app: Flask) -> None:
+    """Teach flask-login how to find the user behind a session."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str) -> User | None:
+        user_id, _, token = session_id.partition(":")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id), options=[selectinload(User.profile)])
+        # A rotated token (log-out everywhere, deletion) ends every older session.
+        if user is None or user.session_token != token or not user.is_active:
+            return None
+        return user
+
+
+__all__ = ["init_app", "views"]

@@ -1,0 +1,63 @@
+"""Forms for signing up and logging in."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from matcher.profile.forms import NAME_MAX, ProfileFieldsForm
+
+PASSWORD_MAX = 128
+
+
+def password_long_enough(form: FlaskForm, field: PasswordField) -> None:
+    """Refuse passwords shorter than PASSWORD_MIN_LENGTH (config)."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+
+
+class SignupForm(ProfileFieldsForm):
+    """Account and matching profile in one form."""
+
+    display_name = StringField(
+        "Name", validators=[DataRequired("Please give your name."), Length(max=NAME_MAX)]
+    )
+    email = EmailField(
+        "Work email",
+        validators=[
+            DataRequired("Please give your email."),
+            Length(max=254, message="That email is too long."),
+            Email("That does not look like an email address."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Choose a password."),
+            password_long_enough,
+            Length(max=PASSWORD_MAX, message=f"Use at most {PASSWORD_MAX} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[EqualTo("password", message="The two passwords differ.")],
+    )
+    submit = SubmitField("Sign up")
+
+
+class LoginForm(FlaskForm):
+    """Email and password; errors never say which of the two was wrong."""
+
+    email = EmailField(
+        "Email", validators=[DataRequired("Please give your email."), Length(max=254)]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Please give your password."), Length(max=PASSWORD_MAX)],
+    )
+    remember = BooleanField("Remember me")
+    next = HiddenField()
+    submit = SubmitField("Log in")

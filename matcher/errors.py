@@ -1,0 +1,54 @@
+"""Error pages: a clear page (or JSON for API callers) for every HTTP error, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from matcher.extensions import db
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is nothing here.",
+    405: "That action is not allowed here.",
+    413: "That was too much data to send at once.",
+    429: "Too many attempts. Please wait a minute and try again.",
+    500: "Something went wrong on our side. Nothing you entered was half-saved.",
+    503: "matcher is briefly unavailable. Please try again in a moment.",
+}
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to HTML."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def render_error(code: int, message: str) -> tuple[str | dict[str, object], int]:
+    """The error page or JSON body for code."""
+    if wants_json():
+        return {"error": message, "status": code}, code
+    return render_template("error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str | dict[str, object], int]:
+        return render_error(
+            400, "This form has expired or was sent from elsewhere. Go back, reload and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str | dict[str, object], int]:
+        code = error.code or 500
+        return render_error(code, MESSAGES.get(code, error.description or "Error."))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str | dict[str, object], int]:
+        # Roll back so a failed request never leaves a half-written transaction behind.
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500, MESSAGES[500])

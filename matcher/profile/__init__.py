@@ -1,0 +1,1 @@
+"""Profile: what people tell matcher about themselves, and their privacy controls."""

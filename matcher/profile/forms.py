@@ -1,0 +1,219 @@
+"""Forms for the profile: team, projects, interests, where and when someone can meet."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
+
+from matcher.models import MEETING_MODES, Cadence, normalise_name, vocabulary_key
+from matcher.profile.service import ProfileData, Slot
+from matcher.timezones import is_timezone, timezone_names
+
+NAME_MAX = 80
+TAG_MAX_LENGTH = 60
+TAGS_MAX_COUNT = 20
+
+CADENCE_CHOICES = [
+    SelectChoice(int(Cadence.WEEKLY), "Every week"),
+    SelectChoice(int(Cadence.FORTNIGHTLY), "Every 2 weeks"),
+    SelectChoice(int(Cadence.MONTHLY), "Every 4 weeks"),
+]
+
+
+class TagListField(Field):
+    """A comma-separated list of names, deduplicated case-insensitively."""
+
+    widget = TextInput()
+
+    def __init__(self, label: str | None = None, validators=None, noun: str = "entries", **kw):
+        super().__init__(label, validators, **kw)
+        self.noun = noun
+
+    def _value(self) -> str:
+        return ", ".join(self.data or [])
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = []
+        seen: set[str] = set()
+        for raw in ",".join(valuelist).split(","):
+            name = normalise_name(raw)
+            if name and vocabulary_key(name) not in seen:
+                seen.add(vocabulary_key(name))
+                self.data.append(name)
+
+    def pre_validate(self, form: Form) -> None:
+        for name in self.data or []:
+            if len(name) > TAG_MAX_LENGTH:
+                shown = name[:30] + "…"
+                raise ValidationError(
+                    f"“{shown}” is too long: at most {TAG_MAX_LENGTH} characters each."
+                )
+        if len(self.data or []) > TAGS_MAX_COUNT:
+            raise ValidationError(f"At most {TAGS_MAX_COUNT} {self.noun}, please.")
+
+
+class DayForm(Form):
+    """One weekday's free window: both times or neither."""
+
+    start = TimeField("From", format=["%H:%M", "%H:%M:%S"], validators=[Optional()])
+    end = TimeField("To", format=["%H:%M", "%H:%M:%S"], validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check each time, then that the window is complete and ends after it starts."""
+        if not super().validate(extra_validators):
+            return False
+        start, end = self.start.data, self.end.data
+        if (start is None) != (end is None):
+            self.end.errors = [*self.end.errors, "Give both a start and an end time, or neither."]
+            return False
+        if start is not None and end is not None and end <= start:
+            self.end.errors = [*self.end.errors, "Ends before it starts."]
+            return False
+        return True
+
+
+class WeekForm(Form):
+    """One DayForm per weekday, day0 (Monday) to day6 (Sunday)."""
+
+    def days(self) -> list[DayForm]:
+        """The seven day forms, Monday first."""
+        return [getattr(self, f"day{i}").form for i in range(7)]
+
+
+for _index, _name in enumerate(calendar.day_name):
+    # Fixed names (availability-day0-start, ...) so a missing day never shifts the others.
+    setattr(WeekForm, f"day{_index}", FormField(DayForm, label=_name))
+
+
+def minutes(t: time) -> int:
+    """Minutes since midnight."""
+    return t.hour * 60 + t.minute
+
+
+class ProfileFieldsForm(FlaskForm):
+    """The matching profile, shared by sign-up and profile edit."""
+
+    team = StringField(
+        "Team",
+        validators=[DataRequired("Which team are you in?"), Length(max=NAME_MAX)],
+        description="Pick your team from the list or type a new one.",
+    )
+    projects = TagListField(
+        "Projects",
+        noun="projects",
+        description="What you work on, separated by commas (e.g. Checkout, Search API).",
+    )
+    interests = TagListField(
+        "Interests",
+        noun="interests",
+        description="Topics and hobbies, separated by commas (e.g. Rust, climbing, chess).",
+    )
+    location = StringField(
+        "Office or city",
+        validators=[Length(max=NAME_MAX)],
+        description="Used to pair you in person with people in the same place.",
+    )
+    timezone = SelectField("Time zone", validate_choice=False, default="UTC")
+    cadence_weeks = SelectField(
+        "How often", choices=CADENCE_CHOICES, coerce=int, default=int(Cadence.WEEKLY)
+    )
+    meeting_mode = SelectField(
+        "Meeting",
+        choices=[SelectChoice(value, label) for value, label in MEETING_MODES.items()],
+        default="either",
+    )
+    availability = FormField(WeekForm)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice("UTC")] + [SelectChoice(n) for n in timezone_names()]
+
+    def validate_timezone(self, field: SelectField) -> None:
+        if not is_timezone(field.data or ""):
+            raise ValidationError("Unknown time zone: pick one from the list.")
+
+    def profile_data(self) -> ProfileData:
+        """The validated input as a plain value for the profile service."""
+        slots = [
+            Slot(weekday=i, start_minute=minutes(d.start.data), end_minute=minutes(d.end.data))
+            for i, d in enumerate(self.availability.form.days())
+            if d.start.data is not None and d.end.data is not None
+        ]
+        return ProfileData(
+            team=normalise_name(self.team.data),
+            projects=tuple(self.projects.data or ()),
+            interests=tuple(self.interests.data or ()),
+            location=normalise_name(self.location.data or "") or None,
+            timezone=self.timezone.data,
+            cadence_weeks=self.cadence_weeks.data,
+            meeting_mode=self.meeting_mode.data,
+            availability=tuple(slots),
+        )
+
+
+class ProfileForm(ProfileFieldsForm):
+    """Profile edit: the matching profile plus the display name."""
+
+    display_name = StringField(
+        "Name", validators=[DataRequired("Please give your name."), Length(max=NAME_MAX)]
+    )
+    submit = SubmitField("Save profile")
+
+
+class SnoozeForm(FlaskForm):
+    """Pause pairings until a date."""
+
+    until = DateField("Snooze until", validators=[InputRequired("Pick a date.")])
+    submit = SubmitField("Snooze")
+
+    def validate_until(self, field: DateField) -> None:
+        today = date.today()
+        if field.data <= today:
+            raise ValidationError("Pick a date after today.")
+        if field.data > today + timedelta(days=366):
+            raise ValidationError("Snooze for at most a year; you can leave instead.")
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: its CSRF token is what protects the action."""
+
+    submit = SubmitField("Confirm")
+
+
+class DoNotPairForm(FlaskForm):
+    """Add a colleague to the private do-not-pair list."""
+
+    email = EmailField(
+        "Colleague's email",
+        validators=[DataRequired("Whose email?"), Length(max=254), Email("Not a valid email.")],
+    )
+    submit = SubmitField("Never pair me with them")
+
+
+class DeleteAccountForm(FlaskForm):
+    """Account deletion, confirmed with the password."""
+
+    password = PasswordField("Your password", validators=[DataRequired("Type your password.")])
+    confirm = BooleanField(
+        "I understand my profile and data are erased for good",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
+    submit = SubmitField("Delete my account")

@@ -1,0 +1,197 @@
+"""Profile pages: view and edit, snooze, leave and rejoin, do-not-pair list, export, delete."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from matcher.extensions import db
+from matcher.models import Team, User
+from matcher.profile import service
+from matcher.profile.forms import (
+    ConfirmForm,
+    DeleteAccountForm,
+    DoNotPairForm,
+    ProfileForm,
+    SnoozeForm,
+)
+from matcher.transaction import commit_retrying
+
+bp = Blueprint("profile", __name__, url_prefix="/me")
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every profile page is about the logged-in user."""
+
+
+@bp.route("/")
+def show() -> str:
+    """The profile at a glance, with its status and the actions on it."""
+    return render_template(
+        "profile/show.html",
+        user=current_user,
+        profile=current_user.profile,
+        snooze_form=SnoozeForm(),
+        confirm_form=ConfirmForm(),
+        today=date.today(),
+    )
+
+
+@bp.route("/edit", methods=["GET", "POST"])
+def edit() -> str | Response:
+    """Edit name and matching profile."""
+    form = ProfileForm()
+    if request.method == "GET":
+        _prefill(form)
+    if form.validate_on_submit():
+        user_id = current_user.id
+
+        def save() -> None:
+            user = db.session.get(User, user_id)
+            user.display_name = " ".join(form.display_name.data.split())
+            service.update_profile(db.session, user, form.profile_data())
+
+        commit_retrying(save)
+        flash("Profile saved.", "ok")
+        return redirect(url_for("profile.show"))
+    teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
+    return render_template("profile/edit.html", form=form, teams=teams), (
+        422 if form.errors else 200
+    )
+
+
+def _prefill(form: ProfileForm) -> None:
+    data = service.profile_data_of(current_user)
+    form.display_name.data = current_user.display_name
+    form.team.data = data.team
+    form.projects.data = list(data.projects)
+    form.interests.data = list(data.interests)
+    form.location.data = data.location
+    form.timezone.data = data.timezone
+    form.cadence_weeks.data = data.cadence_weeks
+    form.meeting_mode.data = data.meeting_mode
+    # The form shows one window a day: the earliest start to the latest end.
+    for slot in data.availability:
+        day = form.availability.form.days()[slot.weekday]
+        start, end = _clock(slot.start_minute), _clock(slot.end_minute)
+        if day.start.data is None or start < day.start.data:
+            day.start.data = start
+        if day.end.data is None or end > day.end.data:
+            day.end.data = end
+
+
+def _clock(minute: int) -> time:
+    # 24:00 is not a time of day: show the last minute instead.
+    minute = min(minute, 24 * 60 - 1)
+    return time(minute // 60, minute % 60)
+
+
+@bp.route("/snooze", methods=["POST"])
+def snooze() -> Response:
+    """Pause pairings until a date."""
+    form = SnoozeForm()
+    if form.validate_on_submit():
+        service.snooze(current_user, form.until.data)
+        db.session.commit()
+        flash(f"Snoozed: no pairings until {form.until.data:%A %d %B %Y}.", "ok")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"Snooze not changed: {error}", "error")
+    return redirect(url_for("profile.show"))
+
+
+@bp.route("/unsnooze", methods=["POST"])
+def unsnooze() -> Response:
+    """End a snooze now."""
+    if ConfirmForm().validate_on_submit():
+        service.snooze(current_user, None)
+        db.session.commit()
+        flash("Welcome back: you are in the next round.", "ok")
+    return redirect(url_for("profile.show"))
+
+
+@bp.route("/leave", methods=["POST"])
+def leave() -> Response:
+    """Stop taking part; the profile stays so rejoining is one click."""
+    if ConfirmForm().validate_on_submit():
+        service.set_opted_out(current_user, True)
+        db.session.commit()
+        flash("You have left the coffee pairings. Rejoin any time.", "ok")
+    return redirect(url_for("profile.show"))
+
+
+@bp.route("/rejoin", methods=["POST"])
+def rejoin() -> Response:
+    """Take part again."""
+    if ConfirmForm().validate_on_submit():
+        service.set_opted_out(current_user, False)
+        db.session.commit()
+        flash("Welcome back: you are in the next round.", "ok")
+    return redirect(url_for("profile.show"))
+
+
+@bp.route("/do-not-pair", methods=["GET", "POST"])
+def do_not_pair() -> str | Response:
+    """The private list of people never to be paired with."""
+    form = DoNotPairForm()
+    if form.validate_on_submit():
+        try:
+            other = service.add_do_not_pair(db.session, current_user, form.email.data)
+        except service.DoNotPairError as refused:
+            form.email.errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash(f"You will not be paired with {other.display_name}.", "ok")
+            return redirect(url_for("profile.do_not_pair"))
+    return render_template(
+        "profile/do_not_pair.html",
+        form=form,
+        entries=current_user.do_not_pair,
+        remove_form=ConfirmForm(),
+    ), (422 if form.errors else 200)
+
+
+@bp.route("/do-not-pair/<int:other_id>/remove", methods=["POST"])
+def remove_do_not_pair(other_id: int) -> Response:
+    """Take someone off the private list."""
+    if ConfirmForm().validate_on_submit() and service.remove_do_not_pair(
+        db.session, current_user, other_id
+    ):
+        db.session.commit()
+        flash("Removed from your list.", "ok")
+    return redirect(url_for("profile.do_not_pair"))
+
+
+@bp.route("/export")
+def export() -> Response:
+    """Download everything matcher stores about the user, as JSON."""
+    body = json.dumps(service.export_user_data(current_user), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="matcher-my-data.json"'},
+    )
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+def delete() -> str | Response:
+    """Erase the account after the password is confirmed."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if check_password_hash(current_user.password_hash, form.password.data):
+            service.delete_account(db.session, current_user)
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("Your account and personal data are deleted. Thank you for taking part.", "ok")
+            return redirect(url_for("web.index"))
+        form.password.errors.append("That is not your password.")
+    return render_template("profile/delete.html", form=form), (422 if form.errors else 200)

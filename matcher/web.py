@@ -1,0 +1,34 @@
+"""The landing page and what every template needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/")
+def index() -> str | Response:
+    """Logged-in people go to their profile; everyone else sees what matcher is."""
+    if current_user.is_authenticated:
+        return redirect(url_for("profile.show"))
+    return render_template("index.html")
+
+
+@bp.route("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness probe for load balancers."""
+    return {"status": "ok"}
+
+
+def init_app(app: Flask) -> None:
+    """Register the landing page and template globals."""
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {"org_name": current_app.config["ORG_NAME"]}

@@ -1,0 +1,173 @@
+"""Shared fixtures: a real database per backend (SQLite always, PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matcher import create_app
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+MEMBER_PASSWORD = "correct horse battery"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"matcher: PostgreSQL tests use {PG_ADMIN_URL} (set TEST_DATABASE_URL to change)"
+
+
+def _pg_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A throwaway database per backend for this test run, dropped at the end."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"}
+    created: str | None = None
+    if _pg_reachable() is None:
+        import psycopg
+
+        created = f"matcher_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{created}"')
+        base, _, _ = PG_ADMIN_URL.rpartition("/")
+        urls["postgresql"] = f"{base}/{created}"
+    yield urls
+    if created:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+
+
+def make_app(database_url: str, instance: Path, **overrides: object) -> Flask:
+    """An app for tests: a real database, fast password hashing, CSRF off unless asked."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        # Weaker scrypt parameters only to keep the suite fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "PASSWORD_MIN_LENGTH": 10,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+_migrated: set[str] = set()
+
+
+def _migrate(app: Flask) -> None:
+    """Bring the schema to head once per database with the real migrations."""
+    from flask_migrate import upgrade
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in _migrated:
+        with app.app_context():
+            upgrade()
+        _migrated.add(url)
+
+
+def _empty_tables(app: Flask) -> None:
+    from sqlalchemy import text
+
+    from matcher.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+        db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str:
+    """The database backend under test; PostgreSQL is skipped, saying why, when unreachable."""
+    if request.param not in database_urls:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {_pg_reachable()}")
+    return request.param
+
+
+@pytest.fixture
+def app_factory(backend: str, database_urls: dict[str, str], tmp_path: Path):
+    """Build apps on the backend under test; tables are emptied after the test."""
+    made: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        app = make_app(database_urls[backend], tmp_path / "instance", **overrides)
+        _migrate(app)
+        made.append(app)
+        return app
+
+    yield build
+    if made:
+        _empty_tables(made[0])
+
+
+@pytest.fixture
+def app(app_factory) -> Flask:
+    """The app on the backend under test."""
+    return app_factory()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """Create a participant (committed) and return its id."""
+    from matcher.auth.service import register_user
+    from matcher.extensions import db
+    from matcher.profile.service import ProfileData, Slot
+
+    def create(
+        email: str = "ada@example.com",
+        name: str = "Ada Lovelace",
+        team: str = "Payments",
+        password: str = MEMBER_PASSWORD,
+        is_admin: bool = False,
+        **profile: object,
+    ) -> int:
+        data = ProfileData(
+            team=team,
+            projects=tuple(profile.pop("projects", ("Checkout",))),
+            interests=tuple(profile.pop("interests", ("Rust", "Climbing"))),
+            availability=(Slot(0, 600, 960),),
+            **profile,
+        )
+        with app.app_context():
+            user = register_user(db.session, name, email, password, data, is_admin=is_admin)
+            db.session.commit()
+            return user.id
+
+    return create
+
+
+def login(client: FlaskClient, email: str, password: str = MEMBER_PASSWORD) -> None:
+    """Log in through the real form and check it worked."""
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]

@@ -1,0 +1,218 @@
+"""Sign-up, log-in and log-out through the real forms, on every backend."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.models import Interest, Team, User
+from tests.conftest import MEMBER_PASSWORD, login
+
+
+def signup_data(**changes: str) -> dict[str, str]:
+    """A valid sign-up form submission, with changes applied."""
+    data = {
+        "display_name": "Grace Hopper",
+        "email": "grace@example.com",
+        "password": MEMBER_PASSWORD,
+        "confirm": MEMBER_PASSWORD,
+        "team": "Compilers",
+        "projects": "COBOL, Checkout",
+        "interests": "Rust,  rust , RUST, Sailing",
+        "location": "Berlin",
+        "timezone": "Europe/Berlin",
+        "cadence_weeks": "2",
+        "meeting_mode": "video",
+        "availability-day0-start": "10:00",
+        "availability-day0-end": "12:30",
+        "availability-day3-start": "14:00",
+        "availability-day3-end": "16:00",
+    }
+    data.update(changes)
+    return data
+
+
+def count_users(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_signup_stores_profile_and_logs_in(app, client):
+    response = client.post("/auth/signup", data=signup_data())
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/me/")
+    page = client.get("/me/").get_data(as_text=True)
+    assert "Grace Hopper" in page and "Compilers" in page
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "grace@example.com"))
+        assert [i.name for i in user.interests] == ["Rust", "Sailing"]
+        assert user.profile.timezone == "Europe/Berlin"
+        assert user.profile.cadence_weeks == 2
+        assert [(w.weekday, w.start_minute, w.end_minute) for w in user.availability] == [
+            (0, 600, 750),
+            (3, 840, 960),
+        ]
+        assert user.password_hash.startswith("scrypt:")
+
+
+def test_vocabulary_is_shared_across_spellings(app, client, make_user):
+    make_user(email="a@example.com", team="payments ", interests=("Rust",))
+    client.post("/auth/signup", data=signup_data(team="  PAYMENTS", interests="rust, Go"))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Team)) == 1
+        names = db.session.scalars(select(Interest.name).order_by(Interest.key)).all()
+        assert names == ["Go", "Rust"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", "does not look like an email"),
+        ("email", "", "Please give your email"),
+        ("password", "short", "at least 10 characters"),
+        ("confirm", "something else entirely", "The two passwords differ"),
+        ("timezone", "Mars/Olympus_Mons", "Unknown time zone"),
+        ("availability-day0-end", "09:00", "Ends before it starts"),
+        ("availability-day0-end", "", "both a start and an end"),
+        ("availability-day0-start", "25:99", "Not a valid time"),
+        ("interests", "x" * 10_000, "at most 60 characters"),
+        ("interests", ",".join(f"topic {i}" for i in range(500)), "At most 20 interests"),
+        ("team", "", "Which team"),
+        ("display_name", "n" * 81, "longer than 80"),
+        ("cadence_weeks", "3", "Not a valid choice"),
+        ("cadence_weeks", "weekly", "Invalid Choice"),
+        ("meeting_mode", "teleport", "Not a valid choice"),
+    ],
+)
+def test_bad_signup_shows_message_and_stores_nothing(app, client, field, value, message):
+    response = client.post("/auth/signup", data=signup_data(**{field: value}))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'role="alert"' in page
+    assert count_users(app) == 0
+
+
+def test_email_taken_in_any_letter_case(app, client, make_user):
+    make_user(email="grace@example.com")
+    response = client.post("/auth/signup", data=signup_data(email="GRACE@Example.COM"))
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+    assert count_users(app) == 1
+
+
+def test_html_in_names_is_escaped(app, client):
+    evil = "<script>alert(1)</script>"
+    client.post("/auth/signup", data=signup_data(display_name=evil, team=evil, interests=evil))
+    page = client.get("/me/").get_data(as_text=True)
+    assert evil not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_login_does_not_reveal_whether_email_exists(client, make_user):
+    make_user(email="ada@example.com")
+    wrong_password = client.post(
+        "/auth/login", data={"email": "ada@example.com", "password": "wrong password!"}
+    )
+    unknown_email = client.post(
+        "/auth/login", data={"email": "nobody@example.com", "password": "wrong password!"}
+    )
+    assert wrong_password.status_code == unknown_email.status_code == 422
+
+    def visible(response) -> str:
+        text = response.get_data(as_text=True)
+        return re.sub(r'value="[^"]*"', "", text)  # echoed email aside, pages are identical
+
+    assert visible(wrong_password) == visible(unknown_email)
+    assert "Wrong email or password." in visible(unknown_email)
+
+
+def test_login_case_insensitive_and_remember_me(client, make_user):
+    make_user(email="ada@example.com")
+    response = client.post(
+        "/auth/login",
+        data={"email": "ADA@example.com", "password": MEMBER_PASSWORD, "remember": "y"},
+    )
+    assert response.status_code == 302
+    assert any(c.key == "remember_token" for c in client._cookies.values())
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/me/edit", "/me/edit"),
+        ("https://evil.example/", "/me/"),
+        ("//evil.example/", "/me/"),
+        ("/\\evil.example", "/me/"),
+        ("javascript:alert(1)", "/me/"),
+    ],
+)
+def test_next_only_redirects_to_local_paths(client, make_user, target, expected):
+    make_user(email="ada@example.com")
+    response = client.post(
+        "/auth/login",
+        data={"email": "ada@example.com", "password": MEMBER_PASSWORD, "next": target},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_logout_requires_post_and_ends_session(client, make_user):
+    make_user(email="ada@example.com")
+    login(client, "ada@example.com")
+    assert client.get("/auth/logout").status_code == 405
+    assert client.get("/me/").status_code == 200
+    assert client.post("/auth/logout").status_code == 302
+    assert client.get("/me/").status_code == 302
+
+
+def test_deactivated_user_cannot_log_in(app, client, make_user):
+    user_id = make_user(email="ada@example.com")
+    login(client, "ada@example.com")
+    with app.app_context():
+        db.session.get(User, user_id).active = False
+        db.session.commit()
+    assert client.get("/me/").status_code == 302  # the live session ends too
+    response = client.post(
+        "/auth/login", data={"email": "ada@example.com", "password": MEMBER_PASSWORD}
+    )
+    assert response.status_code == 422
+
+
+def test_session_cookie_flags(client, make_user):
+    make_user(email="ada@example.com")
+    response = client.post(
+        "/auth/login", data={"email": "ada@example.com", "password": MEMBER_PASSWORD}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_csrf_protects_the_auth_flow(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    # Without a token: refused with a clear page, nothing stored.
+    refused = client.post("/auth/signup", data=signup_data())
+    assert refused.status_code == 400
+    assert "expired" in refused.get_data(as_text=True)
+    assert count_users(app) == 0
+    # With the token from the form: accepted.
+    page = client.get("/auth/signup").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/auth/signup", data=signup_data(csrf_token=token)).status_code == 302
+    assert count_users(app) == 1
+    # Log-out needs a token as well.
+    assert client.post("/auth/logout").status_code == 400
+    page = client.get("/me/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    # And log-in.
+    assert (
+        client.post(
+            "/auth/login", data={"email": "grace@example.com", "password": MEMBER_PASSWORD}
+        ).status_code
+        == 400
+    )
