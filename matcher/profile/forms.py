@@ -185,6 +185,8 @@ class SnoozeForm(FlaskForm):
     submit = SubmitField("Snooze")
 
     def validate_until(self, field: DateField) -> None:
+        if field.data is None:  # unparseable: DateField already said so
+            return
         today = date.today()
         if field.data <= today:
             raise ValidationError("Pick a date after today.")

@@ -1,0 +1,46 @@
+# The two commands: `make run` (the app on SQLite in instance/) and `make test` (the whole suite).
+# Both create the virtualenv and install everything they need on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format bench seed clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	bash scripts/test-services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+seed: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_matching.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,64 @@
+"""Admin pages: 403 for everyone but admins; people search and actions."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.extensions import db
+from matcher.models import User
+from tests.conftest import login
+
+
+def admin_routes(app) -> list[tuple[str, str]]:
+    """Every admin URL, with placeholder values filled in, and its methods."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin."):
+            continue
+        url = rule.rule.replace("<int:user_id>", "1").replace("<action>", "make-admin")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((method, url))
+    assert routes, "no admin routes found"
+    return routes
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_every_admin_route_is_forbidden_to_non_admins(app, client, make_user, who):
+    make_user(email="admin@example.com", is_admin=True)
+    if who == "member":
+        make_user(email="ada@example.com")
+        login(client, "ada@example.com")
+    for method, url in admin_routes(app):
+        response = client.open(url, method=method)
+        assert response.status_code == 403, (method, url)
+    with app.app_context():
+        assert db.session.get(User, 1).is_admin  # the POST changed nothing
+
+
+def test_admin_sees_overview_and_searches_people(client, make_user):
+    make_user(email="admin@example.com", name="Root Admin", is_admin=True)
+    make_user(email="ada@example.com", name="Ada Lovelace", team="Payments")
+    make_user(email="bob@example.com", name="Bob 100% Builder", team="Search")
+    login(client, "admin@example.com")
+    assert "people signed up" in client.get("/admin/").get_data(as_text=True)
+    page = client.get("/admin/people?q=payments").get_data(as_text=True)
+    assert "Ada Lovelace" in page and "Bob" not in page
+    page = client.get("/admin/people?q=100%25").get_data(as_text=True)
+    assert "Bob 100% Builder" in page and "Ada" not in page
+    assert client.get("/admin/people?q=" + "x" * 500).status_code == 200
+
+
+def test_admin_actions(app, client, make_user):
+    admin = make_user(email="admin@example.com", is_admin=True)
+    ada = make_user(email="ada@example.com")
+    login(client, "admin@example.com")
+    client.post(f"/admin/people/{ada}/make-admin")
+    client.post(f"/admin/people/{ada}/deactivate")
+    with app.app_context():
+        user = db.session.get(User, ada)
+        assert user.is_admin and not user.active
+    # An admin cannot lock themselves out.
+    response = client.post(f"/admin/people/{admin}/revoke-admin", follow_redirects=True)
+    assert "cannot remove your own admin rights" in response.get_data(as_text=True)
+    assert client.post(f"/admin/people/{ada}/explode").status_code == 404
+    assert client.post("/admin/people/9999/make-admin").status_code == 404

@@ -1,0 +1,199 @@
+"""Profile pages: edit, snooze, leave and rejoin, do-not-pair list, export and delete."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.models import DoNotPair, Profile, User
+from matcher.models.people import user_interests
+from tests.conftest import MEMBER_PASSWORD, login
+
+
+@pytest.fixture
+def ada(client, make_user) -> int:
+    user_id = make_user(email="ada@example.com", name="Ada Lovelace")
+    login(client, "ada@example.com")
+    return user_id
+
+
+def profile_of(app, user_id: int) -> Profile:
+    with app.app_context():
+        profile = db.session.get(Profile, user_id)
+        db.session.expunge(profile)
+        return profile
+
+
+def test_pages_need_login(client):
+    for path in ["/me/", "/me/edit", "/me/do-not-pair", "/me/export", "/me/delete"]:
+        response = client.get(path)
+        assert response.status_code == 302
+        assert "/auth/login?next=" in response.headers["Location"]
+
+
+def test_edit_prefills_and_saves(app, client, ada):
+    page = client.get("/me/edit").get_data(as_text=True)
+    assert 'value="Payments"' in page and "Climbing, Rust" in page
+    assert 'name="availability-day0-start" type="time" value="10:00"' in page
+    response = client.post(
+        "/me/edit",
+        data={
+            "display_name": "Ada King",
+            "team": "Analytical Engines",
+            "projects": "Difference engine",
+            "interests": "Poetry",
+            "location": "",
+            "timezone": "Europe/London",
+            "cadence_weeks": "4",
+            "meeting_mode": "in_person",
+            "availability-day4-start": "09:00",
+            "availability-day4-end": "11:00",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, ada)
+        assert user.display_name == "Ada King"
+        assert user.team.name == "Analytical Engines"
+        assert [i.name for i in user.interests] == ["Poetry"]
+        assert [(w.weekday, w.start_minute) for w in user.availability] == [(4, 540)]
+        assert user.profile.location is None
+        assert user.profile.cadence_weeks == 4
+
+
+def test_edit_with_bad_input_changes_nothing(app, client, ada):
+    response = client.post(
+        "/me/edit",
+        data={"display_name": "Ada", "team": "X", "timezone": "Nowhere/Land", "cadence_weeks": "1"},
+    )
+    assert response.status_code == 422
+    assert "Unknown time zone" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, ada).team.name == "Payments"
+
+
+def test_snooze_and_unsnooze(app, client, ada):
+    until = date.today() + timedelta(days=14)
+    client.post("/me/snooze", data={"until": until.isoformat()})
+    assert profile_of(app, ada).snoozed_until == until
+    assert "Snoozed until" in client.get("/me/").get_data(as_text=True)
+    client.post("/me/unsnooze")
+    assert profile_of(app, ada).snoozed_until is None
+
+
+@pytest.mark.parametrize(
+    ("until", "message"),
+    [
+        (date.today().isoformat(), "after today"),
+        ((date.today() + timedelta(days=400)).isoformat(), "at most a year"),
+        ("not-a-date", "Not a valid date"),
+        ("", "Pick a date"),
+    ],
+)
+def test_bad_snooze_is_refused_with_a_message(app, client, ada, until, message):
+    response = client.post("/me/snooze", data={"until": until}, follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    assert profile_of(app, ada).snoozed_until is None
+
+
+def test_leave_and_rejoin(app, client, ada):
+    client.post("/me/leave")
+    assert profile_of(app, ada).opted_out is True
+    assert "You have left" in client.get("/me/").get_data(as_text=True)
+    client.post("/me/rejoin")
+    assert profile_of(app, ada).opted_out is False
+
+
+def test_do_not_pair_list(app, client, ada, make_user):
+    bob = make_user(email="bob@example.com", name="Bob Builder")
+    response = client.post("/me/do-not-pair", data={"email": "BOB@example.com"})
+    assert response.status_code == 302
+    page = client.get("/me/do-not-pair").get_data(as_text=True)
+    assert "Bob Builder" in page
+    # Adding twice keeps one entry.
+    client.post("/me/do-not-pair", data={"email": "bob@example.com"})
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DoNotPair)) == 1
+    client.post(f"/me/do-not-pair/{bob}/remove")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DoNotPair)) == 0
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("ada@example.com", "your own email"),
+        ("ghost@example.com", "Nobody with that email"),
+        ("not an email", "Not a valid email"),
+    ],
+)
+def test_do_not_pair_refusals(client, ada, email, message):
+    response = client.post("/me/do-not-pair", data={"email": email})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_do_not_pair_list_is_private(app, client, ada, make_user):
+    make_user(email="bob@example.com", name="Bob Builder")
+    client.post("/me/do-not-pair", data={"email": "bob@example.com"})
+    bob_client = app.test_client()
+    login(bob_client, "bob@example.com")
+    for path in ["/me/", "/me/do-not-pair", "/me/export"]:
+        assert "Ada" not in bob_client.get(path).get_data(as_text=True)
+
+
+def test_export_has_everything_about_me(client, ada, make_user):
+    make_user(email="bob@example.com", name="Bob Builder")
+    client.post("/me/do-not-pair", data={"email": "bob@example.com"})
+    response = client.get("/me/export")
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["account"]["email"] == "ada@example.com"
+    assert data["team"] == "Payments"
+    assert data["interests"] == ["Climbing", "Rust"]
+    assert data["availability"] == [{"weekday": 0, "start_minute": 600, "end_minute": 960}]
+    assert data["do_not_pair"][0]["display_name"] == "Bob Builder"
+    assert "password" not in json.dumps(data)
+
+
+def test_delete_needs_the_password(app, client, ada):
+    response = client.post("/me/delete", data={"password": "wrong password", "confirm": "y"})
+    assert response.status_code == 422
+    assert "not your password" in response.get_data(as_text=True)
+    response = client.post("/me/delete", data={"password": MEMBER_PASSWORD})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(User, ada).deleted_at is None
+
+
+def test_delete_erases_personal_data_and_keeps_a_placeholder(app, client, ada, make_user):
+    bob = make_user(email="bob@example.com", name="Bob Builder")
+    client.post("/me/do-not-pair", data={"email": "bob@example.com"})
+    response = client.post("/me/delete", data={"password": MEMBER_PASSWORD, "confirm": "y"})
+    assert response.status_code == 302
+    assert client.get("/me/").status_code == 302  # logged out
+    with app.app_context():
+        user = db.session.get(User, ada)
+        assert user is not None and user.display_name == "Deleted user"
+        assert "ada" not in user.email and user.team is None and user.profile is None
+        assert user.interests == [] and user.availability == []
+        assert db.session.scalar(select(func.count()).select_from(DoNotPair)) == 0
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(user_interests)
+                .where(user_interests.c.user_id == ada)
+            )
+            == 0
+        )
+        assert db.session.get(User, bob).display_name == "Bob Builder"
+    # The old password and email no longer log anyone in; the email can sign up again.
+    response = client.post(
+        "/auth/login", data={"email": "ada@example.com", "password": MEMBER_PASSWORD}
+    )
+    assert response.status_code == 422
