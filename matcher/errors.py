@@ -32,8 +32,20 @@ def render_error(code: int, message: str) -> tuple[str | dict[str, object], int]
     return render_template("error.html", code=code, message=message), code
 
 
+def has_nul(values: object) -> bool:
+    """True when any submitted value contains a NUL character."""
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+
+    @app.before_request
+    def refuse_nul_characters() -> tuple[str | dict[str, object], int] | None:
+        # PostgreSQL cannot store NUL in text and no real input has one: refuse it up front.
+        if has_nul(request.args) or (request.method == "POST" and has_nul(request.form)):
+            return render_error(400, "The form contained a NUL character, which is never valid.")
+        return None
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str | dict[str, object], int]:

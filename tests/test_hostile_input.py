@@ -1,0 +1,64 @@
+"""Input a hostile user would send: never a 500, never half-stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.models import User
+from tests.conftest import MEMBER_PASSWORD, login
+from tests.test_auth import signup_data
+
+
+@pytest.mark.parametrize("field", ["display_name", "email", "team", "interests", "password"])
+def test_nul_characters_are_refused_cleanly(app, client, field):
+    response = client.post("/auth/signup", data=signup_data(**{field: "abc\x00def"}))
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_nul_in_login_and_search(client, make_user):
+    make_user(email="admin@example.com", is_admin=True)
+    assert client.post("/auth/login", data={"email": "a\x00@x", "password": "p"}).status_code == 400
+    login(client, "admin@example.com")
+    assert client.get("/admin/people?q=%00").status_code == 400
+
+
+def test_repeated_and_unicode_values(app, client):
+    data = signup_data(display_name="Zoë 🚀 Ñandú", team="Ω-team")
+    data["interests"] = ["Rust, Go", "rust", "Ünïcode"]  # the field sent three times
+    response = client.post("/auth/signup", data=data)
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.display_name == "Zoë 🚀 Ñandú"
+        assert sorted(i.name for i in user.interests) == ["Go", "Rust", "Ünïcode"]
+
+
+def test_huge_body_gets_413_page(client):
+    response = client.post("/auth/signup", data={"interests": "x" * 2_000_000})
+    assert response.status_code == 413
+    assert "too much data" in response.get_data(as_text=True)
+
+
+def test_json_clients_get_json_errors(client):
+    response = client.get("/admin/", headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert response.get_json() == {"error": "You do not have access to this page.", "status": 403}
+    assert client.get("/nowhere", headers={"Accept": "application/json"}).status_code == 404
+
+
+def test_extremely_long_email_and_password(app, client):
+    response = client.post(
+        "/auth/signup",
+        data=signup_data(email="a" * 300 + "@example.com", password="p" * 5000, confirm="p" * 5000),
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "too long" in page and "at most 128 characters" in page
+    long_login = client.post("/auth/login", data={"email": "x@y.z", "password": "p" * 5000})
+    assert long_login.status_code == 422
+    assert MEMBER_PASSWORD not in page
