@@ -1,5 +1,6 @@
 """Database models; import them from here so Alembic sees every table."""
 
+from matcher.models.outbox import OutboxMessage
 from matcher.models.people import (
     MEETING_MODES,
     AvailabilityWindow,
@@ -13,9 +14,18 @@ from matcher.models.people import (
     normalise_name,
     vocabulary_key,
 )
+from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, Round
+from matcher.models.settings import SETTINGS_ID, ProgrammeSettings
 
 __all__ = [
     "MEETING_MODES",
+    "ROUND_STATUSES",
+    "SETTINGS_ID",
+    "MatchGroup",
+    "Membership",
+    "OutboxMessage",
+    "ProgrammeSettings",
+    "Round",
     "AvailabilityWindow",
     "Cadence",
     "DoNotPair",

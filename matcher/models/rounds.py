@@ -1,0 +1,85 @@
+"""Rounds of pairings: the groups of one ISO week, their members and the rules used."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matcher.extensions import db
+from matcher.models.people import User, utcnow
+
+ROUND_STATUSES = ("draft", "published", "closed")
+
+
+class Round(db.Model):
+    """One ISO week's pairings: draft (previewable), published (announced), closed."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'published', 'closed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: whatever runs at the same moment, one week has at most one round.
+    week: Mapped[str] = mapped_column(String(8), unique=True)  # e.g. "2026-W49"
+    starts_on: Mapped[date]  # the Monday of that week
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    seed: Mapped[int] = mapped_column(default=0)
+    # The exact engine rules used, so the round can be explained and reproduced later.
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [{"user_id": 3, "reason": "..."}]: people who took part but got no group.
+    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    total_score: Mapped[float] = mapped_column(default=0.0)
+    participant_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    groups: Mapped[list[MatchGroup]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="MatchGroup.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Round {self.week} {self.status}>"
+
+
+class MatchGroup(db.Model):
+    """Two to four people meeting in one round, with the score and reasons of their match."""
+
+    __tablename__ = "match_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(default=0.0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # First common 30-minute slot in the round's week, in UTC; None when no window overlaps.
+    meeting_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    round: Mapped[Round] = relationship(back_populates="groups")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="Membership.id"
+    )
+
+    @property
+    def members(self) -> list[User]:
+        """The users in this group, in the order they were stored."""
+        return [m.user for m in self.memberships]
+
+
+class Membership(db.Model):
+    """One person's place in one group; a person is in at most one group per round."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("match_groups.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    group: Mapped[MatchGroup] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
