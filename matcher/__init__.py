@@ -47,4 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(profile_views.bp)
     app.register_blueprint(admin_views.bp)
     cli.init_app(app)
+    from matcher.rounds.cli import rounds_cli
+
+    app.cli.add_command(rounds_cli)
     return app

@@ -28,6 +28,9 @@ class Round(db.Model):
     seed: Mapped[int] = mapped_column(default=0)
     # The exact engine rules used, so the round can be explained and reproduced later.
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The engine's whole input (matching JSON format): `python -m matcher.matching solve`
+    # on it gives this round's groups again.
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # [{"user_id": 3, "reason": "..."}]: people who took part but got no group.
     unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

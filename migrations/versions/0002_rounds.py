@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('seed', sa.Integer(), nullable=False),
     sa.Column('rules', sa.JSON(), nullable=False),
+    sa.Column('problem', sa.JSON(), nullable=True),
     sa.Column('stats', sa.JSON(), nullable=False),
     sa.Column('unmatched', sa.JSON(), nullable=False),
     sa.Column('total_score', sa.Double(), nullable=False),

@@ -1,0 +1,1 @@
+"""Rounds: when pairings happen, for whom, and how they are stored and published."""

@@ -1,0 +1,406 @@
+"""Round service: build the engine's problem from the database, solve, store and publish.
+
+Shared by the CLI, the scheduler and the admin console; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.matching import (
+    Participant,
+    PastPairing,
+    Problem,
+    Result,
+    Rules,
+    Window,
+    problem_to_json,
+    solve,
+)
+from matcher.models import (
+    DoNotPair,
+    MatchGroup,
+    Membership,
+    ProgrammeSettings,
+    Round,
+    User,
+)
+from matcher.models.people import Profile
+from matcher.models.settings import SETTINGS_ID
+from matcher.rounds.scheduling import Availability, first_common_slot
+from matcher.rounds.weeks import parse_week, week_label, weeks_between
+
+# How far back pairings count as history (novelty score and the repeat cooldown).
+HISTORY_WEEKS = 26
+# A suggested meeting is never sooner than this after the round is computed.
+MEETING_LEAD_TIME = timedelta(hours=2)
+
+
+class RoundExists(Exception):
+    """A round for that week exists already; it carries the existing round."""
+
+    def __init__(self, existing: Round) -> None:
+        super().__init__(f"a round for {existing.week} exists already ({existing.status})")
+        self.round = existing
+
+
+@dataclass(frozen=True)
+class PlannedGroup:
+    """A group the engine proposes, before anything is stored."""
+
+    user_ids: tuple[int, ...]
+    score: float
+    reasons: tuple[str, ...]
+    meeting_at: datetime | None  # naive UTC
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """What a round for one week would be: the engine's answer plus who was left out and why."""
+
+    week: str
+    starts_on: date
+    rules: Rules
+    seed: int
+    problem: Problem
+    result: Result
+    groups: tuple[PlannedGroup, ...]
+    unmatched: tuple[tuple[int, str], ...]
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def participant_count(self) -> int:
+        """How many people the engine was asked to group."""
+        return len(self.problem.participants)
+
+
+def programme_settings(session: Session) -> ProgrammeSettings:
+    """The settings row, added with defaults (not committed) when missing."""
+    settings = session.get(ProgrammeSettings, SETTINGS_ID)
+    if settings is None:
+        settings = ProgrammeSettings(id=SETTINGS_ID, rules=Rules().to_dict())
+        session.add(settings)
+    return settings
+
+
+def current_rules(session: Session) -> Rules:
+    """The matching rules the next round uses."""
+    return Rules.from_dict(programme_settings(session).rules or {})
+
+
+def seed_for_week(week: str) -> int:
+    """A stable seed per week: re-running a week reproduces its ties."""
+    # 31 bits: the seed column is a signed 32-bit integer on PostgreSQL.
+    return int.from_bytes(hashlib.sha256(week.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def next_round_start(settings: ProgrammeSettings, now: datetime) -> datetime:
+    """The next scheduled run (aware UTC) strictly after `now` (aware)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(settings.round_timezone or "UTC")
+    local_now = now.astimezone(zone)
+    at = time(settings.round_minute // 60, settings.round_minute % 60)
+    day = local_now.date()
+    for offset in range(8):
+        candidate_day = day + timedelta(days=offset)
+        if candidate_day.weekday() != settings.round_weekday:
+            continue
+        candidate = datetime.combine(candidate_day, at, tzinfo=zone)
+        if candidate > local_now:
+            return candidate.astimezone(UTC)
+    raise AssertionError("a weekday recurs within 8 days")
+
+
+def due_week(settings: ProgrammeSettings, now: datetime) -> str | None:
+    """The week whose scheduled run time has passed at `now` (aware), or None before it."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(settings.round_timezone or "UTC")
+    local_now = now.astimezone(zone)
+    monday = local_now.date() - timedelta(days=local_now.weekday())
+    at = time(settings.round_minute // 60, settings.round_minute % 60)
+    scheduled = datetime.combine(monday + timedelta(days=settings.round_weekday), at, tzinfo=zone)
+    return week_label(monday) if local_now >= scheduled else None
+
+
+def last_paired_on(session: Session, before: date) -> dict[int, date]:
+    """For each user, the Monday of their latest published pairing before `before`."""
+    rows = session.execute(
+        select(Membership.user_id, func.max(Round.starts_on))
+        .join(Round, Round.id == Membership.round_id)
+        .where(Round.status != "draft", Round.starts_on < before)
+        .group_by(Membership.user_id)
+    )
+    return {user_id: last for user_id, last in rows}
+
+
+def select_participants(
+    session: Session, monday: date
+) -> tuple[list[User], dict[int, date | None], dict[str, int]]:
+    """Who takes part in the week starting `monday`, their last pairing, and who is out and why."""
+    users = session.scalars(
+        select(User)
+        .join(Profile, Profile.user_id == User.id)
+        .where(User.active, User.deleted_at.is_(None))
+        .options(
+            selectinload(User.profile),
+            selectinload(User.team),
+            selectinload(User.projects),
+            selectinload(User.interests),
+            selectinload(User.availability),
+        )
+        .order_by(User.id)
+    ).all()
+    last = last_paired_on(session, monday)
+    excluded: dict[str, int] = defaultdict(int)
+    chosen = []
+    for user in users:
+        profile = user.profile
+        if profile.opted_out:
+            excluded["left the programme"] += 1
+        elif user.team is None:
+            excluded["profile incomplete"] += 1
+        elif profile.snoozed_until is not None and profile.snoozed_until >= monday:
+            excluded["snoozed"] += 1
+        elif user.id in last and weeks_between(last[user.id], monday) < profile.cadence_weeks:
+            excluded["not due by their cadence"] += 1
+        else:
+            chosen.append(user)
+    return chosen, {u.id: last.get(u.id) for u in chosen}, dict(excluded)
+
+
+def load_history(session: Session, monday: date, user_ids: set[int]) -> list[PastPairing]:
+    """Every pair of these users that met in a published round of the last HISTORY_WEEKS."""
+    since = monday - timedelta(weeks=HISTORY_WEEKS)
+    rows = session.execute(
+        select(Membership.group_id, Membership.user_id, Round.starts_on)
+        .join(Round, Round.id == Membership.round_id)
+        .where(Round.status != "draft", Round.starts_on >= since, Round.starts_on < monday)
+    )
+    groups: dict[int, tuple[date, list[int]]] = {}
+    for group_id, user_id, starts_on in rows:
+        groups.setdefault(group_id, (starts_on, []))[1].append(user_id)
+    latest: dict[tuple[int, int], int] = {}
+    for starts_on, members in groups.values():
+        weeks_ago = weeks_between(starts_on, monday)
+        present = sorted(m for m in members if m in user_ids)
+        for i, a in enumerate(present):
+            for b in present[i + 1 :]:
+                latest[(a, b)] = min(weeks_ago, latest.get((a, b), weeks_ago))
+    return [PastPairing(a, b, weeks) for (a, b), weeks in sorted(latest.items())]
+
+
+def load_blocked(session: Session, user_ids: set[int]) -> list[tuple[int, int]]:
+    """Do-not-pair entries between these users, either direction."""
+    rows = session.execute(select(DoNotPair.user_id, DoNotPair.blocked_user_id))
+    return sorted(
+        {tuple(sorted(pair)) for pair in rows if pair[0] in user_ids and pair[1] in user_ids}
+    )
+
+
+def to_participant(user: User, last: date | None, monday: date) -> Participant:
+    """The engine's view of one user."""
+    profile = user.profile
+    waited_since = last or user.created_at.date()
+    return Participant(
+        id=user.id,
+        team=user.team.name,
+        projects=tuple(p.name for p in user.projects),
+        interests=tuple(i.name for i in user.interests),
+        location=profile.location,
+        timezone=profile.timezone,
+        availability=tuple(
+            Window(w.weekday, w.start_minute, w.end_minute) for w in user.availability
+        ),
+        weeks_waiting=max(0, weeks_between(waited_since, monday)),
+        meeting_mode=profile.meeting_mode,
+        name=user.display_name,
+    )
+
+
+def plan_round(
+    session: Session,
+    week: str,
+    rules: Rules | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+) -> RoundPlan:
+    """Compute the round for `week` without writing anything."""
+    monday = parse_week(week)
+    rules = rules or current_rules(session)
+    seed = seed_for_week(week) if seed is None else seed
+    users, last, excluded = select_participants(session, monday)
+    ids = {u.id for u in users}
+    problem = Problem(
+        participants=tuple(to_participant(u, last[u.id], monday) for u in users),
+        history=tuple(load_history(session, monday, ids)),
+        blocked=tuple(load_blocked(session, ids)),
+        rules=rules,
+        seed=seed,
+    )
+    result = solve(problem)
+    by_id = {u.id: u for u in users}
+    now = now or datetime.now(UTC)
+    not_before = max(datetime.combine(monday, time(), tzinfo=UTC), now + MEETING_LEAD_TIME)
+    groups = []
+    for group in result.groups:
+        members = [by_id[m] for m in group.members]
+        slot = first_common_slot(
+            [
+                Availability(
+                    m.profile.timezone,
+                    tuple((w.weekday, w.start_minute, w.end_minute) for w in m.availability),
+                )
+                for m in members
+            ],
+            monday,
+            not_before,
+        )
+        groups.append(
+            PlannedGroup(
+                user_ids=tuple(group.members),
+                score=group.score,
+                reasons=tuple(group.reasons),
+                meeting_at=slot.replace(tzinfo=None) if slot else None,
+            )
+        )
+    return RoundPlan(
+        week=week_label(monday),
+        starts_on=monday,
+        rules=rules,
+        seed=seed,
+        problem=problem,
+        result=result,
+        groups=tuple(groups),
+        unmatched=tuple((u.id, u.reason) for u in result.unmatched),
+        excluded=excluded,
+    )
+
+
+def find_round(session: Session, week: str) -> Round | None:
+    """The round of that week, if any."""
+    return session.scalar(select(Round).where(Round.week == week))
+
+
+def save_round(session: Session, plan: RoundPlan) -> Round:
+    """Store a plan as a draft round with its groups; raises RoundExists. Not committed."""
+    existing = find_round(session, plan.week)
+    if existing is not None:
+        raise RoundExists(existing)
+    stats: dict[str, Any] = dict(plan.result.stats)
+    stats["excluded"] = plan.excluded
+    round_ = Round(
+        week=plan.week,
+        starts_on=plan.starts_on,
+        status="draft",
+        seed=plan.seed,
+        rules=plan.rules.to_dict(),
+        problem=problem_to_json(plan.problem),
+        stats=stats,
+        unmatched=[{"user_id": uid, "reason": reason} for uid, reason in plan.unmatched],
+        total_score=plan.result.total_score,
+        participant_count=plan.participant_count,
+    )
+    session.add(round_)
+    for planned in plan.groups:
+        group = MatchGroup(
+            score=planned.score, reasons=list(planned.reasons), meeting_at=planned.meeting_at
+        )
+        group.memberships = [Membership(user_id=uid, round=round_) for uid in planned.user_ids]
+        round_.groups.append(group)
+    # Flush now so a concurrent run for the same week fails here, on the unique week.
+    session.flush()
+    return round_
+
+
+def publish_round(session: Session, round_: Round, now: datetime | None = None) -> int:
+    """Mark a draft round published and queue one message per member; returns messages queued."""
+    from matcher.notify.queue import queue_messages
+
+    if round_.status != "draft":
+        return 0
+    round_.status = "published"
+    round_.published_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    rows = [
+        {
+            "kind": "pairing",
+            "dedupe_key": f"pairing:{round_.week}:{membership.user_id}",
+            "payload": {"group_id": group.id, "user_id": membership.user_id},
+            "user_id": membership.user_id,
+            "round_id": round_.id,
+        }
+        for group in round_.groups
+        for membership in group.memberships
+    ]
+    rows.append(
+        {
+            "kind": "chat_round",
+            "dedupe_key": f"chat_round:{round_.week}",
+            "payload": {"round_id": round_.id},
+            "user_id": None,
+            "round_id": round_.id,
+        }
+    )
+    queued = queue_messages(session, rows)
+    session.flush()
+    return queued
+
+
+def close_round(round_: Round, now: datetime | None = None) -> None:
+    """End a published round's feedback window."""
+    if round_.status == "published":
+        round_.status = "closed"
+        round_.closed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What `run_round` did, for the CLI and the admin console to report."""
+
+    round: Round | None
+    plan: RoundPlan | None
+    created: bool
+    published: bool
+    message: str
+
+
+def run_round(
+    session: Session, week: str, publish: bool = False, dry_run: bool = False
+) -> RunOutcome:
+    """Create (and optionally publish) the round of `week`; idempotent. Not committed."""
+    label = week_label(parse_week(week))
+    existing = find_round(session, label)
+    if existing is not None:
+        if publish and existing.status == "draft" and not dry_run:
+            queued = publish_round(session, existing)
+            return RunOutcome(
+                existing, None, False, True, f"Published {label}: {queued} messages queued."
+            )
+        return RunOutcome(
+            existing, None, False, False, f"A round for {label} exists already ({existing.status})."
+        )
+    plan = plan_round(session, label)
+    summary = (
+        f"{label}: {len(plan.groups)} groups for {plan.participant_count} people, "
+        f"{len(plan.unmatched)} unmatched, total score {plan.result.total_score:.1f}"
+    )
+    if dry_run:
+        return RunOutcome(None, plan, False, False, f"Dry run, nothing stored. {summary}.")
+    round_ = save_round(session, plan)
+    if publish:
+        queued = publish_round(session, round_)
+        return RunOutcome(round_, plan, True, True, f"Published {summary}; {queued} queued.")
+    return RunOutcome(round_, plan, True, False, f"Draft saved. {summary}.")
+
+
+def current_week(now: datetime | None = None) -> str:
+    """The ISO week label of today (UTC)."""
+    return week_label((now or datetime.now(UTC)).date())
