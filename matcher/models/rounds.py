@@ -85,4 +85,5 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
     group: Mapped[MatchGroup] = relationship(back_populates="memberships")
+    round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()

@@ -1,0 +1,202 @@
+"""The round service on a real database: who takes part, history, blocks, exactly-once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.matching import problem_from_json, solve
+from matcher.models import DoNotPair, MatchGroup, Membership, Profile, Round, User
+from matcher.rounds import service
+
+ROOT = Path(__file__).resolve().parents[2]
+WEEK = "2026-W49"
+MONDAY = date(2026, 11, 30)
+
+
+@pytest.fixture
+def org(make_user):
+    """Six people in three teams, keyed by first name."""
+    people = {}
+    for name, team in [
+        ("ada", "Payments"),
+        ("bob", "Payments"),
+        ("cy", "Search"),
+        ("dee", "Search"),
+        ("eve", "Platform"),
+        ("fay", "Platform"),
+    ]:
+        people[name] = make_user(email=f"{name}@example.com", name=name.title(), team=team)
+    return people
+
+
+def groups_of(app, week: str = WEEK) -> list[set[int]]:
+    with app.app_context():
+        round_ = service.find_round(db.session, week)
+        return [{m.user_id for m in g.memberships} for g in round_.groups]
+
+
+def run(app, week: str = WEEK, **kwargs) -> service.RunOutcome:
+    with app.app_context():
+        outcome = service.run_round(db.session, week, **kwargs)
+        db.session.commit()
+        return outcome
+
+
+def test_round_pairs_everyone_across_teams_and_stores_a_snapshot(app, org):
+    outcome = run(app)
+    assert outcome.created and not outcome.published
+    groups = groups_of(app)
+    assert sorted(len(g) for g in groups) == [2, 2, 2]
+    teams = {uid: name for name, uid in org.items()}
+    for group in groups:
+        a, b = sorted(group)
+        assert teams[a][:1] != "" and _team(app, a) != _team(app, b)
+    with app.app_context():
+        round_ = service.find_round(db.session, WEEK)
+        assert round_.status == "draft" and round_.starts_on == MONDAY
+        assert round_.rules["repeat_cooldown_weeks"] == 4
+        assert round_.participant_count == 6
+        assert all(g.reasons for g in round_.groups)
+        # The stored problem reproduces the stored groups exactly.
+        again = solve(problem_from_json(round_.problem))
+        assert sorted(sorted(g.members) for g in again.groups) == sorted(sorted(g) for g in groups)
+
+
+def _team(app, user_id: int) -> str:
+    with app.app_context():
+        return db.session.get(User, user_id).team.name
+
+
+def test_running_twice_keeps_one_round(app, org):
+    run(app)
+    first = groups_of(app)
+    second = run(app)
+    assert not second.created and "exists already" in second.message
+    assert groups_of(app) == first
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Round)) == 1
+
+
+def test_dry_run_stores_nothing(app, org):
+    outcome = run(app, dry_run=True)
+    assert outcome.plan is not None and len(outcome.plan.groups) == 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Round)) == 0
+
+
+def test_who_takes_part(app, org, make_user):
+    admin = make_user(email="admin@example.com", is_admin=True)
+    with app.app_context():
+        db.session.get(Profile, org["ada"]).opted_out = True
+        db.session.get(Profile, org["bob"]).snoozed_until = MONDAY + timedelta(days=3)
+        db.session.get(User, org["cy"]).active = False
+        # Somebody without a team is not matched until the profile is complete.
+        db.session.get(User, admin).team = None
+        db.session.commit()
+    with app.app_context():
+        plan = service.plan_round(db.session, WEEK)
+        ids = {p.id for p in plan.problem.participants}
+        assert ids == {org["dee"], org["eve"], org["fay"]}
+        assert plan.excluded == {
+            "left the programme": 1,
+            "snoozed": 1,
+            "profile incomplete": 1,
+        }
+        # A snooze that ended before the week no longer counts.
+        db.session.get(Profile, org["bob"]).snoozed_until = MONDAY - timedelta(days=1)
+        assert org["bob"] in {
+            p.id for p in service.plan_round(db.session, WEEK).problem.participants
+        }
+
+
+def test_do_not_pair_blocks_both_ways(app, make_user):
+    ada = make_user(email="ada@example.com", team="Payments")
+    cy = make_user(email="cy@example.com", team="Search")
+    with app.app_context():
+        db.session.add(DoNotPair(user_id=cy, blocked_user_id=ada))
+        db.session.commit()
+        plan = service.plan_round(db.session, WEEK)
+        assert plan.groups == ()
+        assert {uid for uid, _ in plan.unmatched} == {ada, cy}
+        # The reason never names who blocked whom.
+        assert all(
+            "block" not in reason.lower() or "cy" not in reason for _, reason in plan.unmatched
+        )
+
+
+def test_history_and_cadence(app, make_user):
+    ada = make_user(email="ada@example.com", team="Payments")
+    cy = make_user(email="cy@example.com", team="Search")
+    eve = make_user(email="eve@example.com", team="Platform", cadence_weeks=2)
+    fay = make_user(email="fay@example.com", team="Growth")
+    run(app, "2026-W48", publish=False)
+    with app.app_context():
+        last_week = service.find_round(db.session, "2026-W48")
+        last_week.status = "published"  # counts as history once published
+        pairs_last_week = [{m.user_id for m in g.memberships} for g in last_week.groups]
+        db.session.commit()
+    with app.app_context():
+        plan = service.plan_round(db.session, WEEK)
+        # eve meets every 2 weeks and met someone last week: not due.
+        assert eve not in {p.id for p in plan.problem.participants}
+        assert plan.excluded.get("not due by their cadence") == 1
+        # Nobody meets last week's partner again inside the 4-week cooldown.
+        for group in plan.groups:
+            assert set(group.user_ids) not in pairs_last_week
+        history = {(h.a, h.b): h.weeks_ago for h in plan.problem.history}
+        assert all(weeks == 1 for weeks in history.values()) and history
+    assert {ada, cy, fay} >= {p.id for p in plan.problem.participants} - {eve}
+
+
+def test_a_failed_run_leaves_nothing_behind(app, org, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("killed half-way")
+
+    monkeypatch.setattr(service, "publish_round", explode)
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            service.run_round(db.session, WEEK, publish=True)
+        db.session.rollback()
+        for model in (Round, MatchGroup, Membership):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_cli_run_reports_and_refuses_bad_weeks(app, org):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["rounds", "run", "--week", WEEK])
+    assert result.exit_code == 0, result.output
+    assert "Draft saved. 2026-W49: 3 groups for 6 people" in result.output
+    again = runner.invoke(args=["rounds", "run", "--week", WEEK])
+    assert "exists already (draft)" in again.output
+    bad = runner.invoke(args=["rounds", "run", "--week", "2026-W99"])
+    assert bad.exit_code == 2 and "2026 has no week 99" in bad.output
+    listing = runner.invoke(args=["rounds", "list"])
+    assert "2026-W49  draft" in listing.output
+
+
+def test_concurrent_runs_in_two_processes_make_one_round(app, org):
+    env = dict(os.environ)
+    env["MATCHER_DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
+    env["MATCHER_SECRET_KEY"] = "test"
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "rounds", "run", "--week", WEEK]
+    runs = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [r.communicate(timeout=120) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], outputs
+    said = " ".join(out for out, _ in outputs)
+    assert said.count("Draft saved") == 1, outputs
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Round)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 6
