@@ -39,15 +39,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matcher import auth, cli, errors, web
     from matcher.admin import views as admin_views
     from matcher.profile import views as profile_views
+    from matcher.rounds import views as rounds_views
 
     auth.init_app(app)
     web.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(auth.views.bp)
-    app.register_blueprint(profile_views.bp)
-    app.register_blueprint(admin_views.bp)
+    for blueprint in (auth.views.bp, profile_views.bp, rounds_views.bp, admin_views.bp):
+        app.register_blueprint(blueprint)
     cli.init_app(app)
-    from matcher.rounds.cli import rounds_cli
-
-    app.cli.add_command(rounds_cli)
     return app

@@ -66,5 +66,10 @@ def seed_demo(people: int, seed: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    from matcher.notify.cli import outbox_cli
+    from matcher.rounds.cli import rounds_cli
+
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(rounds_cli)

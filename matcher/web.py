@@ -15,7 +15,7 @@ bp = Blueprint("web", __name__)
 def index() -> str | Response:
     """Logged-in people go to their profile; everyone else sees what matcher is."""
     if current_user.is_authenticated:
-        return redirect(url_for("profile.show"))
+        return redirect(url_for("rounds.index"))
     return render_template("index.html")
 
 

@@ -43,7 +43,7 @@ def count_users(app) -> int:
 def test_signup_stores_profile_and_logs_in(app, client):
     response = client.post("/auth/signup", data=signup_data())
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/me/")
+    assert response.headers["Location"].endswith("/dashboard/")
     page = client.get("/me/").get_data(as_text=True)
     assert "Grace Hopper" in page and "Compilers" in page
     with app.app_context():
@@ -144,10 +144,10 @@ def test_login_case_insensitive_and_remember_me(client, make_user):
     ("target", "expected"),
     [
         ("/me/edit", "/me/edit"),
-        ("https://evil.example/", "/me/"),
-        ("//evil.example/", "/me/"),
-        ("/\\evil.example", "/me/"),
-        ("javascript:alert(1)", "/me/"),
+        ("https://evil.example/", "/dashboard/"),
+        ("//evil.example/", "/dashboard/"),
+        ("/\\evil.example", "/dashboard/"),
+        ("javascript:alert(1)", "/dashboard/"),
     ],
 )
 def test_next_only_redirects_to_local_paths(client, make_user, target, expected):

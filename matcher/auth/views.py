@@ -1,17 +1,35 @@
-"""Sign-up, log-in and log-out pages."""
+"""Sign-up, log-in, log-out and password-reset pages."""
 
 from __future__ import annotations
 
 from datetime import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from matcher.auth.forms import LoginForm, SignupForm
-from matcher.auth.service import EmailTaken, authenticate, register_user
+from matcher.auth.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
+from matcher.auth.service import (
+    EmailTaken,
+    ResetLinkInvalid,
+    authenticate,
+    register_user,
+    request_password_reset,
+    set_password,
+    user_for_reset_token,
+)
 from matcher.extensions import db
 from matcher.models import Team
 from matcher.transaction import commit_retrying
@@ -36,7 +54,7 @@ def safe_next(target: str | None) -> str | None:
 def signup() -> str | Response:
     """The sign-up form: account and matching profile at once."""
     if current_user.is_authenticated:
-        return redirect(url_for("profile.show"))
+        return redirect(url_for("rounds.index"))
     form = SignupForm()
     if request.method == "GET":
         for day in form.availability.form.days()[:5]:
@@ -58,7 +76,7 @@ def signup() -> str | Response:
             session.clear()
             login_user(user)
             flash("Welcome to matcher! You will get your first pairing with the next round.", "ok")
-            return redirect(url_for("profile.show"))
+            return redirect(url_for("rounds.index"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
     return render_template("auth/signup.html", form=form, teams=teams), (
         422 if form.errors else 200
@@ -72,7 +90,7 @@ def login() -> str | Response:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if current_user.is_authenticated:
-        return redirect(safe_next(form.next.data) or url_for("profile.show"))
+        return redirect(safe_next(form.next.data) or url_for("rounds.index"))
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is None:
@@ -83,7 +101,7 @@ def login() -> str | Response:
             # A fresh session at log-in: nothing from before carries over.
             session.clear()
             login_user(user, remember=form.remember.data)
-            return redirect(target or url_for("profile.show"))
+            return redirect(target or url_for("rounds.index"))
     return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 
 
@@ -95,3 +113,47 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.", "ok")
     return redirect(url_for("auth.login"))
+
+
+def reset_link(token: str) -> str:
+    """The absolute reset URL, built on BASE_URL and never on the request's Host header."""
+    path = url_for("auth.reset_password", token=token)
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> str | Response | tuple[str, int]:
+    """Ask for a reset link; the answer never tells whether the email has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        commit_retrying(lambda: request_password_reset(db.session, form.email.data, reset_link))
+        minutes = max(1, int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60)
+        return render_template("auth/reset_sent.html", minutes=minutes)
+    return render_template("auth/reset_request.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response:
+    """Choose a new password through a link from a reset email (works once)."""
+    try:
+        user = user_for_reset_token(db.session, token)
+    except ResetLinkInvalid as invalid:
+        response = make_response(
+            render_template("auth/reset_invalid.html", message=str(invalid)), invalid.status
+        )
+    else:
+        form = ResetPasswordForm()
+        if form.validate_on_submit():
+            # Rotates the session token: this link and every other session stop working.
+            set_password(user, form.password.data)
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash("Your password is changed and you are logged in.", "ok")
+            return redirect(url_for("profile.show"))
+        response = make_response(
+            render_template("auth/reset_password.html", form=form), 422 if form.errors else 200
+        )
+    # The token is in the URL: never leak it to other sites through the Referer header.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -12,6 +12,9 @@ from matcher.extensions import db
 from matcher.models.people import utcnow
 
 SETTINGS_ID = 1
+DEFAULT_ROUND_WEEKDAY = 0  # Monday
+DEFAULT_ROUND_MINUTE = 9 * 60  # 09:00
+DEFAULT_REMINDER_DAYS = 5
 
 
 class ProgrammeSettings(db.Model):
@@ -26,8 +29,8 @@ class ProgrammeSettings(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True, default=SETTINGS_ID)
     # Engine rules as `matcher.matching.Rules.to_dict()`; empty means the engine defaults.
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    round_weekday: Mapped[int] = mapped_column(SmallInteger, default=0)  # Monday
-    round_minute: Mapped[int] = mapped_column(default=9 * 60)  # 09:00
+    round_weekday: Mapped[int] = mapped_column(SmallInteger, default=DEFAULT_ROUND_WEEKDAY)
+    round_minute: Mapped[int] = mapped_column(default=DEFAULT_ROUND_MINUTE)
     round_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    feedback_reminder_days: Mapped[int] = mapped_column(default=5)
+    feedback_reminder_days: Mapped[int] = mapped_column(default=DEFAULT_REMINDER_DAYS)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

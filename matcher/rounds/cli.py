@@ -83,7 +83,6 @@ def scheduler_tick(now: datetime) -> str | None:
     """Publish this week's round once its scheduled time has passed; returns what happened."""
     settings = service.programme_settings(db.session)
     week = service.due_week(settings, now)
-    db.session.commit()  # keeps the settings row if it was just created with defaults
     if week is None:
         return None
     existing = service.find_round(db.session, week)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -33,7 +34,13 @@ from matcher.models import (
     User,
 )
 from matcher.models.people import Profile
-from matcher.models.settings import SETTINGS_ID
+from matcher.models.settings import (
+    DEFAULT_REMINDER_DAYS,
+    DEFAULT_ROUND_MINUTE,
+    DEFAULT_ROUND_WEEKDAY,
+    SETTINGS_ID,
+)
+from matcher.notify.queue import queue_messages, round_messages
 from matcher.rounds.scheduling import Availability, first_common_slot
 from matcher.rounds.weeks import parse_week, week_label, weeks_between
 
@@ -82,11 +89,18 @@ class RoundPlan:
 
 
 def programme_settings(session: Session) -> ProgrammeSettings:
-    """The settings row, added with defaults (not committed) when missing."""
+    """The settings row, or (not added to the session) the defaults when none was saved yet."""
     settings = session.get(ProgrammeSettings, SETTINGS_ID)
     if settings is None:
-        settings = ProgrammeSettings(id=SETTINGS_ID, rules=Rules().to_dict())
-        session.add(settings)
+        # Transient on purpose: reading the settings must never write (or race on) a row.
+        settings = ProgrammeSettings(
+            id=SETTINGS_ID,
+            rules=Rules().to_dict(),
+            round_weekday=DEFAULT_ROUND_WEEKDAY,
+            round_minute=DEFAULT_ROUND_MINUTE,
+            round_timezone="UTC",
+            feedback_reminder_days=DEFAULT_REMINDER_DAYS,
+        )
     return settings
 
 
@@ -323,32 +337,11 @@ def save_round(session: Session, plan: RoundPlan) -> Round:
 
 def publish_round(session: Session, round_: Round, now: datetime | None = None) -> int:
     """Mark a draft round published and queue one message per member; returns messages queued."""
-    from matcher.notify.queue import queue_messages
-
     if round_.status != "draft":
         return 0
     round_.status = "published"
     round_.published_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    rows = [
-        {
-            "kind": "pairing",
-            "dedupe_key": f"pairing:{round_.week}:{membership.user_id}",
-            "payload": {"group_id": group.id, "user_id": membership.user_id},
-            "user_id": membership.user_id,
-            "round_id": round_.id,
-        }
-        for group in round_.groups
-        for membership in group.memberships
-    ]
-    rows.append(
-        {
-            "kind": "chat_round",
-            "dedupe_key": f"chat_round:{round_.week}",
-            "payload": {"round_id": round_.id},
-            "user_id": None,
-            "round_id": round_.id,
-        }
-    )
+    rows = round_messages(round_, current_app.config)
     queued = queue_messages(session, rows)
     session.flush()
     return queued
