@@ -1,5 +1,7 @@
 """Database models; import them from here so Alembic sees every table."""
 
+from matcher.models.audit import AuditEntry
+from matcher.models.feedback import FEEDBACK_STATUSES, NOT_MEETING_REASONS, Feedback
 from matcher.models.outbox import OutboxMessage
 from matcher.models.people import (
     MEETING_MODES,
@@ -18,6 +20,10 @@ from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, Round
 from matcher.models.settings import SETTINGS_ID, ProgrammeSettings
 
 __all__ = [
+    "FEEDBACK_STATUSES",
+    "NOT_MEETING_REASONS",
+    "AuditEntry",
+    "Feedback",
     "MEETING_MODES",
     "ROUND_STATUSES",
     "SETTINGS_ID",

@@ -187,6 +187,8 @@ class Profile(db.Model):
     meeting_mode: Mapped[str] = mapped_column(String(16), default="either")
     snoozed_until: Mapped[date | None] = mapped_column(default=None)
     opted_out: Mapped[bool] = mapped_column(default=False)
+    # Why matcher paused someone (e.g. missed meetings); None when they left by themselves.
+    pause_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")

@@ -15,6 +15,7 @@ SETTINGS_ID = 1
 DEFAULT_ROUND_WEEKDAY = 0  # Monday
 DEFAULT_ROUND_MINUTE = 9 * 60  # 09:00
 DEFAULT_REMINDER_DAYS = 5
+DEFAULT_PAUSE_AFTER_MISSED = 3
 
 
 class ProgrammeSettings(db.Model):
@@ -33,4 +34,6 @@ class ProgrammeSettings(db.Model):
     round_minute: Mapped[int] = mapped_column(default=DEFAULT_ROUND_MINUTE)
     round_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     feedback_reminder_days: Mapped[int] = mapped_column(default=DEFAULT_REMINDER_DAYS)
+    # Rounds in a row without an answer or a meeting before someone is nudged, then paused.
+    pause_after_missed: Mapped[int] = mapped_column(default=DEFAULT_PAUSE_AFTER_MISSED)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

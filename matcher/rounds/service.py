@@ -35,6 +35,7 @@ from matcher.models import (
 )
 from matcher.models.people import Profile
 from matcher.models.settings import (
+    DEFAULT_PAUSE_AFTER_MISSED,
     DEFAULT_REMINDER_DAYS,
     DEFAULT_ROUND_MINUTE,
     DEFAULT_ROUND_WEEKDAY,
@@ -100,6 +101,7 @@ def programme_settings(session: Session) -> ProgrammeSettings:
             round_minute=DEFAULT_ROUND_MINUTE,
             round_timezone="UTC",
             feedback_reminder_days=DEFAULT_REMINDER_DAYS,
+            pause_after_missed=DEFAULT_PAUSE_AFTER_MISSED,
         )
     return settings
 
