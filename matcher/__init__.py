@@ -38,13 +38,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from matcher import auth, cli, errors, web
     from matcher.admin import views as admin_views
+    from matcher.feedback import views as feedback_views
     from matcher.profile import views as profile_views
     from matcher.rounds import views as rounds_views
 
     auth.init_app(app)
     web.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.views.bp, profile_views.bp, rounds_views.bp, admin_views.bp):
+    for blueprint in (
+        auth.views.bp,
+        profile_views.bp,
+        rounds_views.bp,
+        feedback_views.bp,
+        admin_views.bp,
+    ):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

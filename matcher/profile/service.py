@@ -102,6 +102,7 @@ def set_opted_out(user: User, opted_out: bool) -> None:
     user.profile.opted_out = opted_out
     if not opted_out:
         user.profile.snoozed_until = None
+        user.profile.pause_reason = None
 
 
 def add_do_not_pair(session: Session, user: User, email: str) -> User:

@@ -37,6 +37,10 @@ def run_and_commit(week: str, publish: bool, dry_run: bool) -> service.RunOutcom
         else:
             db.session.commit()
         return outcome
+    except service.RoundExists as exists:
+        db.session.rollback()
+        click.echo(f"A round for {week} was created by another run ({exists.round.status}).")
+        return None
     except (IntegrityError, OperationalError) as lost:
         # Another process stored the same week first (unique week) or held the lock:
         # everything of ours is rolled back, nothing half-written remains.

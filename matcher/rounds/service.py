@@ -27,6 +27,7 @@ from matcher.matching import (
 )
 from matcher.models import (
     DoNotPair,
+    Feedback,
     MatchGroup,
     Membership,
     ProgrammeSettings,
@@ -194,7 +195,7 @@ def select_participants(
 
 
 def load_history(session: Session, monday: date, user_ids: set[int]) -> list[PastPairing]:
-    """Every pair of these users that met in a published round of the last HISTORY_WEEKS."""
+    """Pairs of these users that met in the last HISTORY_WEEKS, and every 'never again' pair."""
     since = monday - timedelta(weeks=HISTORY_WEEKS)
     rows = session.execute(
         select(Membership.group_id, Membership.user_id, Round.starts_on)
@@ -211,7 +212,37 @@ def load_history(session: Session, monday: date, user_ids: set[int]) -> list[Pas
         for i, a in enumerate(present):
             for b in present[i + 1 :]:
                 latest[(a, b)] = min(weeks_ago, latest.get((a, b), weeks_ago))
-    return [PastPairing(a, b, weeks) for (a, b), weeks in sorted(latest.items())]
+    never_again = never_again_pairs(session, user_ids, monday)
+    for pair, weeks_ago in never_again.items():
+        latest.setdefault(pair, weeks_ago)
+    return [
+        PastPairing(a, b, weeks, would_meet_again=False if (a, b) in never_again else None)
+        for (a, b), weeks in sorted(latest.items())
+    ]
+
+
+def never_again_pairs(
+    session: Session, user_ids: set[int], monday: date
+) -> dict[tuple[int, int], int]:
+    """Pairs where somebody answered 'would not meet again', with weeks since (any age)."""
+    author = Membership.__table__.alias("author")
+    other = Membership.__table__.alias("other")
+    rows = session.execute(
+        select(author.c.user_id, other.c.user_id, Round.starts_on)
+        .select_from(Feedback)
+        .join(author, author.c.id == Feedback.membership_id)
+        .join(
+            other, (other.c.group_id == author.c.group_id) & (other.c.user_id != author.c.user_id)
+        )
+        .join(Round, Round.id == author.c.round_id)
+        .where(Feedback.would_meet_again.is_(False))
+    )
+    pairs: dict[tuple[int, int], int] = {}
+    for a, b, starts_on in rows:
+        if a in user_ids and b in user_ids:
+            key = (min(a, b), max(a, b))
+            pairs[key] = max(0, weeks_between(starts_on, monday))
+    return pairs
 
 
 def load_blocked(session: Session, user_ids: set[int]) -> list[tuple[int, int]]:
@@ -343,7 +374,7 @@ def publish_round(session: Session, round_: Round, now: datetime | None = None) 
         return 0
     round_.status = "published"
     round_.published_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    rows = round_messages(round_, current_app.config)
+    rows = round_messages(session, round_, current_app.config)
     queued = queue_messages(session, rows)
     session.flush()
     return queued

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from matcher.extensions import db
+from matcher.feedback.service import kudos_for
 from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
 
@@ -39,6 +40,7 @@ def index() -> str:
         skipping=bool(profile and profile.snoozed_until and profile.snoozed_until >= next_monday),
         zone=zone.key,
         skip_form=SkipForm(),
+        kudos=kudos_for(db.session, current_user),
     )
 
 

@@ -1,0 +1,202 @@
+"""Feedback service: record answers, remind, close rounds, nudge and pause, kudos."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.models import Feedback, MatchGroup, Membership, Round, User
+from matcher.models.people import utcnow
+from matcher.notify.queue import queue_message
+from matcher.rounds import service as rounds
+
+DEFAULT_WINDOW_DAYS = 14
+
+
+class FeedbackClosed(Exception):
+    """The round's feedback window is over."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A validated feedback submission."""
+
+    status: str
+    reason: str | None = None
+    rating: int | None = None
+    would_meet_again: bool | None = None
+    private_note: str | None = None
+    kudos: str | None = None
+
+
+def membership_for(session: Session, membership_id: int, user_id: int) -> Membership | None:
+    """The membership if it belongs to that user, in a published or closed round."""
+    membership = session.get(Membership, membership_id)
+    if membership is None or membership.user_id != user_id:
+        return None
+    if membership.round.status == "draft":
+        return None
+    return membership
+
+
+def membership_in_group(session: Session, group_id: int, user_id: int) -> Membership | None:
+    """The user's membership of that group, if they are in it (published rounds only)."""
+    membership = session.scalar(
+        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user_id)
+    )
+    return membership_for(session, membership.id, user_id) if membership else None
+
+
+def feedback_of(session: Session, membership: Membership) -> Feedback | None:
+    """The member's answer so far, if any."""
+    return session.scalar(select(Feedback).where(Feedback.membership_id == membership.id))
+
+
+def record(session: Session, membership: Membership, answer: Answer) -> Feedback:
+    """Store or update the member's answer (not committed); closed rounds refuse."""
+    if membership.round.status == "closed":
+        raise FeedbackClosed("The feedback window for this round is over.")
+    feedback = feedback_of(session, membership)
+    if feedback is None:
+        feedback = Feedback(
+            membership_id=membership.id, group_id=membership.group_id, user_id=membership.user_id
+        )
+        session.add(feedback)
+    feedback.status = answer.status
+    feedback.reason = answer.reason if answer.status == "will_not_meet" else None
+    feedback.rating = answer.rating if answer.status == "met" else None
+    feedback.would_meet_again = answer.would_meet_again
+    feedback.private_note = (answer.private_note or "").strip() or None
+    feedback.kudos = (answer.kudos or "").strip() or None
+    if feedback.status == "met" and membership.user.profile is not None:
+        # Meeting again ends any pause for missed coffees.
+        membership.user.profile.pause_reason = None
+    return feedback
+
+
+def kudos_for(session: Session, user: User, limit: int = 20) -> list[tuple[str, str, str]]:
+    """(week, from whom, text) of kudos addressed to the user, newest first."""
+    mine = select(Membership.group_id).where(Membership.user_id == user.id)
+    rows = session.execute(
+        select(Round.week, User.display_name, Feedback.kudos)
+        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+        .join(Round, Round.id == MatchGroup.round_id)
+        .join(User, User.id == Feedback.user_id)
+        .where(
+            Feedback.group_id.in_(mine),
+            Feedback.user_id != user.id,
+            Feedback.kudos.is_not(None),
+        )
+        .order_by(Round.starts_on.desc(), Feedback.id)
+        .limit(limit)
+    )
+    return [(week, name, text) for week, name, text in rows]
+
+
+@dataclass
+class MaintenanceReport:
+    """What one maintenance pass did."""
+
+    reminders: int = 0
+    closed: int = 0
+    nudged: int = 0
+    paused: int = 0
+
+
+def maintain(
+    session: Session, config: Mapping[str, Any], now: datetime | None = None
+) -> MaintenanceReport:
+    """Send due reminders, close rounds past their window, nudge and pause no-shows."""
+    now = now or utcnow()
+    settings = rounds.programme_settings(session)
+    report = MaintenanceReport()
+    window = timedelta(days=int(config.get("FEEDBACK_WINDOW_DAYS", DEFAULT_WINDOW_DAYS)))
+    remind_after = timedelta(days=settings.feedback_reminder_days)
+    published = session.scalars(
+        select(Round)
+        .where(Round.status == "published")
+        .options(selectinload(Round.groups).selectinload(MatchGroup.memberships))
+    ).all()
+    for round_ in published:
+        answered = set(
+            session.scalars(
+                select(Feedback.membership_id)
+                .join(Membership, Membership.id == Feedback.membership_id)
+                .where(Membership.round_id == round_.id)
+            )
+        )
+        if round_.published_at and now >= round_.published_at + remind_after:
+            for group in round_.groups:
+                for membership in group.memberships:
+                    if membership.id not in answered and queue_message(
+                        session,
+                        "feedback_reminder",
+                        f"feedback_reminder:{round_.week}:{membership.user_id}",
+                        {"membership_id": membership.id, "user_id": membership.user_id},
+                        user_id=membership.user_id,
+                        round_id=round_.id,
+                    ):
+                        report.reminders += 1
+        if round_.published_at and now >= round_.published_at + window:
+            rounds.close_round(round_, now)
+            report.closed += 1
+            nudged, paused = _nudge_and_pause(session, round_, settings.pause_after_missed)
+            report.nudged += nudged
+            report.paused += paused
+    return report
+
+
+def missed_streak(session: Session, user_id: int) -> int:
+    """Closed rounds in a row, newest first, where the user neither answered 'met' nor at all."""
+    rows = session.execute(
+        select(Round.id, Feedback.status)
+        .join(Membership, Membership.round_id == Round.id)
+        .outerjoin(Feedback, Feedback.membership_id == Membership.id)
+        .where(Membership.user_id == user_id, Round.status == "closed")
+        .order_by(Round.starts_on.desc())
+        .limit(52)
+    )
+    streak = 0
+    for _round_id, status in rows:
+        if status == "met":
+            break
+        streak += 1
+    return streak
+
+
+def _nudge_and_pause(session: Session, round_: Round, pause_after: int) -> tuple[int, int]:
+    nudged = paused = 0
+    for group in round_.groups:
+        for membership in group.memberships:
+            user = membership.user
+            if user.is_deleted or user.profile is None or user.profile.opted_out:
+                continue
+            streak = missed_streak(session, user.id)
+            if streak >= pause_after:
+                user.profile.opted_out = True
+                user.profile.pause_reason = f"{streak} coffees in a row without a meeting"
+                queue_message(
+                    session,
+                    "paused",
+                    f"paused:{round_.week}:{user.id}",
+                    {"user_id": user.id, "streak": streak},
+                    user_id=user.id,
+                    round_id=round_.id,
+                )
+                paused += 1
+            elif streak == pause_after - 1 and streak > 0:
+                queue_message(
+                    session,
+                    "nudge",
+                    f"nudge:{round_.week}:{user.id}",
+                    {"user_id": user.id, "streak": streak},
+                    user_id=user.id,
+                    round_id=round_.id,
+                )
+                nudged += 1
+    return nudged, paused

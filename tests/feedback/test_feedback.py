@@ -1,0 +1,214 @@
+"""Feedback: signed links, privacy, editing, reminders, and how answers steer matching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.extensions import db
+from matcher.feedback import service
+from matcher.feedback.tokens import make_token
+from matcher.models import Feedback, Membership, OutboxMessage, Profile, Round
+from matcher.rounds import service as rounds
+from matcher.rounds.weeks import week_label
+from tests.conftest import login
+
+WEEK = week_label(datetime.now(UTC).date())
+
+
+@pytest.fixture
+def pairing(app, make_user):
+    """Ada and Cy paired in this week's published round; Eve and Fay in another group."""
+    ids = {
+        name: make_user(email=f"{name}@example.com", name=name.title(), team=team)
+        for name, team in [("ada", "Payments"), ("cy", "Search"), ("eve", "Growth"), ("fay", "SRE")]
+    }
+    with app.app_context():
+        # Eve and Fay block each other's other options: only they pair with each other.
+        rounds.run_round(db.session, WEEK, publish=True)
+        db.session.commit()
+        memberships = {
+            m.user_id: (m.id, m.group_id) for m in db.session.scalars(select(Membership))
+        }
+    ids["membership"] = {uid: memberships[uid] for uid in memberships}
+    return ids
+
+
+def member_link(app, pairing, name: str) -> str:
+    user_id = pairing[name]
+    membership_id, _ = pairing["membership"][user_id]
+    return "/feedback/" + make_token(app.config, membership_id, user_id)
+
+
+def partner_of(app, pairing, name: str) -> int:
+    user_id = pairing[name]
+    _, group_id = pairing["membership"][user_id]
+    return next(
+        uid for uid, (_, gid) in pairing["membership"].items() if gid == group_id and uid != user_id
+    )
+
+
+def test_link_opens_the_form_without_login_and_saves(app, client, pairing):
+    link = member_link(app, pairing, "ada")
+    page = client.get(link)
+    assert page.status_code == 200 and "How was your coffee?" in page.get_data(as_text=True)
+    response = client.post(
+        link,
+        data={"status": "met", "rating": "5", "would_meet_again": "yes", "kudos": "Great chat!"},
+    )
+    assert response.status_code == 302 and "saved=1" in response.headers["Location"]
+    # A second submission edits the first.
+    client.post(link, data={"status": "met", "rating": "3", "would_meet_again": "yes"})
+    with app.app_context():
+        answers = db.session.scalars(select(Feedback)).all()
+        assert len(answers) == 1 and answers[0].rating == 3 and answers[0].kudos is None
+    # The link only ever opens this one form: it logs nobody in.
+    assert client.get("/dashboard/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"status": "met", "rating": "0"}, "Pick a rating from 1 to 5"),
+        ({"status": "met", "rating": "6"}, "Pick a rating from 1 to 5"),
+        ({"status": "met", "rating": "five"}, "Pick a rating from 1 to 5"),
+        ({}, "Tell us whether you met"),
+        ({"status": "maybe"}, "Not a valid choice"),
+        ({"status": "will_not_meet"}, "Tell us why"),
+        ({"status": "not_yet", "rating": "4"}, "only once you have met"),
+        ({"status": "met", "private_note": "x" * 1_000_000}, "too much data"),
+        ({"status": "met", "private_note": "x" * 2001}, "At most 2000 characters"),
+        ({"status": "met", "kudos": "y" * 501}, "At most 500 characters"),
+    ],
+)
+def test_bad_answers_get_a_message_and_store_nothing(app, client, pairing, data, message):
+    response = client.post(member_link(app, pairing, "ada"), data=data)
+    assert response.status_code in (413, 422)
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Feedback)) == 0
+
+
+def test_tampered_expired_and_foreign_links(app, app_factory, client, pairing):
+    link = member_link(app, pairing, "ada")
+    tampered = client.get(link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"))
+    assert tampered.status_code == 400 and "not valid" in tampered.get_data(as_text=True)
+    # Ada's link with Cy's membership id: refused, as is a link naming someone else's pairing.
+    cy_membership, _ = pairing["membership"][pairing["cy"]]
+    forged = "/feedback/" + make_token(app.config, cy_membership, pairing["ada"])
+    assert client.get(forged).status_code == 410
+    expired_app = app_factory(FEEDBACK_LINK_MAX_AGE=-1)
+    expired = expired_app.test_client().get(link)
+    assert expired.status_code == 410 and "expired" in expired.get_data(as_text=True)
+
+
+def test_logged_in_user_cannot_answer_for_someone_elses_pairing(app, client, pairing):
+    login(client, "ada@example.com")
+    other_group = next(
+        gid
+        for uid, (_, gid) in pairing["membership"].items()
+        if gid != pairing["membership"][pairing["ada"]][1]
+    )
+    assert client.get(f"/feedback/pairing/{other_group}").status_code == 404
+    assert (
+        client.post(f"/feedback/pairing/{other_group}", data={"status": "met"}).status_code == 404
+    )
+    own_group = pairing["membership"][pairing["ada"]][1]
+    assert client.post(f"/feedback/pairing/{own_group}", data={"status": "met"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(Feedback.user_id)).all() == [pairing["ada"]]
+
+
+def test_kudos_reach_the_partner_only_and_notes_stay_private(app, client, pairing):
+    client.post(
+        member_link(app, pairing, "ada"),
+        data={
+            "status": "met",
+            "rating": "2",
+            "kudos": "Thanks <b>buddy</b>",
+            "private_note": "SECRET-NOTE",
+        },
+    )
+    partner = partner_of(app, pairing, "ada")
+    partner_name = {pairing[n]: n for n in ("ada", "cy", "eve", "fay")}[partner]
+    partner_client = app.test_client()
+    login(partner_client, f"{partner_name}@example.com")
+    page = partner_client.get("/dashboard/").get_data(as_text=True)
+    assert "Thanks &lt;b&gt;buddy&lt;/b&gt;" in page and "Ada" in page
+    assert "SECRET-NOTE" not in page
+    partner_form = partner_client.get(
+        f"/feedback/pairing/{pairing['membership'][partner][1]}"
+    ).get_data(as_text=True)
+    assert (
+        "SECRET-NOTE" not in partner_form
+        and 'value="2"' not in partner_form.split("checked")[0][-20:]
+    )
+    outsider = next(n for n in ("cy", "eve", "fay") if pairing[n] != partner and n != "ada")
+    other = app.test_client()
+    login(other, f"{outsider}@example.com")
+    assert "Thanks" not in other.get("/dashboard/").get_data(as_text=True)
+
+
+def test_would_not_meet_again_blocks_the_pair_for_good(app, client, pairing):
+    client.post(
+        member_link(app, pairing, "ada"),
+        data={"status": "met", "rating": "1", "would_meet_again": "no"},
+    )
+    partner = partner_of(app, pairing, "ada")
+    with app.app_context():
+        future = week_label(datetime.now(UTC).date() + timedelta(weeks=40))
+        plan = rounds.plan_round(db.session, future)
+        never = [h for h in plan.problem.history if h.would_meet_again is False]
+        assert [(h.a, h.b) for h in never] == [tuple(sorted((pairing["ada"], partner)))]
+        assert all(set(g.user_ids) != {pairing["ada"], partner} for g in plan.groups)
+
+
+def test_reminder_close_nudge_and_pause(app, pairing):
+    with app.app_context():
+        round_ = db.session.scalars(select(Round)).one()
+        published = round_.published_at
+        # Nothing is due right after publishing.
+        report = service.maintain(db.session, app.config, now=published + timedelta(hours=1))
+        assert report.reminders == 0
+        report = service.maintain(db.session, app.config, now=published + timedelta(days=5))
+        assert report.reminders == 4
+        again = service.maintain(db.session, app.config, now=published + timedelta(days=6))
+        assert again.reminders == 0  # one reminder per person per round
+        db.session.commit()
+        kinds = db.session.scalars(select(OutboxMessage.kind)).all()
+        assert kinds.count("feedback_reminder") == 4
+        # With pause after 1 missed round, closing the window pauses everyone who never answered.
+        settings = rounds.programme_settings(db.session)
+        settings.pause_after_missed = 1
+        db.session.merge(settings)
+        report = service.maintain(db.session, app.config, now=published + timedelta(days=15))
+        assert report.closed == 1 and report.paused == 4
+        db.session.commit()
+        assert round_.status == "closed"
+        profile = db.session.get(Profile, pairing["ada"])
+        assert profile.opted_out and "in a row" in profile.pause_reason
+        assert db.session.scalars(select(OutboxMessage.kind)).all().count("paused") == 4
+
+
+def test_closed_round_refuses_answers(app, client, pairing):
+    with app.app_context():
+        db.session.scalars(select(Round)).one().status = "closed"
+        db.session.commit()
+    response = client.post(member_link(app, pairing, "ada"), data={"status": "met"})
+    assert "feedback window for this round is over" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Feedback)) == 0
+
+
+def test_link_for_a_deleted_account(app, client, pairing):
+    from matcher.models import User
+    from matcher.profile.service import delete_account
+
+    link = member_link(app, pairing, "ada")
+    with app.app_context():
+        delete_account(db.session, db.session.get(User, pairing["ada"]))
+        db.session.commit()
+    response = client.get(link)
+    assert response.status_code == 410 and "no longer exists" in response.get_data(as_text=True)
