@@ -40,6 +40,7 @@ class FeedbackForm(FlaskForm):
         "Why not?",
         # No Optional(): it would stop the chain before validate_reason can insist.
         choices=[SelectChoice("", "—")] + _choices(NOT_MEETING_REASONS),
+        default="",
     )
     rating = RadioField(
         "How was it?",

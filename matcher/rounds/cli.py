@@ -101,6 +101,7 @@ def scheduler_tick(now: datetime) -> str | None:
 @click.option("--once", is_flag=True, help="Check once and exit (for testing).")
 def scheduler_command(interval: int, once: bool) -> None:
     """Run rounds on the schedule from the admin settings, and send the outbox; no cron needed."""
+    from matcher.feedback.service import maintain
     from matcher.notify.sender import send_pending
 
     click.echo("matcher scheduler running; Ctrl-C to stop.")
@@ -109,6 +110,10 @@ def scheduler_command(interval: int, once: bool) -> None:
         message = scheduler_tick(now)
         if message:
             click.echo(f"{now:%Y-%m-%d %H:%M} {message}")
+        follow_up = maintain(db.session, current_app.config)
+        db.session.commit()
+        if follow_up.reminders or follow_up.closed:
+            click.echo(f"{now:%Y-%m-%d %H:%M} feedback: {follow_up}")
         report = send_pending(db.session, current_app.config)
         if report.sent or report.retried or report.gave_up:
             click.echo(f"{now:%Y-%m-%d %H:%M} outbox: {report}")
