@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from matcher import auth, cli, errors, web
+    from matcher import auth, cli, errors, security, web
     from matcher.admin import views as admin_views
     from matcher.feedback import views as feedback_views
     from matcher.profile import views as profile_views
@@ -53,5 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin_views.bp,
     ):
         app.register_blueprint(blueprint)
+    # After the blueprints: rate limits wrap their registered view functions.
+    security.init_app(app)
     cli.init_app(app)
     return app

@@ -62,6 +62,8 @@ def make_app(database_url: str, instance: Path, **overrides: object) -> Flask:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
+        # Tests log in many times from one address; the rate-limit test turns this on.
+        "RATELIMIT_ENABLED": False,
         # Weaker scrypt parameters only to keep the suite fast.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "PASSWORD_MIN_LENGTH": 10,

@@ -1,0 +1,79 @@
+"""Security headers and rate limits, applied in one place for every blueprint."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# A strict policy: every script and stylesheet is a file of ours; no inline code at all.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# Endpoint -> limits on POST. Log-in also counts per email, against slow distributed guessing.
+RATE_LIMITS: dict[str, list[str]] = {
+    "auth.login": ["10 per minute"],
+    "auth.signup": ["10 per minute"],
+    "auth.reset_request": ["5 per minute"],
+    "auth.reset_password": ["10 per minute"],
+    "feedback.by_link": ["30 per minute"],
+}
+LOGIN_PER_EMAIL = "20 per hour"
+
+
+def _login_email() -> str:
+    return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def _fresh_wrapper(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter (memory by default, RATELIMIT_STORAGE_URI for several workers)."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # One limiter per app: its limits are registered per view function, so a shared
+    # limiter would count a request once for every app built in the same process.
+    limiter = Limiter(key_func=get_remote_address, default_limits=[])
+    limiter.init_app(app)
+    app.extensions["matcher.limiter"] = limiter  # the limiter is only weakly held otherwise
+    for endpoint, limits in RATE_LIMITS.items():
+        if endpoint not in app.view_functions:
+            continue
+        # A fresh wrapper per app: Flask-Limiter marks the function it decorates, and the
+        # blueprint's view functions are shared by every app built in this process.
+        view = _fresh_wrapper(app.view_functions[endpoint])
+        for limit in limits:
+            view = limiter.limit(limit, methods=["POST"])(view)
+        if endpoint == "auth.login":
+            view = limiter.limit(LOGIN_PER_EMAIL, methods=["POST"], key_func=_login_email)(view)
+        app.view_functions[endpoint] = view
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Feedback and reset links carry tokens in the URL: never leak them as a referrer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
