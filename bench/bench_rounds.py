@@ -1,0 +1,210 @@
+"""Benchmark: publish a round for 10,000 participants on SQLite and PostgreSQL.
+
+Loads a generated organisation (bench/orggen.py: teams, projects, interests, offices,
+availability, and 12 weeks of past rounds) into a fresh database with bulk inserts, then
+times `rounds.service.run_round(..., publish=True)` plus the commit: reading participants and
+history, solving, suggesting meeting times, storing groups and queueing one message per
+member. Prints a table and exits non-zero when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import orggen  # noqa: E402
+from bench_outbox import drop_postgres, postgres_database  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from matcher import create_app  # noqa: E402
+from matcher.extensions import db  # noqa: E402
+from matcher.models import (  # noqa: E402
+    AvailabilityWindow,
+    Interest,
+    MatchGroup,
+    Membership,
+    OutboxMessage,
+    Profile,
+    Project,
+    Round,
+    Team,
+    User,
+)
+from matcher.models.people import user_interests, user_projects  # noqa: E402
+from matcher.rounds import service  # noqa: E402
+from matcher.rounds.weeks import week_label  # noqa: E402
+
+TARGET_SECONDS = 30.0
+WEEK_MONDAY = date(2026, 11, 30)
+
+
+def load_organisation(people: int) -> None:
+    """Bulk-insert a generated organisation and its past rounds into the bound database."""
+    org = orggen.generate(people, seed=1)
+    session = db.session
+
+    def vocabulary(model, names: set[str]) -> dict[str, int]:
+        rows = [{"name": n, "key": n.casefold()} for n in sorted(names)]
+        session.execute(insert(model), rows)
+        return dict(session.execute(select(model.name, model.id)).all())
+
+    parts = org["participants"]
+    teams = vocabulary(Team, {p["team"] for p in parts})
+    projects = vocabulary(Project, {x for p in parts for x in p["projects"]})
+    interests = vocabulary(Interest, {x for p in parts for x in p["interests"]})
+    session.execute(
+        insert(User),
+        [
+            {
+                "id": i + 1,
+                "email": f"{p['id']}@example.com",
+                "display_name": f"Person {p['id']}",
+                "password_hash": "!",
+                "team_id": teams[p["team"]],
+                "session_token": f"t{i}",
+            }
+            for i, p in enumerate(parts)
+        ],
+    )
+    uid = {p["id"]: i + 1 for i, p in enumerate(parts)}
+    session.execute(
+        insert(Profile),
+        [
+            {
+                "user_id": uid[p["id"]],
+                "location": p["location"],
+                "timezone": p["timezone"],
+                "cadence_weeks": 1,
+                "meeting_mode": p.get("meeting_mode", "either"),
+            }
+            for p in parts
+        ],
+    )
+    session.execute(
+        insert(user_projects),
+        [
+            {"user_id": uid[p["id"]], "project_id": projects[x]}
+            for p in parts
+            for x in p["projects"]
+        ],
+    )
+    session.execute(
+        insert(user_interests),
+        [
+            {"user_id": uid[p["id"]], "interest_id": interests[x]}
+            for p in parts
+            for x in p["interests"]
+        ],
+    )
+    windows = [{"user_id": uid[p["id"]], **w} for p in parts for w in p.get("availability", [])]
+    if windows:
+        session.execute(insert(AvailabilityWindow), windows)
+    # Past rounds: one published round per history week, a group per history pair.
+    by_week: dict[int, list[tuple[int, int]]] = {}
+    for h in org["history"]:
+        by_week.setdefault(h["weeks_ago"], []).append((uid[h["a"]], uid[h["b"]]))
+    group_id = membership_id = 0
+    for weeks_ago, pairs in sorted(by_week.items()):
+        monday = WEEK_MONDAY - timedelta(weeks=weeks_ago)
+        round_id = session.execute(
+            insert(Round).returning(Round.id),
+            [
+                {
+                    "week": week_label(monday),
+                    "starts_on": monday,
+                    "status": "closed",
+                    "rules": {},
+                    "stats": {},
+                    "unmatched": [],
+                }
+            ],
+        ).scalar_one()
+        groups, members = [], []
+        for a, b in pairs:
+            group_id += 1
+            groups.append({"id": group_id, "round_id": round_id, "reasons": []})
+            for user in (a, b):
+                membership_id += 1
+                members.append(
+                    {
+                        "id": membership_id,
+                        "group_id": group_id,
+                        "round_id": round_id,
+                        "user_id": user,
+                    }
+                )
+        session.execute(insert(MatchGroup), groups)
+        session.execute(insert(Membership), members)
+    session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Explicit ids above: move the sequences past them.
+        for table in ("match_groups", "memberships", "users"):
+            session.execute(
+                db.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
+        session.commit()
+
+
+def run_case(label: str, url: str, people: int, instance: Path) -> tuple[str, float, bool, str]:
+    """Load, then time publishing one round; returns a table row."""
+    from flask_migrate import upgrade
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        load_organisation(people)
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        outcome = service.run_round(db.session, week_label(WEEK_MONDAY), publish=True)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        groups = len(outcome.plan.groups) if outcome.plan else 0
+        detail = f"{groups} groups, {queued} messages queued (load took {loaded:.1f} s)"
+        db.session.remove()
+        db.engine.dispose()
+    ok = outcome.published and queued >= people * 0.95
+    return label, seconds, ok and seconds <= TARGET_SECONDS, detail
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        work_path = Path(work)
+        sqlite_url = f"sqlite:///{work_path / 'bench.sqlite'}"
+        rows.append(run_case("SQLite", sqlite_url, args.people, work_path / "i1"))
+        created = postgres_database()
+        if created:
+            url, name = created
+            try:
+                rows.append(run_case("PostgreSQL", url, args.people, work_path / "i2"))
+            finally:
+                drop_postgres(name)
+    print("\n| case | target | measured | pass | detail |\n| --- | --- | --- | --- | --- |")
+    for label, seconds, ok, detail in rows:
+        print(
+            f"| publish a round, {args.people:,} people, {label} | {TARGET_SECONDS:.0f} s "
+            f"| {seconds:.1f} s | {'yes' if ok else 'NO'} | {detail} |"
+        )
+    if len(rows) < 2:
+        print("| PostgreSQL | | skipped: not reachable | no | |")
+    return 0 if all(ok for _, _, ok, _ in rows) and len(rows) == 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
