@@ -1,10 +1,126 @@
-"""Forms for the admin console."""
+"""Forms for the admin console: people, vocabulary, rules, preview and draft overrides."""
 
 from __future__ import annotations
 
+import calendar
+import re
+from typing import Any
+
+from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SubmitField
-from wtforms.validators import Length
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, ValidationError
+
+from matcher.matching import ProblemError, Rules, Weights
+from matcher.models import ProgrammeSettings
+from matcher.rounds.weeks import WeekError, parse_week
+from matcher.timezones import is_timezone
+
+RAW_MAX = 40  # longest text a number field accepts; anything longer is not a number
+TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
+REMINDER_DAYS = (1, 30)
+PAUSE_AFTER = (1, 52)
+WEIGHT_HELP = {
+    "interests": "Shared interests, rarer ones counting more.",
+    "projects": "Working on the same project from different teams.",
+    "org_distance": "Being on different teams.",
+    "location": "Same office, both happy to meet in person.",
+    "hours": "Overlapping free hours for a video call.",
+    "novelty": "Not having met recently.",
+    "fairness": "Favouring people who waited longest for a match.",
+}
+
+
+def engine_message(error: ProblemError) -> str:
+    """The engine's one-line message without its field path: 'Must be from 0 to 52, got -1.'"""
+    text = str(error).split(": ", 1)[-1].strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+class NumberField(StringField):
+    """A decimal number typed as text; NaN and infinities get through to the engine's checks."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            raise ValueError("Enter a number, like 1.5.")
+        raw = valuelist[0].strip()
+        if len(raw) > RAW_MAX:
+            raise ValueError("That is too long to be a number; enter one like 1.5.")
+        try:
+            self.data = float(raw)
+        except ValueError:
+            raise ValueError(f"“{raw}” is not a number; enter one like 1.5.") from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0][:RAW_MAX]
+        return f"{self.data:g}" if isinstance(self.data, float) else str(self.data or "")
+
+
+class WholeNumberField(StringField):
+    """A whole number typed as text, with a clear message for anything else."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if not valuelist or not valuelist[0].strip():
+            raise ValueError("Enter a whole number.")
+        raw = valuelist[0].strip()
+        if len(raw) > RAW_MAX or not re.fullmatch(r"[+-]?\d+", raw):
+            shown = raw if len(raw) <= RAW_MAX else raw[:RAW_MAX] + "…"
+            raise ValueError(f"“{shown}” is not a whole number; enter one like 4.")
+        self.data = int(raw)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0][:RAW_MAX]
+        return "" if self.data is None else str(self.data)
+
+
+class ClockTimeField(StringField):
+    """A time of day as HH:MM; data is minutes after midnight."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        raw = valuelist[0].strip() if valuelist else ""
+        match = TIME_PATTERN.match(raw[:RAW_MAX])
+        if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError("Enter a time from 00:00 to 23:59, like 09:30.")
+        self.data = int(match.group(1)) * 60 + int(match.group(2))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0][:RAW_MAX]
+        return "" if self.data is None else f"{self.data // 60:02d}:{self.data % 60:02d}"
+
+
+class ChoiceField(SelectField):
+    """A select of ids whose wrong values get a message that says what to do."""
+
+    def __init__(self, *args: Any, message: str = "Pick one from the list.", **kwargs: Any):
+        super().__init__(*args, coerce=_int_or_none, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data is None or not any(choice.selected for choice in self.iter_choices()):
+            raise ValidationError(self.message)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 class PeopleSearchForm(FlaskForm):
@@ -20,3 +136,220 @@ class UserActionForm(FlaskForm):
     """A POSTed action on one person; its CSRF token protects it."""
 
     submit = SubmitField("Apply")
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form whose CSRF token protects a button (publish, discard)."""
+
+    submit = SubmitField("Confirm")
+
+
+class RenameForm(FlaskForm):
+    """Rename a team, project or interest."""
+
+    name = StringField("New name", validators=[Length(max=200)])
+    submit = SubmitField("Rename")
+
+
+class MergeForm(FlaskForm):
+    """Merge one vocabulary entry into another."""
+
+    target = ChoiceField("Merge into", message="Pick the entry to merge into from the list.")
+    submit = SubmitField("Merge")
+
+
+class EngineRulesForm(FlaskForm):
+    """The engine's rules: hard constraints, group size and one field per score weight."""
+
+    cross_team_only = BooleanField(
+        "Only pair people from different teams",
+        description="A hard constraint: nobody is ever paired with their own team.",
+    )
+    repeat_cooldown_weeks = WholeNumberField(
+        "Weeks before two people can meet again",
+        description="A hard constraint, 0 to 52. 0 allows meeting the same person every week.",
+    )
+    group_size = WholeNumberField(
+        "Group size", description="2 for pairs, 3 for trios, 4 for foursomes."
+    )
+
+    def weight_fields(self) -> list[Field]:
+        """The weight fields in the engine's component order."""
+        return [getattr(self, f"weight_{name}") for name in Weights.names()]
+
+    def engine_fields(self) -> list[Field]:
+        """Every field the engine's rules are read from."""
+        return [
+            self.cross_team_only,
+            self.repeat_cooldown_weeks,
+            self.group_size,
+            *self.weight_fields(),
+        ]
+
+    def rules_dict(self) -> dict[str, Any]:
+        """The submitted rules as the engine's JSON shape (may hold invalid values)."""
+        return {
+            "cross_team_only": bool(self.cross_team_only.data),
+            "repeat_cooldown_weeks": self.repeat_cooldown_weeks.data,
+            "group_size": self.group_size.data,
+            "weights": {name: getattr(self, f"weight_{name}").data for name in Weights.names()},
+        }
+
+    def fill_rules(self, rules: Rules) -> None:
+        """Show these rules in the fields (for a form not submitted yet)."""
+        self.cross_team_only.data = rules.cross_team_only
+        self.repeat_cooldown_weeks.data = rules.repeat_cooldown_weeks
+        self.group_size.data = rules.group_size
+        for name, value in rules.weights.to_dict().items():
+            getattr(self, f"weight_{name}").data = value
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then the engine's own validation of every field that parsed."""
+        ok = super().validate(extra_validators)
+        self.rules: Rules | None = None
+        checks: list[tuple[Field, Any]] = [
+            (
+                self.repeat_cooldown_weeks,
+                {"repeat_cooldown_weeks": self.repeat_cooldown_weeks.data},
+            ),
+            (self.group_size, {"group_size": self.group_size.data}),
+        ]
+        checks += [
+            (f, {"weights": {name: f.data}})
+            for name, f in zip(Weights.names(), self.weight_fields(), strict=True)
+        ]
+        for f, partial in checks:
+            if f.errors:
+                continue
+            try:
+                Rules.from_dict(partial)
+            except ProblemError as error:
+                f.errors = [*f.errors, engine_message(error)]
+                ok = False
+        if not ok:
+            return False
+        try:
+            self.rules = Rules.from_dict(self.rules_dict())
+        except ProblemError as error:  # a rule combination the engine refuses as a whole
+            self.group_size.errors = [*self.group_size.errors, engine_message(error)]
+            return False
+        return True
+
+
+for _name in Weights.names():
+    # One field per engine weight, read from the engine so a new weight shows up by itself.
+    setattr(
+        EngineRulesForm,
+        f"weight_{_name}",
+        NumberField(
+            _name.replace("_", " ").capitalize(),
+            description=WEIGHT_HELP.get(_name, "A score weight from 0 to 10."),
+        ),
+    )
+
+
+class SettingsForm(EngineRulesForm):
+    """The whole programme settings: the engine's rules plus cadence and feedback."""
+
+    round_weekday = ChoiceField(
+        "Rounds run on",
+        choices=[SelectChoice(k, name) for k, name in enumerate(calendar.day_name)],
+        message="Pick a weekday from the list.",
+    )
+    round_time = ClockTimeField("At (HH:MM)", description="In the time zone below, 24-hour clock.")
+    round_timezone = StringField(
+        "Time zone", description="An IANA zone such as Europe/Berlin, or UTC."
+    )
+    feedback_reminder_days = WholeNumberField(
+        "Feedback reminder after (days)",
+        description="Days after a round is published before people who did not answer hear again.",
+    )
+    pause_after_missed = WholeNumberField(
+        "Pause after missed rounds",
+        description="Rounds in a row without a meeting before someone is paused (nudged first).",
+    )
+    submit = SubmitField("Save rules")
+
+    def validate_round_timezone(self, field: StringField) -> None:
+        zone = (field.data or "").strip()
+        if not is_timezone(zone):
+            shown = zone if len(zone) <= 40 else zone[:40] + "…"
+            raise ValidationError(
+                f"“{shown}” is not a time zone we know; pick one from the list, like Europe/Berlin."
+            )
+
+    def validate_feedback_reminder_days(self, field: WholeNumberField) -> None:
+        low, high = REMINDER_DAYS
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(f"Must be from {low} to {high} days, got {field.data}.")
+        # A reminder after the feedback window has closed would never be sent.
+        window = current_app.config.get("FEEDBACK_WINDOW_DAYS", 14)
+        if field.data is not None and isinstance(window, int) and field.data >= window:
+            raise ValidationError(
+                f"The feedback window closes after {window} days; remind before that."
+            )
+
+    def validate_pause_after_missed(self, field: WholeNumberField) -> None:
+        low, high = PAUSE_AFTER
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(f"Must be from {low} to {high} rounds, got {field.data}.")
+
+    def fill(self, settings: ProgrammeSettings) -> None:
+        """Show saved settings in the fields."""
+        self.fill_rules(Rules.from_dict(settings.rules or {}))
+        self.round_weekday.data = settings.round_weekday
+        self.round_time.data = settings.round_minute
+        self.round_timezone.data = settings.round_timezone
+        self.feedback_reminder_days.data = settings.feedback_reminder_days
+        self.pause_after_missed.data = settings.pause_after_missed
+
+    def settings_values(self) -> dict[str, Any]:
+        """The validated settings as the audit log records them."""
+        assert self.rules is not None
+        return {
+            "rules": self.rules.to_dict(),
+            "round_weekday": self.round_weekday.data,
+            "round_minute": self.round_time.data,
+            "round_timezone": self.round_timezone.data.strip(),
+            "feedback_reminder_days": self.feedback_reminder_days.data,
+            "pause_after_missed": self.pause_after_missed.data,
+        }
+
+
+class PreviewForm(EngineRulesForm):
+    """Proposed rules and a week to preview; a GET form unless it saves a draft."""
+
+    week = StringField("Week", description="An ISO week like 2026-W49.")
+    use = HiddenField(default="proposed")
+
+    def validate_week(self, field: StringField) -> None:
+        try:
+            parse_week((field.data or "")[:RAW_MAX])
+        except WeekError as error:
+            raise ValidationError(str(error)[:1].upper() + str(error)[1:] + ".") from None
+
+
+class WhatIfForm(EngineRulesForm):
+    """Proposed rules to simulate (a GET form: it writes nothing)."""
+
+    class Meta:
+        csrf = False
+
+
+class SwapForm(FlaskForm):
+    """Swap two people between groups of a draft."""
+
+    first = ChoiceField("Swap", message="Pick someone who is in a group of this round.")
+    second = ChoiceField("With", message="Pick someone in another group of this round.")
+    submit = SubmitField("Swap")
+
+    def validate_second(self, field: ChoiceField) -> None:
+        if field.data is not None and field.data == self.first.data:
+            raise ValidationError("Pick two different people.")
+
+
+class TakeOutForm(FlaskForm):
+    """Take someone out of a draft round."""
+
+    person = ChoiceField("Take out", message="Pick someone who is in a group of this round.")
+    submit = SubmitField("Take out")

@@ -1,31 +1,37 @@
-"""Admin pages. Every route here answers 403 to anyone but an admin."""
+"""Admin pages. Every route here answers 403 to anyone but an admin (see blueprint.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
+# The other view modules add their routes to the same blueprint when imported.
+from matcher.admin import (  # noqa: F401
+    views_insights,
+    views_rounds,
+    views_rules,
+    views_vocabulary,
+)
+from matcher.admin.audit import changed_keys, page_of_entries, record
+from matcher.admin.blueprint import bp
 from matcher.admin.forms import PeopleSearchForm, UserActionForm
 from matcher.extensions import db
-from matcher.models import Profile, Team, User
+from matcher.models import Profile, Round, Team, User
+from matcher.rounds import service
+from matcher.rounds.weeks import week_label
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+__all__ = ["bp"]
 
 PAGE_SIZE = 50
 
 
-@bp.before_request
-def require_admin() -> None:
-    """403 for everybody who is not a logged-in admin."""
-    if not (current_user.is_authenticated and current_user.is_admin):
-        abort(403)
-
-
 @bp.route("/")
 def index() -> str:
-    """Programme overview: how many people take part."""
+    """Programme overview: who takes part, the latest rounds and the next scheduled run."""
     live = User.deleted_at.is_(None)
     counts = {
         "people": db.session.scalar(select(func.count()).select_from(User).where(live)),
@@ -36,8 +42,21 @@ def index() -> str:
             .where(live, User.active, Profile.opted_out.is_(False))
         ),
         "teams": db.session.scalar(select(func.count()).select_from(Team)),
+        "drafts": db.session.scalar(
+            select(func.count()).select_from(Round).where(Round.status == "draft")
+        ),
     }
-    return render_template("admin/index.html", counts=counts)
+    settings = service.programme_settings(db.session)
+    next_run = service.next_round_start(settings, datetime.now(UTC))
+    rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(5)).all()
+    return render_template(
+        "admin/index.html",
+        counts=counts,
+        rounds=rounds,
+        next_run=next_run,
+        next_week=week_label(next_run.date()),
+        settings=settings,
+    )
 
 
 @bp.route("/people")
@@ -81,7 +100,28 @@ def person_action(user_id: int, action: str) -> Response:
     if action not in changes:
         abort(404)
     attribute, value, said = changes[action]
+    before = getattr(user, attribute)
     setattr(user, attribute, value)
+    if before != value:
+        record(
+            db.session,
+            current_user.id,
+            f"person.{action}",
+            f"{user.display_name} <{user.email}>",
+            before={attribute: before},
+            after={attribute: value},
+        )
     db.session.commit()
     flash(f"{user.display_name} {said}.", "ok")
-    return redirect(url_for("admin.people", q=request.args.get("q", "")))
+    return redirect(url_for("admin.people", q=request.args.get("q", "")[:100]))
+
+
+@bp.route("/audit")
+def audit_log() -> str:
+    """Every admin change, newest first."""
+    page = request.args.get("page", 1, type=int)
+    entries, pages = page_of_entries(db.session, page)
+    page = min(max(page, 1), pages)
+    return render_template(
+        "admin/audit.html", entries=entries, page=page, pages=pages, changed_keys=changed_keys
+    )

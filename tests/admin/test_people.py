@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import User
@@ -15,7 +18,11 @@ def admin_routes(app) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):
             continue
-        url = rule.rule.replace("<int:user_id>", "1").replace("<action>", "make-admin")
+        # Fill every placeholder: ids with 1, <action> with a real action, others with a word.
+        url = rule.rule.replace("<action>", "make-admin").replace("<kind>", "teams")
+        url = re.sub(r"<int:\w+>", "1", url)
+        url = re.sub(r"<(?:\w+:)?\w+>", "rounds", url)  # <what>.csv
+        assert "<" not in url, url
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((method, url))
     assert routes, "no admin routes found"
@@ -62,3 +69,26 @@ def test_admin_actions(app, client, make_user):
     assert "cannot remove your own admin rights" in response.get_data(as_text=True)
     assert client.post(f"/admin/people/{ada}/explode").status_code == 404
     assert client.post("/admin/people/9999/make-admin").status_code == 404
+
+
+def test_every_admin_page_answers_an_admin_without_error(app, client, org):
+    from matcher.models import Round, Team
+    from matcher.rounds import service
+
+    with app.app_context():
+        service.run_round(db.session, "2026-W49")
+        db.session.commit()
+        round_id = db.session.scalar(select(Round.id))
+        team_id = db.session.scalar(select(Team.id))
+    for method, url in admin_routes(app):
+        if method != "GET":
+            continue
+        url = url.replace("/rounds/1", f"/rounds/{round_id}").replace(
+            "/teams/1", f"/teams/{team_id}"
+        )
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if url.endswith(".csv"):
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+        else:
+            assert 'aria-label="Admin"' in response.get_data(as_text=True), url  # the admin nav

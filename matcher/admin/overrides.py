@@ -1,0 +1,216 @@
+"""Manual changes to a draft round: swap two people, take someone out, discard, publish.
+
+Each change keeps the engine's hard constraints, rescored by the engine itself, and is audited.
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, time
+from itertools import combinations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.admin.audit import record
+from matcher.admin.preview import round_problem
+from matcher.matching import Problem, ProblemError, Rules, solve
+from matcher.models import MatchGroup, Membership, Round, User
+from matcher.rounds import service
+from matcher.rounds.scheduling import Availability, first_common_slot
+
+TAKEN_OUT = "taken out by an admin"
+PARTNER_TAKEN_OUT = "their group was dissolved when an admin took someone out"
+HARD_CONSTRAINT = "This swap breaks a hard constraint, so nothing was changed."
+
+
+class OverrideError(ValueError):
+    """An override that cannot be made; the message is for the admin."""
+
+
+def _require_draft(round_: Round) -> None:
+    if round_.status != "draft":
+        raise OverrideError(f"The round of {round_.week} is {round_.status}: it is read-only.")
+
+
+def _rules(round_: Round) -> Rules:
+    try:
+        return Rules.from_dict(round_.rules or {})
+    except ProblemError:
+        return Rules()
+
+
+def _membership(round_: Round, user_id: int) -> Membership:
+    for group in round_.groups:
+        for membership in group.memberships:
+            if membership.user_id == user_id:
+                return membership
+    raise OverrideError("That person is not in a group of this round.")
+
+
+def breaks_hard_constraint(session: Session, round_: Round, groups: list[list[int]]) -> bool:
+    """True when any pair inside these groups is not allowed by the round's rules."""
+    rules = _rules(round_)
+    ids = {uid for g in groups for uid in g}
+    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(ids))).all())
+    # The same checks the engine makes: do-not-pair lists, "never again", the cooldown.
+    refused = {frozenset(pair) for pair in service.load_blocked(session, ids)}
+    refused |= {
+        frozenset((h.a, h.b))
+        for h in service.load_history(session, round_.starts_on, ids)
+        if h.would_meet_again is False or h.weeks_ago < rules.repeat_cooldown_weeks
+    }
+    for group in groups:
+        for a, b in combinations(group, 2):
+            if rules.cross_team_only and teams.get(a) == teams.get(b):
+                return True
+            if frozenset((a, b)) in refused:
+                return True
+    return False
+
+
+def rescore(round_: Round, problem: Problem, group: MatchGroup) -> None:
+    """Score, reasons and meeting time of a changed group, computed by the engine."""
+    ids = [m.user_id for m in group.memberships]
+    people = [p for p in problem.participants if p.id in set(ids)]
+    if len(people) == len(ids) and 2 <= len(ids):
+        inside = set(ids)
+        sub = Problem(
+            participants=tuple(people),
+            history=tuple(h for h in problem.history if h.a in inside and h.b in inside),
+            rules=replace(_rules(round_), group_size=min(len(ids), 4)),
+            seed=round_.seed,
+        )
+        try:
+            result = solve(sub)
+        except ProblemError:
+            result = None
+        if (
+            result is not None
+            and len(result.groups) == 1
+            and len(result.groups[0].members) == len(ids)
+        ):
+            group.score = result.groups[0].score
+            group.reasons = list(result.groups[0].reasons)
+        else:
+            group.reasons = ["Put together by an admin."]
+        now = datetime.now(UTC)
+        not_before = max(
+            datetime.combine(round_.starts_on, time(), tzinfo=UTC), now + service.MEETING_LEAD_TIME
+        )
+        slot = first_common_slot(
+            [
+                Availability(
+                    p.timezone or "UTC",
+                    tuple((w.weekday, w.start_minute, w.end_minute) for w in p.availability),
+                )
+                for p in people
+            ],
+            round_.starts_on,
+            not_before,
+        )
+        group.meeting_at = slot.replace(tzinfo=None) if slot else None
+    round_.total_score = round(sum(g.score for g in round_.groups), 3)
+
+
+def _names(session: Session, ids: list[int]) -> list[str]:
+    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return [names.get(uid, f"#{uid}") for uid in ids]
+
+
+def swap(session: Session, round_: Round, first: int, second: int, actor_id: int) -> str:
+    """Exchange two people between their groups; returns what was done."""
+    _require_draft(round_)
+    a, b = _membership(round_, first), _membership(round_, second)
+    group_a, group_b = a.group, b.group
+    if group_a is group_b:
+        raise OverrideError("Those two are in the same group already; pick people in two groups.")
+    before = {
+        str(group_a.id): [m.user_id for m in group_a.memberships],
+        str(group_b.id): [m.user_id for m in group_b.memberships],
+    }
+    new_a = [uid for uid in before[str(group_a.id)] if uid != first] + [second]
+    new_b = [uid for uid in before[str(group_b.id)] if uid != second] + [first]
+    if breaks_hard_constraint(session, round_, [new_a, new_b]):
+        raise OverrideError(HARD_CONSTRAINT)
+    a.group, b.group = group_b, group_a
+    problem = round_problem(round_)
+    rescore(round_, problem, group_a)
+    rescore(round_, problem, group_b)
+    first_name, second_name = _names(session, [first, second])
+    everyone = sorted({*new_a, *new_b})
+    record(
+        session,
+        actor_id,
+        "round.swap",
+        f"round {round_.week}: {first_name} <-> {second_name}",
+        before={"groups": before},
+        after={
+            "groups": {str(group_a.id): new_a, str(group_b.id): new_b},
+            "names": dict(zip(map(str, everyone), _names(session, everyone), strict=True)),
+        },
+    )
+    session.flush()
+    return f"Swapped {first_name} and {second_name}."
+
+
+def take_out(session: Session, round_: Round, user_id: int, actor_id: int) -> str:
+    """Remove someone from their group; they (and a partner left alone) become unmatched."""
+    _require_draft(round_)
+    membership = _membership(round_, user_id)
+    group = membership.group
+    before = [m.user_id for m in group.memberships]
+    group.memberships.remove(membership)
+    unmatched = list(round_.unmatched or [])
+    unmatched.append({"user_id": user_id, "reason": TAKEN_OUT})
+    rest = [m.user_id for m in group.memberships]
+    if len(rest) < 2:
+        unmatched += [{"user_id": uid, "reason": PARTNER_TAKEN_OUT} for uid in rest]
+        round_.groups.remove(group)
+    else:
+        rescore(round_, round_problem(round_), group)
+    round_.unmatched = unmatched  # a new list: JSON columns only notice reassignment
+    round_.total_score = round(sum(g.score for g in round_.groups), 3)
+    (name,) = _names(session, [user_id])
+    record(
+        session,
+        actor_id,
+        "round.take_out",
+        f"round {round_.week}: {name}",
+        before={"group": before},
+        after={"group": rest, "unmatched": [user_id] + (rest if len(rest) < 2 else [])},
+    )
+    session.flush()
+    return f"Took {name} out of the round of {round_.week}."
+
+
+def discard(session: Session, round_: Round, actor_id: int) -> str:
+    """Delete a draft round."""
+    _require_draft(round_)
+    record(
+        session,
+        actor_id,
+        "round.discard",
+        f"round {round_.week}",
+        before={"week": round_.week, "groups": len(round_.groups)},
+    )
+    week = round_.week
+    session.delete(round_)
+    session.flush()
+    return f"Discarded the draft of {week}."
+
+
+def publish(session: Session, round_: Round, actor_id: int) -> str:
+    """Publish a draft: members are told in the same transaction (outbox)."""
+    _require_draft(round_)
+    queued = service.publish_round(session, round_)
+    record(
+        session,
+        actor_id,
+        "round.publish",
+        f"round {round_.week}",
+        before={"status": "draft"},
+        after={"status": round_.status, "messages": queued},
+    )
+    return f"Published {round_.week}: {queued} messages queued."

@@ -1,0 +1,201 @@
+"""What a round looks like: pair metrics and each group's people, for plans and stored rounds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from matcher.matching import Participant, Problem, ProblemError, problem_from_json
+from matcher.models import MatchGroup, Membership, Round, User
+from matcher.rounds.service import RoundPlan
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who someone is, as the admin pages show them."""
+
+    id: int
+    name: str
+    team: str
+
+
+@dataclass(frozen=True)
+class GroupInput:
+    """One group as stored or planned, before it is described."""
+
+    user_ids: tuple[int, ...]
+    score: float
+    reasons: tuple[str, ...]
+    meeting_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """One group with its people and what makes it good or not."""
+
+    id: int | None
+    members: tuple[Person, ...]
+    score: float
+    reasons: tuple[str, ...]
+    meeting_at: datetime | None
+    cross_team: bool
+    common: bool
+    repeats: tuple[str, ...]  # "Ada and Bo (3 weeks ago)"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A round's metrics: how cross-team, how much in common, repeats, who is left out."""
+
+    participants: int
+    groups: tuple[GroupView, ...]
+    unmatched: tuple[tuple[Person, str], ...]
+    pairs: int
+    cross_team_share: float
+    common_share: float
+    repeats: int
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def scores(self) -> list[float]:
+        """Every group's score."""
+        return [g.score for g in self.groups]
+
+    @property
+    def total_score(self) -> float:
+        """Sum of the group scores."""
+        return round(sum(self.scores), 3)
+
+
+def _shares(a: Participant, b: Participant) -> bool:
+    mine = {x.casefold() for x in (*a.projects, *a.interests)}
+    return any(x.casefold() in mine for x in (*b.projects, *b.interests))
+
+
+def summarise(
+    problem: Problem,
+    groups: Sequence[GroupInput],
+    unmatched: Sequence[tuple[int, str]],
+    people: dict[int, Person] | None = None,
+    excluded: dict[str, int] | None = None,
+) -> Summary:
+    """Describe groups against the problem they came from (participants and history)."""
+    by_id = {p.id: p for p in problem.participants}
+    people = dict(people or {})
+    for p in problem.participants:
+        people.setdefault(p.id, Person(p.id, p.label, p.team))
+    met = {}
+    for h in problem.history:
+        key = frozenset((h.a, h.b))
+        met[key] = min(h.weeks_ago, met.get(key, h.weeks_ago))
+    views = []
+    pairs = cross = common = repeats = 0
+    for g in groups:
+        members = tuple(people.get(uid, Person(uid, f"#{uid}", "?")) for uid in g.user_ids)
+        g_cross, g_common, g_repeats = True, False, []
+        for x, y in combinations(members, 2):
+            pairs += 1
+            is_cross = x.team != y.team
+            cross += is_cross
+            g_cross &= is_cross
+            px, py = by_id.get(x.id), by_id.get(y.id)
+            if px is not None and py is not None and _shares(px, py):
+                common += 1
+                g_common = True
+            weeks = met.get(frozenset((x.id, y.id)))
+            if weeks is not None:
+                repeats += 1
+                g_repeats.append(f"{x.name} and {y.name} ({weeks} weeks ago)")
+        views.append(
+            GroupView(
+                g.id,
+                members,
+                g.score,
+                g.reasons,
+                g.meeting_at,
+                g_cross,
+                g_common,
+                tuple(g_repeats),
+            )  # fmt: skip
+        )
+    left = tuple(
+        (people.get(uid, Person(uid, f"#{uid}", "?")), reason) for uid, reason in unmatched
+    )
+    return Summary(
+        participants=len(problem.participants),
+        groups=tuple(views),
+        unmatched=left,
+        pairs=pairs,
+        cross_team_share=cross / pairs if pairs else 0.0,
+        common_share=common / pairs if pairs else 0.0,
+        repeats=repeats,
+        excluded=dict(excluded or {}),
+    )
+
+
+def summarise_plan(plan: RoundPlan) -> Summary:
+    """The summary of a plan computed by the round service."""
+    groups = [GroupInput(g.user_ids, g.score, g.reasons, g.meeting_at) for g in plan.groups]
+    return summarise(plan.problem, groups, plan.unmatched, excluded=plan.excluded)
+
+
+def load_round(session: Session, round_id: int) -> Round | None:
+    """A round with its groups, members and their teams loaded."""
+    return session.scalar(
+        select(Round)
+        .where(Round.id == round_id)
+        .options(
+            selectinload(Round.groups)
+            .selectinload(MatchGroup.memberships)
+            .selectinload(Membership.user)
+            .selectinload(User.team)
+        )
+    )
+
+
+def round_problem(round_: Round) -> Problem:
+    """The engine input stored with a round, or an empty one when it is missing or unreadable."""
+    try:
+        return problem_from_json(round_.problem) if round_.problem else Problem(())
+    except ProblemError:
+        return Problem(())
+
+
+def people_of(session: Session, user_ids: set[int]) -> dict[int, Person]:
+    """Current names and teams of these users."""
+    if not user_ids:
+        return {}
+    users = session.scalars(
+        select(User).where(User.id.in_(user_ids)).options(selectinload(User.team))
+    ).all()
+    return {u.id: Person(u.id, u.display_name, u.team.name if u.team else "no team") for u in users}
+
+
+def summarise_round(session: Session, round_: Round) -> Summary:
+    """The summary of a stored round as it is now (overrides included)."""
+    groups = [
+        GroupInput(
+            tuple(m.user_id for m in g.memberships),
+            g.score,
+            tuple(g.reasons or ()),
+            g.meeting_at,
+            g.id,
+        )  # fmt: skip
+        for g in round_.groups
+    ]
+    unmatched = [
+        (int(item["user_id"]), str(item.get("reason", "")))
+        for item in round_.unmatched or []
+        if isinstance(item, dict) and isinstance(item.get("user_id"), int)
+    ]
+    ids = {uid for g in groups for uid in g.user_ids} | {uid for uid, _ in unmatched}
+    excluded = (round_.stats or {}).get("excluded") or {}
+    return summarise(
+        round_problem(round_), groups, unmatched, people_of(session, ids), excluded=excluded
+    )

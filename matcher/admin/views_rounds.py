@@ -1,0 +1,250 @@
+"""Rounds: preview next week's round, save it as a draft, override, publish or discard it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from matcher.admin import charts, overrides
+from matcher.admin.audit import record
+from matcher.admin.blueprint import bp
+from matcher.admin.forms import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
+from matcher.admin.preview import (
+    Summary,
+    load_round,
+    people_of,
+    summarise_plan,
+    summarise_round,
+)
+from matcher.admin.programme import current_rules_or_default
+from matcher.extensions import db
+from matcher.matching import Rules
+from matcher.models import MatchGroup, Round
+from matcher.rounds import service
+from matcher.rounds.weeks import parse_week, week_label
+
+
+def next_week() -> str:
+    """The week of the next scheduled run."""
+    settings = service.programme_settings(db.session)
+    return week_label(service.next_round_start(settings, datetime.now(UTC)).date())
+
+
+def score_charts(summaries: list[Summary]) -> list:
+    """Score histograms sharing one scale, so side-by-side charts compare at a glance."""
+    scores = [s for summary in summaries for s in summary.scores]
+    upper = charts.nice_ceiling(max(scores, default=0.0))
+    tallest = 0
+    for summary in summaries:
+        counts = [0] * 10
+        for s in summary.scores:
+            counts[min(max(int(s / upper * 10), 0), 9)] += 1
+        tallest = max(tallest, *counts)
+    return [
+        charts.histogram(
+            summary.scores, "Group scores", "score", upper=upper, max_count=tallest, width=440
+        )
+        for summary in summaries
+    ]
+
+
+# Preview ---------------------------------------------------------------------------------
+
+
+def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
+    current = current_rules_or_default(db.session)
+    columns: list[tuple[str, str, Rules, Summary]] = []
+    week = None
+    if run and not form.week.errors:
+        week = week_label(parse_week(form.week.data))
+        plan = service.plan_round(db.session, week, rules=current)
+        columns.append(("current", "Current rules", current, summarise_plan(plan)))
+        proposed = getattr(form, "rules", None)
+        if proposed is not None and proposed != current:
+            plan = service.plan_round(db.session, week, rules=proposed)
+            columns.append(("proposed", "Proposed rules", proposed, summarise_plan(plan)))
+    existing = service.find_round(db.session, week) if week else None
+    page = render_template(
+        "admin/preview.html",
+        form=form,
+        week=week,
+        columns=columns,
+        charts=score_charts([c[3] for c in columns]),
+        existing=existing,
+    )
+    return page, (422 if form.errors else 200)
+
+
+@bp.route("/preview")
+def preview() -> tuple[str, int]:
+    """Next week's round (or a chosen week) with the current and the proposed rules."""
+    form = PreviewForm(request.args or None, meta={"csrf": False})
+    if not request.args:
+        form.fill_rules(current_rules_or_default(db.session))
+        form.week.data = next_week()
+    form.validate()
+    return _render_preview(form, run=True)
+
+
+@bp.route("/preview/save", methods=["POST"])
+def save_draft() -> tuple[str, int] | Response:
+    """Store the previewed round (current or proposed rules) as a draft."""
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        flash("The draft was not saved: some values need fixing.", "error")
+        return _render_preview(form, run=not form.week.errors)
+    rules = form.rules if form.use.data == "proposed" else current_rules_or_default(db.session)
+    week = week_label(parse_week(form.week.data))
+    try:
+        plan = service.plan_round(db.session, week, rules=rules)
+        round_ = service.save_round(db.session, plan)
+    except service.RoundExists as exists:
+        flash(f"A round for {week} exists already ({exists.round.status}).", "error")
+        return redirect(url_for("admin.round_detail", round_id=exists.round.id))
+    except IntegrityError:  # another admin saved the same week a moment ago
+        db.session.rollback()
+        flash(f"A round for {week} was just saved by someone else.", "error")
+        return redirect(url_for("admin.rounds"))
+    record(
+        db.session, current_user.id, "round.draft", f"round {week}",
+        after={"week": week, "rules": rules.to_dict(), "groups": len(round_.groups)},
+    )  # fmt: skip
+    db.session.commit()
+    flash(f"Draft saved for {week}. Check it, adjust it, then publish.", "ok")
+    return redirect(url_for("admin.round_detail", round_id=round_.id))
+
+
+# Rounds ----------------------------------------------------------------------------------
+
+
+@bp.route("/rounds")
+def rounds() -> str:
+    """Every round, newest first, with its status."""
+    rows = db.session.execute(
+        select(Round, func.count(MatchGroup.id))
+        .outerjoin(MatchGroup, MatchGroup.round_id == Round.id)
+        .group_by(Round.id)
+        .order_by(Round.starts_on.desc())
+        .limit(200)
+    ).all()
+    return render_template("admin/rounds.html", rows=rows, next_week=next_week())
+
+
+def _round_or_404(round_id: int) -> Round:
+    round_ = load_round(db.session, round_id)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+def _override_forms(round_: Round) -> tuple[SwapForm, TakeOutForm]:
+    people = people_of(db.session, {m.user_id for g in round_.groups for m in g.memberships})
+    choices = [
+        SelectChoice(m.user_id, f"{people[m.user_id].name} ({people[m.user_id].team}), group {k}")
+        for k, g in enumerate(round_.groups, start=1)
+        for m in g.memberships
+        if m.user_id in people
+    ]
+    swap_form, take_out_form = SwapForm(prefix="swap"), TakeOutForm(prefix="out")
+    # A blank first choice, so nobody is swapped or taken out by a stray click.
+    choices = [SelectChoice("", "— pick someone —"), *choices]
+    swap_form.first.choices = choices
+    swap_form.second.choices = choices
+    take_out_form.person.choices = choices
+    return swap_form, take_out_form
+
+
+def _render_round(
+    round_: Round, swap_form: SwapForm | None = None, take_out_form: TakeOutForm | None = None
+) -> tuple[str, int]:
+    summary = summarise_round(db.session, round_)
+    default_swap, default_take_out = _override_forms(round_)
+    swap_form = swap_form or default_swap
+    take_out_form = take_out_form or default_take_out
+    page = render_template(
+        "admin/round.html",
+        round=round_,
+        summary=summary,
+        chart=score_charts([summary])[0],
+        swap_form=swap_form,
+        take_out_form=take_out_form,
+        confirm=ConfirmForm(),
+    )
+    return page, (422 if swap_form.errors or take_out_form.errors else 200)
+
+
+@bp.route("/rounds/<int:round_id>")
+def round_detail(round_id: int) -> tuple[str, int]:
+    """One round: metrics, groups and reasons; overrides and publish while it is a draft."""
+    return _render_round(_round_or_404(round_id))
+
+
+@bp.route("/rounds/<int:round_id>/swap", methods=["POST"])
+def round_swap(round_id: int) -> tuple[str, int] | Response:
+    """Swap two people between groups of a draft."""
+    round_ = _round_or_404(round_id)
+    swap_form, take_out_form = _override_forms(round_)
+    if not swap_form.validate_on_submit():
+        return _render_round(round_, swap_form, take_out_form)
+    try:
+        message = overrides.swap(
+            db.session, round_, swap_form.first.data, swap_form.second.data, current_user.id
+        )
+    except overrides.OverrideError as error:
+        if round_.status != "draft":
+            flash(str(error), "error")
+            return redirect(url_for("admin.round_detail", round_id=round_.id))
+        swap_form.second.errors = [str(error)]
+        return _render_round(round_, swap_form, take_out_form)
+    db.session.commit()
+    flash(message, "ok")
+    return redirect(url_for("admin.round_detail", round_id=round_.id))
+
+
+@bp.route("/rounds/<int:round_id>/take-out", methods=["POST"])
+def round_take_out(round_id: int) -> tuple[str, int] | Response:
+    """Take someone out of a draft; they are listed as unmatched."""
+    round_ = _round_or_404(round_id)
+    swap_form, take_out_form = _override_forms(round_)
+    if not take_out_form.validate_on_submit():
+        return _render_round(round_, swap_form, take_out_form)
+    try:
+        message = overrides.take_out(db.session, round_, take_out_form.person.data, current_user.id)
+    except overrides.OverrideError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.round_detail", round_id=round_.id))
+    db.session.commit()
+    flash(message, "ok")
+    return redirect(url_for("admin.round_detail", round_id=round_.id))
+
+
+def _confirmed_action(round_id: int, action, then: str) -> Response:
+    round_ = _round_or_404(round_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        message = action(db.session, round_, current_user.id)
+    except overrides.OverrideError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.round_detail", round_id=round_.id))
+    db.session.commit()
+    flash(message, "ok")
+    return redirect(url_for(then, round_id=round_id) if then != "admin.rounds" else url_for(then))
+
+
+@bp.route("/rounds/<int:round_id>/publish", methods=["POST"])
+def round_publish(round_id: int) -> Response:
+    """Publish a draft: messages are queued in the same transaction."""
+    return _confirmed_action(round_id, overrides.publish, "admin.round_detail")
+
+
+@bp.route("/rounds/<int:round_id>/discard", methods=["POST"])
+def round_discard(round_id: int) -> Response:
+    """Delete a draft."""
+    return _confirmed_action(round_id, overrides.discard, "admin.rounds")
