@@ -25,6 +25,24 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MIN_LENGTH": 10,
     "ORG_NAME": "Engineering",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Outgoing mail. No MAIL_SERVER means "write .eml files to instance/outbox/" so a fresh
+    # install works without an SMTP server.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS after connecting
+    "MAIL_USE_SSL": False,  # TLS from the first byte (usually port 465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "matcher <matcher@localhost>",
+    "MAIL_TIMEOUT": 10,
+    # Absolute links in emails; never taken from the request's Host header.
+    "BASE_URL": "http://127.0.0.1:5000",
+    "CHAT_WEBHOOK_URL": None,
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "OUTBOX_BATCH_SIZE": 200,
+    # First retry delay in seconds; it doubles per attempt, capped at an hour.
+    "OUTBOX_RETRY_BASE": 60,
+    "PASSWORD_RESET_MAX_AGE": 3600,
 }
 
 

@@ -1,4 +1,4 @@
-"""Forms for signing up and logging in."""
+"""Forms for signing up, logging in and resetting a forgotten password."""
 
 from __future__ import annotations
 
@@ -61,3 +61,35 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me")
     next = HiddenField()
     submit = SubmitField("Log in")
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password-reset link by email."""
+
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Please give your email."),
+            Length(max=254, message="That email is too long."),
+            Email("That does not look like an email address."),
+        ],
+    )
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password, validated like at sign-up."""
+
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Choose a password."),
+            password_long_enough,
+            Length(max=PASSWORD_MAX, message=f"Use at most {PASSWORD_MAX} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[EqualTo("password", message="The two passwords differ.")],
+    )
+    submit = SubmitField("Set password")

@@ -1,15 +1,28 @@
-"""Account service: registration, authentication and admin creation."""
+"""Account service: registration, authentication, admin creation and password resets."""
 
 from __future__ import annotations
 
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
 from flask import current_app
-from sqlalchemy import select
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matcher.models import Profile, User
-from matcher.models.people import new_session_token
+from matcher.models import OutboxMessage, Profile, User
+from matcher.models.people import new_session_token, utcnow
+from matcher.notify.queue import queue_message
 from matcher.profile.service import ProfileData, update_profile
+
+RESET_SALT = "password-reset"
+# How much of the session token a reset link carries: enough to tell generations apart.
+RESET_TOKEN_PART = 16
+RESET_THROTTLE_WINDOW = timedelta(hours=1)
+RESET_THROTTLE_COUNT = 5
 
 # Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
 _DUMMY_HASH: dict[str, str] = {}
@@ -78,3 +91,79 @@ def set_password(user: User, password: str) -> None:
     """Change the password and end every other session of the user."""
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
+
+
+class ResetLinkInvalid(ValueError):
+    """A password-reset link that cannot be used; str() says why, status is the HTTP code."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def make_reset_token(user: User) -> str:
+    """A signed, timed token for user, valid until their session token rotates."""
+    return _reset_serializer().dumps({"u": user.id, "t": user.session_token[:RESET_TOKEN_PART]})
+
+
+def user_for_reset_token(session: Session, token: str) -> User:
+    """The user a reset token belongs to; raises ResetLinkInvalid (400 or 410) when unusable."""
+    max_age = int(current_app.config["PASSWORD_RESET_MAX_AGE"])
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ResetLinkInvalid("This link has expired. Ask for a new one below.", 410) from None
+    except BadData:
+        raise ResetLinkInvalid(
+            "This link is not valid. Check that you copied all of it, or ask for a new one.", 400
+        ) from None
+    user_id, part = (data.get("u"), data.get("t")) if isinstance(data, dict) else (None, None)
+    if not isinstance(user_id, int) or not isinstance(part, str):
+        raise ResetLinkInvalid("This link is not valid. Ask for a new one below.", 400)
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise ResetLinkInvalid("This account is closed, so its password cannot be reset.", 410)
+    # Setting a password rotates session_token, so a used link (or an older one) stops working.
+    if not hmac.compare_digest(part, user.session_token[:RESET_TOKEN_PART]):
+        raise ResetLinkInvalid(
+            "This link was used already, or the password changed since it was sent. "
+            "Ask for a new one below.",
+            410,
+        )
+    return user
+
+
+def request_password_reset(session: Session, email: str, link: Callable[[str], str]) -> bool:
+    """Queue a reset email (not committed) if an active account has that email.
+
+    link turns a token into the absolute URL to send. Returns whether a message was queued;
+    callers must not show that to the visitor.
+    """
+    user = find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        return False
+    since = utcnow() - RESET_THROTTLE_WINDOW
+    recent = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.kind == "password_reset",
+            OutboxMessage.user_id == user.id,
+            OutboxMessage.created_at > since,
+        )
+    )
+    if recent >= RESET_THROTTLE_COUNT:
+        # Someone is hammering the form with this address: stop filling their inbox.
+        return False
+    return queue_message(
+        session,
+        "password_reset",
+        # A random part: asking twice sends twice (the first mail may be lost or expired).
+        f"password_reset:{user.id}:{secrets.token_hex(8)}",
+        {"user_id": user.id, "url": link(make_reset_token(user))},
+        user_id=user.id,
+    )

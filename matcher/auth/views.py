@@ -32,6 +32,7 @@ from matcher.auth.service import (
 )
 from matcher.extensions import db
 from matcher.models import Team
+from matcher.models.people import new_session_token
 from matcher.transaction import commit_retrying
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -109,6 +110,9 @@ def login() -> str | Response:
 @login_required
 def logout() -> Response:
     """Log out (POST only, so a link on another site cannot do it)."""
+    # Rotating the token makes every copy of this session cookie (and remember-me) worthless.
+    current_user.session_token = new_session_token()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "ok")
