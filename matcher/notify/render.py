@@ -17,6 +17,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from matcher.feedback.tokens import feedback_url
 from matcher.models import MEETING_MODES, MatchGroup, Membership, OutboxMessage, Round, User
 from matcher.notify.ics import MEETING_LENGTH, build_invitation, pairing_uid
 
@@ -190,7 +191,8 @@ def render_pairing(
     if group is None:
         raise Undeliverable("group deleted")
     members = group.members
-    if all(m.id != user.id for m in members):
+    membership = next((m for m in group.memberships if m.user_id == user.id), None)
+    if membership is None:
         raise Undeliverable("recipient no longer in the group")
     partners = [m for m in members if m.id != user.id and not m.is_deleted]
     if not partners:
@@ -205,21 +207,14 @@ def render_pairing(
         "week": week,
         "when": local_time(group.meeting_at, zone),
         "dashboard_url": config["BASE_URL"].rstrip("/") + "/dashboard",
+        "feedback_url": feedback_url(config, membership.id, user.id),
         "org_name": config.get("ORG_NAME", "Engineering"),
     }
     mail = new_email(config, message, user, f"Your coffee pairing for {week}: {names}")
     mail.set_content(render_template("email/pairing.txt", **context))
     mail.add_alternative(render_template("email/pairing.html", **context), subtype="html")
-    if group.meeting_at is not None:
-        invitation = build_invitation(
-            uid=pairing_uid(week, group.id),
-            start_utc=group.meeting_at,
-            timezone=zone,
-            summary=f"Coffee with {names}",
-            description="Why you were matched:\n" + "\n".join(f"- {r}" for r in context["reasons"]),
-            organizer=config["MAIL_FROM"],
-            attendees=[(m.display_name, m.email) for m in [user, *partners]],
-        )
+    invitation = pairing_invitation(group, user, config)
+    if invitation is not None:
         mail.add_attachment(
             invitation,
             maintype="text",
@@ -228,6 +223,111 @@ def render_pairing(
             filename="invite.ics",
         )
     return mail
+
+
+def pairing_invitation(group: MatchGroup, viewer: User, config: Mapping[str, Any]) -> bytes | None:
+    """The group's calendar invitation as `viewer` sees it (their zone), or None without a time."""
+    if group.meeting_at is None:
+        return None
+    partners = [m for m in group.members if m.id != viewer.id and not m.is_deleted]
+    names = ", ".join(p.display_name for p in partners)
+    return build_invitation(
+        uid=pairing_uid(group.round.week, group.id),
+        start_utc=group.meeting_at,
+        timezone=zone_of(viewer),
+        summary=f"Coffee with {names}",
+        description="Why you were matched:\n" + "\n".join(f"- {r}" for r in group.reasons or []),
+        organizer=config["MAIL_FROM"],
+        attendees=[(m.display_name, m.email) for m in [viewer, *partners]],
+    )
+
+
+def _notice(
+    config: Mapping[str, Any],
+    message: OutboxMessage,
+    user: User,
+    subject: str,
+    paragraphs: list[str],
+    link: tuple[str, str],
+) -> EmailMessage:
+    """A short email: a greeting, a few paragraphs and one link."""
+    context = {
+        "name": user.display_name,
+        "paragraphs": paragraphs,
+        "link_label": link[0],
+        "link_url": link[1],
+        "org_name": config.get("ORG_NAME", "Engineering"),
+    }
+    mail = new_email(config, message, user, subject)
+    mail.set_content(render_template("email/notice.txt", **context))
+    mail.add_alternative(render_template("email/notice.html", **context), subtype="html")
+    return mail
+
+
+@renderer("feedback_reminder")
+def render_feedback_reminder(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any]
+) -> EmailMessage:
+    """One reminder to answer 'did you meet?' for a pairing."""
+    user = recipient(session, message)
+    membership = session.get(Membership, payload_int(message, "membership_id"))
+    if membership is None or membership.user_id != user.id:
+        raise Undeliverable("membership gone")
+    partners = [m.user.display_name for m in membership.group.memberships if m.user_id != user.id]
+    week = membership.round.week
+    return _notice(
+        config,
+        message,
+        user,
+        f"Did you meet {', '.join(partners)}? ({week})",
+        [
+            f"How did your coffee with {', '.join(partners)} go this week ({week})?",
+            "Two clicks tell us whether you met and help us pick better pairings.",
+        ],
+        ("Tell us how it went", feedback_url(config, membership.id, user.id)),
+    )
+
+
+@renderer("nudge")
+def render_nudge(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any]
+) -> EmailMessage:
+    """A friendly note after missed coffees, before the person is paused."""
+    user = recipient(session, message)
+    streak = payload_int(message, "streak")
+    return _notice(
+        config,
+        message,
+        user,
+        "We missed you at your last coffees",
+        [
+            f"Your last {streak} coffee pairings did not happen (or we did not hear back).",
+            "If now is a busy time, snooze for a few weeks from your profile; otherwise "
+            "we will pause your pairings after the next missed one.",
+        ],
+        ("Snooze or change your cadence", config["BASE_URL"].rstrip("/") + "/me/"),
+    )
+
+
+@renderer("paused")
+def render_paused(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any]
+) -> EmailMessage:
+    """Tells someone their pairings are paused, and how to resume."""
+    user = recipient(session, message)
+    streak = payload_int(message, "streak")
+    return _notice(
+        config,
+        message,
+        user,
+        "Your coffee pairings are paused",
+        [
+            f"After {streak} coffees in a row that did not happen, we paused your pairings so "
+            "nobody waits for a meeting that will not take place.",
+            "Rejoin whenever you like: one click on your profile and you are in the next round.",
+        ],
+        ("Rejoin the pairings", config["BASE_URL"].rstrip("/") + "/me/"),
+    )
 
 
 @renderer("password_reset")

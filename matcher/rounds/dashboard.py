@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.models import MatchGroup, Membership, Round, User
+from matcher.notify.render import zone_of
 from matcher.rounds import service
 from matcher.rounds.weeks import week_start
 
@@ -26,15 +27,6 @@ class Pairing:
     meeting_local: datetime | None  # in the viewer's time zone
 
 
-def user_zone(user: User) -> ZoneInfo:
-    """The user's time zone (UTC when unknown)."""
-    name = user.profile.timezone if user.profile else "UTC"
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> list[Pairing]:
     """The user's published pairings, newest first."""
     memberships = session.scalars(
@@ -49,7 +41,7 @@ def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> li
             .selectinload(Membership.user)
         )
     ).all()
-    zone = user_zone(user)
+    zone = zone_of(user)
     result = []
     for membership in memberships:
         group = membership.group

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
+from matcher.notify.render import pairing_invitation, zone_of
 from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
 
@@ -25,7 +26,7 @@ def require_login() -> None:
 def index() -> str:
     """Current pairing with partner cards, past pairings and the next round."""
     now = datetime.now(UTC)
-    zone = dashboard.user_zone(current_user)
+    zone = zone_of(current_user)
     pairings = dashboard.pairings_of(db.session, current_user)
     today = now.astimezone(zone).date()
     current = pairings[0] if pairings and dashboard.is_current(pairings[0], today) else None
@@ -63,8 +64,6 @@ def invitation(group_id: int) -> Response:
     group = dashboard.group_for(db.session, current_user, group_id)
     if group is None or group.meeting_at is None:
         abort(404)
-    from matcher.notify.render import pairing_invitation
-
     body = pairing_invitation(group, current_user, current_app.config)
     return Response(
         body,

@@ -108,3 +108,23 @@ def test_nobody_else_can_download_a_pairings_invitation(app, client, published, 
     with app.app_context():
         members = db.session.scalars(db.select(Membership.user_id)).all()
         assert sorted(members) == sorted([published["ada"], published["cy"]])
+
+
+def test_members_download_the_invitation_in_their_own_zone(app, client, published):
+    from icalendar import Calendar
+
+    with app.app_context():
+        group = db.session.get(MatchGroup, published["group"])
+        if group.meeting_at is None:  # no overlap this week: give the group a time
+            group.meeting_at = datetime(2030, 1, 7, 14, 0)
+            db.session.commit()
+        meeting = group.meeting_at
+    login(client, "ada@example.com")
+    response = client.get(f"/dashboard/pairings/{published['group']}.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    event = Calendar.from_ical(response.data).walk("VEVENT")[0]
+    start = event.decoded("dtstart")
+    assert str(start.tzinfo) == "Europe/Berlin"
+    assert start.astimezone(UTC).replace(tzinfo=None) == meeting
+    attendees = [str(a) for a in event.get("attendee")]
+    assert attendees == ["mailto:ada@example.com", "mailto:cy@example.com"]
