@@ -41,6 +41,8 @@ seed: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_rounds.py
+	$(BIN)/python bench/bench_outbox.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     # First retry delay in seconds; it doubles per attempt, capped at an hour.
     "OUTBOX_RETRY_BASE": 60,
     "PASSWORD_RESET_MAX_AGE": 3600,
+    # Feedback: links stay valid a month; a round closes two weeks after it was published.
+    "FEEDBACK_LINK_MAX_AGE": 30 * 24 * 3600,
+    "FEEDBACK_WINDOW_DAYS": 14,
+    # Rate limits are kept in memory per process; point this at Redis for several workers.
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 
