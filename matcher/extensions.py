@@ -40,5 +40,8 @@ def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
+        # With WAL, NORMAL never corrupts and only a power cut can undo the last commits;
+        # it makes each small commit (one per email sent) several times cheaper.
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()
