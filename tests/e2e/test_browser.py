@@ -1,0 +1,230 @@
+"""End to end in a real browser against a real server: sign up, admin publishes, feedback.
+
+Chromium is Debian's (installed by scripts/test-services); the app runs under its own
+`flask run` process on SQLite, mail goes to a real aiosmtpd server. Screenshots of the main
+pages land in artifacts/screenshots/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from matcher import create_app
+from matcher.auth.service import register_user
+from matcher.extensions import db
+from matcher.profile.service import ProfileData, Slot
+from tests.notify.support import body_text, free_port, smtp_server
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ADMIN_PASSWORD = "admin password 123"
+PASSWORD = "coffee time 2026"
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"no browser at {CHROMIUM} (scripts/test-services installs it)", allow_module_level=True
+    )
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with smtp_server() as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """Where the app answers, and the environment its commands need."""
+
+    base: str
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:
+    """The app under `flask run` on a free port, with an admin and three colleagues."""
+    work = tmp_path_factory.mktemp("e2e")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "MATCHER_DATABASE_URL": f"sqlite:///{work / 'e2e.sqlite'}",
+        "MATCHER_SECRET_KEY": "e2e-secret",
+        "MATCHER_MAIL_SERVER": "127.0.0.1",
+        "MATCHER_MAIL_PORT": str(smtp.port),
+        "MATCHER_BASE_URL": base,
+        "MATCHER_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+    }
+    app = create_app(
+        {"DATABASE_URL": env["MATCHER_DATABASE_URL"], "INSTANCE_PATH": str(work), "SECRET_KEY": "x"}
+    )
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        register_user(db.session, "Root Admin", "admin@example.com", ADMIN_PASSWORD, None, True)
+        for name, team, interests in [
+            ("Ada Lovelace", "Payments", ("Rust", "Chess")),
+            ("Cy Young", "Search", ("Rust", "Climbing")),
+            ("Eve Moss", "Platform", ("Chess",)),
+        ]:
+            profile = ProfileData(
+                team=team,
+                projects=("Checkout",),
+                interests=interests,
+                availability=tuple(Slot(d, 9 * 60, 17 * 60) for d in range(5)),
+            )
+            email = name.split()[0].lower() + "@example.com"
+            register_user(db.session, name, email, PASSWORD, profile)
+        db.session.commit()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield LiveServer(base, env)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-gpu",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("input[type=submit]")
+
+
+def send_outbox(env: dict[str, str]) -> None:
+    """Run the real sender command, as cron would."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "outbox", "send"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
+    base = server.base
+
+    # 1. A newcomer signs up through the form and lands on the dashboard.
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(base + "/auth/signup")
+    shot(page, "01-signup")
+    page.fill("#display_name", "Grace Hopper")
+    page.fill("#email", "grace@example.com")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.fill("#team", "Compilers")
+    page.fill("#projects", "Checkout")
+    page.fill("#interests", "Rust, sailing")
+    page.select_option("#timezone", "Europe/Berlin")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    assert "No pairing yet" in page.content()
+    shot(page, "02-dashboard-empty")
+
+    # 2. She edits her profile.
+    page.goto(base + "/me/edit")
+    page.fill("#interests", "Rust, sailing, compilers")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/me/$"))
+    assert "compilers" in page.content()
+    shot(page, "03-profile")
+    context.close()
+
+    # 3. The admin changes a rule, previews next week and publishes it.
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(admin, base, "admin@example.com", ADMIN_PASSWORD)
+    admin.goto(base + "/admin/rules")
+    admin.fill("#weight_interests", "3")
+    admin.click("button:has-text('Save rules')")
+    assert "saved" in admin.content().lower()
+    shot(admin, "04-admin-rules")
+    admin.goto(base + "/admin/preview")
+    shot(admin, "05-admin-preview")
+    admin.click("button:has-text('Save as draft')")
+    admin.wait_for_url(re.compile(r"/admin/rounds/\d+$"))
+    admin.click("button:has-text('Publish')")
+    assert "published" in admin.content().lower()
+    shot(admin, "06-admin-round")
+
+    # 4. The mail goes out; Grace reads hers, sees the pairing and downloads the invitation.
+    send_outbox(server.env)
+    grace_mail = next(m for m in smtp.messages if "grace@example.com" in str(m["To"]))
+    text = body_text(grace_mail, "plain")
+    assert "Why you were matched" in text
+    feedback_path = re.search(re.escape(base) + r"(/feedback/\S+)", text).group(1)
+
+    grace = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    page = grace.new_page()
+    log_in(page, base, "grace@example.com", PASSWORD)
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    assert "Your coffee for" in page.content()
+    shot(page, "07-dashboard-pairing")
+    # Everyone is free on weekdays during office hours, so a time was found.
+    with page.expect_download() as download:
+        page.click("text=Add to my calendar")
+    ics = Path(download.value.path()).read_text()
+    assert "BEGIN:VCALENDAR" in ics and "grace@example.com" in ics
+    assert "TZID=Europe/Berlin" in ics
+
+    # 5. She opens the feedback link from the email (logged out: the link is enough).
+    grace.clear_cookies()
+    page.goto(base + feedback_path)
+    page.check("input[name=status][value=met]")
+    page.check("input[name=rating][value='5']")
+    page.fill("#kudos", "Thanks for the great chat!")
+    shot(page, "08-feedback")
+    page.click("input[type=submit]")
+    assert "Your answer is saved" in page.content()
+    grace.close()
