@@ -1,0 +1,44 @@
+"""Pure matching engine: participants, history and rules in; scored, explained groups out.
+
+Imports only the standard library, numpy and scipy, so it runs without the web app.
+"""
+
+from .errors import ProblemError
+from .jsonio import problem_from_json, problem_to_json, result_to_json
+from .model import (
+    MEETING_MODES,
+    Group,
+    Participant,
+    PastPairing,
+    PersonId,
+    Problem,
+    Result,
+    Unmatched,
+    Window,
+)
+from .rules import DEFAULT_RULES, DEFAULT_WEIGHTS, Rules, Weights
+from .scoring import COMPONENTS
+from .solver import SolverOptions, solve
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_RULES",
+    "DEFAULT_WEIGHTS",
+    "MEETING_MODES",
+    "Group",
+    "Participant",
+    "PastPairing",
+    "PersonId",
+    "Problem",
+    "ProblemError",
+    "Result",
+    "Rules",
+    "SolverOptions",
+    "Unmatched",
+    "Weights",
+    "Window",
+    "problem_from_json",
+    "problem_to_json",
+    "result_to_json",
+    "solve",
+]

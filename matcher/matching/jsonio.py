@@ -1,0 +1,340 @@
+"""Strict conversion between the JSON problem/result formats and the engine's dataclasses."""
+
+from __future__ import annotations
+
+import csv
+from typing import IO, Any
+
+from .errors import ProblemError
+from .graph import CandidateGraph
+from .hours import zone
+from .model import (
+    MEETING_MODES,
+    MINUTES_PER_DAY,
+    Participant,
+    PastPairing,
+    PersonId,
+    Problem,
+    Result,
+    Window,
+    trusted_participant,
+    trusted_past_pairing,
+    trusted_window,
+)
+from .rules import Rules
+
+PROBLEM_KEYS = ("participants", "history", "blocked", "rules", "seed")
+PARTICIPANT_KEYS = (
+    "id",
+    "team",
+    "projects",
+    "interests",
+    "location",
+    "timezone",
+    "availability",
+    "weeks_waiting",
+    "meeting_mode",
+    "name",
+)
+HISTORY_KEYS = ("a", "b", "weeks_ago", "would_meet_again")
+WINDOW_KEYS = ("weekday", "start_minute", "end_minute")
+_KEY_SETS = {
+    keys: frozenset(keys) for keys in (PROBLEM_KEYS, PARTICIPANT_KEYS, HISTORY_KEYS, WINDOW_KEYS)
+}
+_HISTORY_KEY_SET = _KEY_SETS[HISTORY_KEYS]
+
+
+_ID_TYPES = (int, str)
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _object(value: object, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProblemError(f"{where}: must be an object, got {_type_name(value)}")
+    if not value.keys() <= _KEY_SETS[allowed]:
+        unknown = sorted(set(value) - set(allowed), key=str)[0]
+        raise ProblemError(f"{where}: unknown key {unknown!r} (known: {', '.join(allowed)})")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ProblemError(f"{where}: must be a list, got {_type_name(value)}")
+    return value
+
+
+def _strings(value: object, where: str) -> tuple[str, ...]:
+    if type(value) is list and all(type(item) is str for item in value):
+        return tuple(value)
+    items = _list(value, where)
+    for k, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ProblemError(f"{where}[{k}]: must be a string, got {_type_name(item)}")
+    return tuple(items)
+
+
+def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProblemError(f"{where}.{key}: must be a string or null, got {_type_name(value)}")
+    return value
+
+
+def _person_id(value: object, where: str) -> PersonId:
+    if not (_is_int(value) or isinstance(value, str)):
+        raise ProblemError(f"{where}: must be a string or integer id, got {_type_name(value)}")
+    return value  # type: ignore[return-value]
+
+
+def _window(value: object, where: str) -> Window:
+    if type(value) is dict and value.keys() == _KEY_SETS[WINDOW_KEYS]:
+        day, start, end = value["weekday"], value["start_minute"], value["end_minute"]
+        if (
+            type(day) is int
+            and type(start) is int
+            and type(end) is int
+            and 0 <= day <= 6
+            and 0 <= start < end <= MINUTES_PER_DAY
+        ):
+            return trusted_window(day, start, end)
+    data = _object(value, where, WINDOW_KEYS)
+    for key in WINDOW_KEYS:
+        if key not in data:
+            raise ProblemError(f"{where}: missing {key!r}")
+    try:
+        return Window(data["weekday"], data["start_minute"], data["end_minute"])
+    except ProblemError as exc:
+        raise ProblemError(f"{where}: {exc}") from None
+
+
+def _participant(value: object, where: str) -> Participant:
+    data = _object(value, where, PARTICIPANT_KEYS)
+    if "id" not in data:
+        raise ProblemError(f"{where}: missing 'id'")
+    pid = _person_id(data["id"], f"{where}.id")
+    team = data.get("team")
+    if not isinstance(team, str) or not team:
+        raise ProblemError(f"{where}.team: must be a non-empty string, got {_type_name(team)}")
+    timezone = _optional_str(data, "timezone", where)
+    if timezone is not None:
+        try:
+            zone(timezone)
+        except ProblemError as exc:
+            raise ProblemError(f"{where}.timezone: {exc}") from None
+    waiting = data.get("weeks_waiting", 0)
+    if not _is_int(waiting) or waiting < 0:
+        raise ProblemError(
+            f"{where}.weeks_waiting: must be a non-negative integer, got {waiting!r}"
+        )
+    mode = data.get("meeting_mode", "either")
+    if mode not in MEETING_MODES:
+        raise ProblemError(
+            f"{where}.meeting_mode: must be one of {', '.join(MEETING_MODES)}, got {mode!r}"
+        )
+    windows = data.get("availability", ())
+    if windows:
+        windows = tuple(
+            _window(w, f"{where}.availability[{k}]")
+            for k, w in enumerate(_list(windows, f"{where}.availability"))
+        )
+    # Every field is validated above, so skip the (slow) frozen __init__.
+    return trusted_participant(
+        pid,
+        team,
+        _strings(data.get("projects", []), f"{where}.projects"),
+        _strings(data.get("interests", []), f"{where}.interests"),
+        _optional_str(data, "location", where),
+        timezone,
+        tuple(windows),
+        waiting,
+        mode,
+        _optional_str(data, "name", where),
+    )
+
+
+def _past(value: object, where: str, known: set[PersonId]) -> PastPairing:
+    data = _object(value, where, HISTORY_KEYS)
+    for key in ("a", "b", "weeks_ago"):
+        if key not in data:
+            raise ProblemError(f"{where}: missing {key!r}")
+    a = _person_id(data["a"], f"{where}.a")
+    b = _person_id(data["b"], f"{where}.b")
+    for key, pid in (("a", a), ("b", b)):
+        if pid not in known:
+            raise ProblemError(f"{where}.{key}: unknown participant {pid!r}")
+    if a == b:
+        raise ProblemError(f"{where}: a participant cannot meet themselves ({a!r})")
+    weeks = data["weeks_ago"]
+    if not _is_int(weeks) or weeks < 0:
+        raise ProblemError(f"{where}.weeks_ago: must be a non-negative integer, got {weeks!r}")
+    again = data.get("would_meet_again")
+    if again is not None and not isinstance(again, bool):
+        raise ProblemError(
+            f"{where}.would_meet_again: must be true, false or null, got {_type_name(again)}"
+        )
+    return PastPairing(a, b, weeks, again)
+
+
+def _history(items: list[Any], known: set[PersonId]) -> tuple[PastPairing, ...]:
+    """History entries, with a fast path for well-formed ones (millions at scale)."""
+    out: list[PastPairing] = []
+    append = out.append
+    build = trusted_past_pairing
+    keys = _HISTORY_KEY_SET
+    for k, h in enumerate(items):
+        try:
+            if h.keys() <= keys:
+                a, b, weeks = h["a"], h["b"], h["weeks_ago"]
+                again = h.get("would_meet_again")
+                if (
+                    a in known
+                    and b in known
+                    and a != b
+                    and type(weeks) is int
+                    and weeks >= 0
+                    and (again is None or type(again) is bool)
+                    and type(a) is not bool
+                    and type(b) is not bool
+                ):
+                    append(build(a, b, weeks, again))
+                    continue
+        except (AttributeError, KeyError, TypeError):
+            pass
+        append(_past(h, f"history[{k}]", known))  # slow path: raises the precise error
+    return tuple(out)
+
+
+def _consume_history(items: list[Any], known: set[PersonId]) -> tuple[PastPairing, ...]:
+    """Like _history, but frees the JSON entries block by block as they are converted."""
+    block = 1 << 16
+    parts: list[tuple[PastPairing, ...]] = []
+    end = len(items)
+    # Work from the end so each `del` is a cheap truncation; entries keep their indexes.
+    while end > 0:
+        start = max(0, end - block)
+        try:
+            parts.append(_history(items[start:end], known))
+        except ProblemError:
+            _history(items[:end], known)  # re-run from the start to name the first bad entry
+            raise
+        del items[start:end]
+        end = start
+    return tuple(p for part in reversed(parts) for p in part)
+
+
+def _blocked(value: object, where: str, known: set[PersonId]) -> tuple[PersonId, PersonId]:
+    pair = _list(value, where)
+    if len(pair) != 2:
+        raise ProblemError(f"{where}: must be a list of two participant ids")
+    a = _person_id(pair[0], f"{where}[0]")
+    b = _person_id(pair[1], f"{where}[1]")
+    for k, pid in enumerate((a, b)):
+        if pid not in known:
+            raise ProblemError(f"{where}[{k}]: unknown participant {pid!r}")
+    return a, b
+
+
+def problem_from_json(obj: Any, *, consume: bool = False) -> Problem:
+    """Parse a decoded problem JSON object; raises ProblemError with a one-line message.
+
+    With consume=True the big lists of `obj` are emptied as they are converted, which keeps
+    peak memory down on millions of entries (the command line uses it).
+    """
+    data = _object(obj, "problem", PROBLEM_KEYS)
+    if "participants" not in data:
+        raise ProblemError("problem: missing 'participants'")
+    raw_people = _list(data["participants"], "participants")
+    people = tuple(_participant(p, f"participants[{k}]") for k, p in enumerate(raw_people))
+    if consume:
+        raw_people.clear()
+    known: set[PersonId] = set()
+    for k, p in enumerate(people):
+        if p.id in known:
+            raise ProblemError(f"participants[{k}].id: duplicate participant id {p.id!r}")
+        known.add(p.id)
+    raw_history = _list(data.get("history", []), "history")
+    if consume:
+        history = _consume_history(raw_history, known)
+    else:
+        history = _history(raw_history, known)
+    blocked = tuple(
+        _blocked(pair, f"blocked[{k}]", known)
+        for k, pair in enumerate(_list(data.get("blocked", []), "blocked"))
+    )
+    rules = Rules.from_dict(data.get("rules", {}))
+    seed = data.get("seed", 0)
+    if not _is_int(seed) or seed < 0:
+        raise ProblemError(f"seed: must be a non-negative integer, got {seed!r}")
+    return Problem(people, history, blocked, rules, seed)
+
+
+def _participant_to_json(p: Participant) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": p.id,
+        "team": p.team,
+        "projects": list(p.projects),
+        "interests": list(p.interests),
+    }
+    for key in ("location", "timezone", "name"):
+        if getattr(p, key) is not None:
+            out[key] = getattr(p, key)
+    if p.availability:
+        out["availability"] = [
+            {"weekday": w.weekday, "start_minute": w.start_minute, "end_minute": w.end_minute}
+            for w in p.availability
+        ]
+    if p.weeks_waiting:
+        out["weeks_waiting"] = p.weeks_waiting
+    if p.meeting_mode != "either":
+        out["meeting_mode"] = p.meeting_mode
+    return out
+
+
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """The JSON object that problem_from_json reads back into an equal Problem."""
+    history = []
+    for h in problem.history:
+        entry: dict[str, Any] = {"a": h.a, "b": h.b, "weeks_ago": h.weeks_ago}
+        if h.would_meet_again is not None:
+            entry["would_meet_again"] = h.would_meet_again
+        history.append(entry)
+    return {
+        "participants": [_participant_to_json(p) for p in problem.participants],
+        "history": history,
+        "blocked": [[a, b] for a, b in problem.blocked],
+        "rules": problem.rules.to_dict(),
+        "seed": problem.seed,
+    }
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    """The RESULT JSON object: groups, unmatched, total_score and stats."""
+    return {
+        "groups": [
+            {
+                "members": list(g.members),
+                "score": g.score,
+                "reasons": list(g.reasons),
+                "components": dict(g.components),
+            }
+            for g in result.groups
+        ],
+        "unmatched": [{"id": u.id, "reason": u.reason} for u in result.unmatched],
+        "total_score": result.total_score,
+        "stats": result.stats,
+    }
+
+
+def write_edges(stream: IO[str], graph: CandidateGraph, ids: tuple[PersonId, ...]) -> int:
+    """Write every candidate (allowed) pair as `a,b,score` lines; returns the line count."""
+    writer = csv.writer(stream, lineterminator="\n")
+    a, b, s = graph.a.tolist(), graph.b.tolist(), graph.score.tolist()
+    writer.writerows((ids[x], ids[y], repr(z)) for x, y, z in zip(a, b, s, strict=True))
+    return len(a)

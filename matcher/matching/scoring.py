@@ -1,0 +1,145 @@
+"""The pair score: seven named components in [0, 1], weighted and summed, vectorised over pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .encode import Encoded, TokenIndex, pair_keys
+from .hours import overlap_hours
+from .rules import Weights
+
+COMPONENTS = Weights.names()
+# Novelty of a pair met w weeks ago is w / (w + NOVELTY_HALF_WEEKS): 0.5 after 8 weeks, never 1.
+NOVELTY_HALF_WEEKS = 8.0
+# Hours of shared availability per week that count as a perfect fit (one hour each weekday).
+FULL_OVERLAP_HOURS = 5.0
+# Weeks of waiting after which a person's fairness share is full.
+FAIRNESS_FULL_WEEKS = 4
+# Scores are rounded so ties are exact and the --edges file reproduces them bit for bit.
+SCORE_DECIMALS = 4
+# Pairs scored per numpy block: bounds temporary memory at roughly 100 bytes per pair.
+CHUNK_PAIRS = 1 << 20
+# Token membership uses a bitmap (fast, n * vocabulary / 8 bytes) up to this size, else a
+# sorted-key binary search.
+MAX_BITMAP_BYTES = 512 << 20
+
+
+class Scorer:
+    """Scores and checks pairs of one encoded problem under one set of weights."""
+
+    def __init__(self, enc: Encoded, weights: Weights) -> None:
+        self.enc = enc
+        self.weights = np.asarray(weights.as_tuple(), dtype=np.float64)
+        self._keys: dict[str, np.ndarray] = {}
+
+    def _token_keys(self, name: str, index: TokenIndex) -> np.ndarray:
+        # owner * vocabulary + token is already sorted because rows are sorted sets.
+        if name not in self._keys:
+            owners = np.repeat(np.arange(self.enc.n, dtype=np.int64), np.diff(index.indptr))
+            self._keys[name] = owners * max(len(index.names), 1) + index.tokens
+        return self._keys[name]
+
+    def _token_bitmap(self, name: str, index: TokenIndex) -> np.ndarray | None:
+        """Flat (n, bytes per person) bitmap of who holds which token, if small enough."""
+        key = name + ":bits"
+        if key not in self._keys:
+            width = (len(index.names) + 7) // 8
+            if self.enc.n * width > MAX_BITMAP_BYTES:
+                return None
+            owners = np.repeat(np.arange(self.enc.n, dtype=np.int64), np.diff(index.indptr))
+            tokens = index.tokens.astype(np.int64)
+            flat = np.zeros(self.enc.n * width, dtype=np.uint8)
+            bits = np.left_shift(1, tokens & 7).astype(np.uint8)
+            np.bitwise_or.at(flat, owners * width + (tokens >> 3), bits)
+            self._keys[key] = flat
+        return self._keys[key]
+
+    def shared(
+        self, name: str, index: TokenIndex, token_weight: np.ndarray | None, a, b
+    ) -> np.ndarray:
+        """Per pair, the number (or summed token_weight) of tokens both people hold."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        out = np.zeros(len(a), dtype=np.float64)
+        if len(a) == 0 or len(index.tokens) == 0:
+            return out
+        vocab = max(len(index.names), 1)
+        deg = np.diff(index.indptr)
+        # Walk the tokens of whichever side holds fewer, and look each up on the other side.
+        swap = deg[a] > deg[b]
+        x = np.where(swap, b, a)
+        y = np.where(swap, a, b)
+        counts = deg[x]
+        total = int(counts.sum())
+        if total == 0:
+            return out
+        pair = np.repeat(np.arange(len(a), dtype=np.int64), counts)
+        first = np.cumsum(counts) - counts
+        pos = np.repeat(index.indptr[x] - first, counts) + np.arange(total, dtype=np.int64)
+        tokens = index.tokens[pos].astype(np.int64)
+        bitmap = self._token_bitmap(name, index)
+        if bitmap is not None:
+            width = (vocab + 7) // 8
+            hit = (bitmap[y[pair] * width + (tokens >> 3)] >> (tokens & 7).astype(np.uint8)) & 1
+            hit = hit.astype(bool)
+        else:
+            keys = self._token_keys(name, index)
+            query = y[pair] * vocab + tokens
+            hit_pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+            hit = keys[hit_pos] == query
+        w = hit.astype(np.float64) if token_weight is None else token_weight[tokens] * hit
+        return np.bincount(pair, weights=w, minlength=len(a))
+
+    def allowed(self, a, b) -> np.ndarray:
+        """Whether each pair passes every hard constraint."""
+        enc = self.enc
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        ok = a != b
+        if enc.cross_team_only:
+            ok &= enc.team[a] != enc.team[b]
+        if len(enc.blocked.keys):
+            ok &= ~enc.blocked.contains(pair_keys(a, b, enc.n))
+        return ok
+
+    def components(self, a, b) -> np.ndarray:
+        """Unweighted components, shape (pairs, 7), columns in COMPONENTS order."""
+        enc = self.enc
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        comp = np.zeros((len(a), len(COMPONENTS)), dtype=np.float64)
+        if len(a) == 0:
+            return comp
+        cross = enc.team[a] != enc.team[b]
+        rare = self.shared("interests", enc.interests, enc.interest_rarity, a, b)
+        comp[:, 0] = 1.0 - np.exp(-rare)
+        comp[:, 1] = (self.shared("projects", enc.projects, None, a, b) > 0) & cross
+        comp[:, 2] = cross
+        in_person = (
+            (enc.location[a] >= 0)
+            & (enc.location[a] == enc.location[b])
+            & enc.can_in_person[a]
+            & enc.can_in_person[b]
+        )
+        comp[:, 3] = in_person
+        video = ~in_person & enc.can_video[a] & enc.can_video[b]
+        if video.any():
+            hours = overlap_hours(enc.hours_words, a[video], b[video])
+            comp[video, 4] = np.minimum(hours / FULL_OVERLAP_HOURS, 1.0)
+        weeks = enc.met.lookup(pair_keys(a, b, enc.n)).astype(np.float64)
+        comp[:, 5] = np.where(weeks < 0, 1.0, weeks / (weeks + NOVELTY_HALF_WEEKS))
+        wait = np.minimum(enc.waiting[a], FAIRNESS_FULL_WEEKS) + np.minimum(
+            enc.waiting[b], FAIRNESS_FULL_WEEKS
+        )
+        comp[:, 6] = wait / (2 * FAIRNESS_FULL_WEEKS)
+        return comp
+
+    def scores(self, a, b) -> np.ndarray:
+        """Weighted pair scores, rounded to SCORE_DECIMALS, computed in bounded blocks."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        out = np.empty(len(a), dtype=np.float64)
+        for start in range(0, len(a), CHUNK_PAIRS):
+            end = start + CHUNK_PAIRS
+            out[start:end] = self.components(a[start:end], b[start:end]) @ self.weights
+        return np.round(out, SCORE_DECIMALS)
