@@ -66,6 +66,7 @@ def seed_demo(people: int, seed: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    from matcher.backup import export_command, import_command
     from matcher.feedback.cli import feedback_cli
     from matcher.notify.cli import outbox_cli
     from matcher.rounds.cli import rounds_cli
@@ -75,3 +76,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(rounds_cli)
     app.cli.add_command(feedback_cli)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)

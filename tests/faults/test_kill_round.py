@@ -1,0 +1,44 @@
+"""SIGKILL a `rounds run --publish` part-way: the database never holds half a round."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from matcher.models import Membership, OutboxMessage
+from tests.faults.support import assert_no_half_round, count, flask_process, load_organisation
+
+WEEK = "2026-W49"
+PEOPLE = 1500
+# Seconds after start: interpreter start-up, reading and solving, and storing (the whole run
+# takes about 3.5 s here). Kills that would land after the run finished are not made.
+KILL_AFTER = (0.4, 1.5, 2.6, 3.1)
+
+
+def test_killed_round_run_leaves_no_half_round_and_a_rerun_completes(app):
+    members = load_organisation(app, PEOPLE)
+    killed = 0
+    for delay in KILL_AFTER:
+        run = flask_process(app, "rounds", "run", "--week", WEEK, "--publish")
+        time.sleep(delay)
+        if run.poll() is not None:
+            # Finished before the kill: it must have stored a whole round; stop killing.
+            out, err = run.communicate()
+            assert run.returncode == 0, err
+            assert assert_no_half_round(app) == 1
+            break
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=30)
+        assert run.returncode == -signal.SIGKILL
+        killed += 1
+        assert assert_no_half_round(app) in (0, 1)
+    # At least the start-up and the solving phases were interrupted.
+    assert killed >= 2
+
+    rerun = flask_process(app, "rounds", "run", "--week", WEEK, "--publish")
+    out, err = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, err
+    assert WEEK in out
+    assert assert_no_half_round(app) == 1
+    assert count(app, Membership) == len(members)
+    assert count(app, OutboxMessage, OutboxMessage.kind == "pairing") == len(members)
