@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,8 +31,54 @@ outbox_cli = AppGroup("outbox", help="Deliver queued emails and chat posts.")
     type=click.FloatRange(min=0.1),
     help="Seconds between runs with --loop.",
 )
-def send_command(loop: bool, interval: float) -> None:
-    """Send every message that is due and print what happened."""
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Senders to run side by side; the number of CPU cores is the fast setting.",
+)
+def send_command(loop: bool, interval: float, processes: int) -> None:
+    """Send every message that is due and print what happened.
+
+    With --processes N, N-1 more `flask outbox send` processes run beside this one; the
+    claiming UPDATE gives each message to exactly one of them.
+    """
+    workers = _start_workers(processes - 1, loop, interval)
+    try:
+        _send(loop, interval)
+    finally:
+        failed = _wait(workers)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(workers)} extra sender(s) failed")
+
+
+def _start_workers(count: int, loop: bool, interval: float) -> list[subprocess.Popen[bytes]]:
+    if count < 1:
+        return []
+    app_path = click.get_current_context().ensure_object(ScriptInfo).app_import_path
+    if not app_path:
+        raise click.UsageError("--processes above 1 needs the app given with --app")
+    command = [sys.executable, "-m", "flask", "--app", app_path, "outbox", "send"]
+    if loop:
+        command += ["--loop", "--interval", str(interval)]
+    # Same interpreter, same environment (MATCHER_* settings included), same output.
+    return [subprocess.Popen(command) for _ in range(count)]
+
+
+def _wait(workers: list[subprocess.Popen[bytes]]) -> int:
+    failed = 0
+    for worker in workers:
+        try:
+            code = worker.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reaches the workers too; wait for them to stop rather than orphan them.
+            code = worker.wait()
+        failed += code != 0
+    return failed
+
+
+def _send(loop: bool, interval: float) -> None:
     while True:
         try:
             report = send_pending(db.session, current_app.config)

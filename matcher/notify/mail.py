@@ -10,9 +10,11 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Any, Protocol
+
+from matcher.notify.mime import as_bytes, envelope
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,9 @@ class TransportUnavailable(DeliveryError):
 
 
 class MailTransport(Protocol):
-    """Something that delivers an EmailMessage or raises DeliveryError."""
+    """Something that delivers an email Message or raises DeliveryError."""
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
     def close(self) -> None: ...
 
@@ -46,14 +48,14 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Write message to <directory>/<message id>.eml."""
         self.directory.mkdir(parents=True, exist_ok=True)
         # The Message-ID is stable per outbox row, so a re-send overwrites rather than adds.
         stem = re.sub(r"[^A-Za-z0-9@._-]", "_", str(message["Message-ID"] or "message").strip("<>"))
         path = self.directory / f"{stem}.eml"
         try:
-            path.write_bytes(message.as_bytes())
+            path.write_bytes(as_bytes(message, linesep="\n"))
         except OSError as error:
             raise DeliveryError(f"could not write {path.name}: {error.strerror}") from None
         log.info("Mail to %s written to %s: %s", message["To"], path, message["Subject"])
@@ -93,20 +95,21 @@ class SMTPTransport:
             raise TransportUnavailable(f"mail server unreachable: {_short(error)}") from None
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Send one message, reconnecting once if the reused connection was dropped."""
+        data = _Outgoing(message)
         reused = self._smtp is not None
         if self._smtp is None:
             self._smtp = self._connect()
         try:
-            self._smtp.send_message(message)
+            data.send(self._smtp)
         except smtplib.SMTPServerDisconnected:
             self._drop()
             if not reused:
                 raise TransportUnavailable("mail server closed the connection") from None
             # An idle connection the server timed out: the message was never accepted.
             self._smtp = self._connect()
-            self._send_on_fresh(message)
+            self._send_on_fresh(data)
         except smtplib.SMTPResponseException as error:
             # The server refused this message (e.g. 451 or 550) but the connection is fine.
             raise DeliveryError(f"SMTP {error.smtp_code}: {_reply(error.smtp_error)}") from None
@@ -117,10 +120,10 @@ class SMTPTransport:
             self._drop()
             raise TransportUnavailable(f"mail server failed: {_short(error)}") from None
 
-    def _send_on_fresh(self, message: EmailMessage) -> None:
+    def _send_on_fresh(self, data: _Outgoing) -> None:
         assert self._smtp is not None
         try:
-            self._smtp.send_message(message)
+            data.send(self._smtp)
         except smtplib.SMTPResponseException as error:
             raise DeliveryError(f"SMTP {error.smtp_code}: {_reply(error.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as error:
@@ -144,6 +147,24 @@ class SMTPTransport:
             smtp.quit()
         except (OSError, smtplib.SMTPException):
             smtp.close()
+
+
+class _Outgoing:
+    """A message flattened once, with its envelope: what smtplib.send_message would send."""
+
+    def __init__(self, message: Message) -> None:
+        self.sender, self.recipients = envelope(message)
+        self.data = as_bytes(message)
+        # Like send_message: an internationalised address needs the SMTPUTF8 extension.
+        self.options = (
+            ("SMTPUTF8", "BODY=8BITMIME")
+            if not all(a.isascii() for a in [self.sender, *self.recipients])
+            else ()
+        )
+
+    def send(self, smtp: smtplib.SMTP) -> None:
+        """Hand the message to smtp (raises what smtplib raises)."""
+        smtp.sendmail(self.sender, self.recipients, self.data, self.options)
 
 
 def post_webhook(url: str, body: dict[str, Any], timeout: float) -> None:

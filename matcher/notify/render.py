@@ -1,14 +1,13 @@
-"""Renderers by kind: turn an outbox row into an EmailMessage or a chat webhook body."""
+"""Renderers by kind: turn an outbox row into an email Message or a chat webhook body."""
 
 from __future__ import annotations
 
-import email.policy
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address, BaseHeader, HeaderRegistry
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
 from email.utils import format_datetime, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,26 +19,15 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.feedback.tokens import feedback_url
 from matcher.models import MEETING_MODES, MatchGroup, Membership, OutboxMessage, Round, User
 from matcher.notify.ics import MEETING_LENGTH, build_invitation, pairing_uid
+from matcher.notify.mime import build_email, calendar_part, header_text, mailbox, one_line
 
-Rendered = EmailMessage | dict[str, Any]
+Rendered = Message | dict[str, Any]
 Renderer = Callable[[Session, OutboxMessage, Mapping[str, Any]], Rendered]
 
 RENDERERS: dict[str, Renderer] = {}
 
 # A chat post lists at most this many groups: Slack cuts messages at 40,000 characters.
 CHAT_GROUP_LIMIT = 50
-
-
-class _CachingHeaderRegistry(HeaderRegistry):
-    """The stdlib registry builds a new class for every header it parses; build each once."""
-
-    @functools.cache  # noqa: B019 - one registry for the process, keyed by header name
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        return super().__getitem__(name)
-
-
-# The default email policy with header classes cached: a third faster for a 10,000-mail round.
-POLICY = email.policy.default.clone(header_factory=_CachingHeaderRegistry())
 
 
 class Undeliverable(Exception):
@@ -123,24 +111,33 @@ def recipient(session: Session, message: OutboxMessage) -> User:
 
 
 def new_email(
-    config: Mapping[str, Any], message: OutboxMessage, to: User, subject: str
-) -> EmailMessage:
-    """An EmailMessage with the standard headers, addressed to one user."""
-    mail = EmailMessage(policy=POLICY)
-    mail["Subject"] = one_line(subject)
-    mail["From"] = config["MAIL_FROM"]
-    mail["To"] = Address(display_name=one_line(to.display_name), addr_spec=to.email)
-    # Stable per outbox row: a re-send after a crash is the same message to mail clients.
-    domain = parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2] or "matcher"
-    mail["Message-ID"] = f"<outbox-{message.id}@{domain}>"
-    mail["Date"] = format_datetime(datetime.now(UTC))
-    mail["Auto-Submitted"] = "auto-generated"
-    return mail
+    config: Mapping[str, Any],
+    message: OutboxMessage,
+    to: User,
+    subject: str,
+    bodies: tuple[str, str],
+    invitation: bytes | None = None,
+) -> Message:
+    """An email to one user with the standard headers, (text, html) bodies and an invitation."""
+    sender, domain = _sender(config["MAIL_FROM"])
+    headers = [
+        ("Subject", header_text(subject)),
+        ("From", sender),
+        ("To", mailbox(to.display_name, to.email)),
+        # Stable per outbox row: a re-send after a crash is the same message to mail clients.
+        ("Message-ID", f"<outbox-{message.id}@{domain}>"),
+        ("Date", format_datetime(datetime.now(UTC))),
+        ("Auto-Submitted", "auto-generated"),
+    ]
+    attachment = calendar_part(invitation) if invitation is not None else None
+    return build_email(headers, bodies[0], bodies[1], attachment)
 
 
-def one_line(text: str) -> str:
-    """Collapse white space, newlines included, so text is safe in a header."""
-    return " ".join(str(text).split())
+@functools.lru_cache(maxsize=16)
+def _sender(mail_from: str) -> tuple[str | Header, str]:
+    # The From header and the Message-ID domain, parsed once rather than for every email.
+    name, address = parseaddr(mail_from)
+    return mailbox(name, address), address.rpartition("@")[2] or "matcher"
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -182,9 +179,7 @@ def person(user: User, meeting_at: datetime | None) -> Person:
 
 
 @renderer("pairing")
-def render_pairing(
-    session: Session, message: OutboxMessage, config: Mapping[str, Any]
-) -> EmailMessage:
+def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """The pairing email to one member: who, why, when (in their zone), and an invitation."""
     user = recipient(session, message)
     group = session.get(MatchGroup, payload_int(message, "group_id"))
@@ -210,19 +205,17 @@ def render_pairing(
         "feedback_url": feedback_url(config, membership.id, user.id),
         "org_name": config.get("ORG_NAME", "Engineering"),
     }
-    mail = new_email(config, message, user, f"Your coffee pairing for {week}: {names}")
-    mail.set_content(render_template("email/pairing.txt", **context))
-    mail.add_alternative(render_template("email/pairing.html", **context), subtype="html")
-    invitation = pairing_invitation(group, user, config)
-    if invitation is not None:
-        mail.add_attachment(
-            invitation,
-            maintype="text",
-            subtype="calendar",
-            params={"method": "REQUEST"},
-            filename="invite.ics",
-        )
-    return mail
+    return new_email(
+        config,
+        message,
+        user,
+        f"Your coffee pairing for {week}: {names}",
+        (
+            render_template("email/pairing.txt", **context),
+            render_template("email/pairing.html", **context),
+        ),
+        pairing_invitation(group, user, config),
+    )
 
 
 def pairing_invitation(group: MatchGroup, viewer: User, config: Mapping[str, Any]) -> bytes | None:
@@ -249,7 +242,7 @@ def _notice(
     subject: str,
     paragraphs: list[str],
     link: tuple[str, str],
-) -> EmailMessage:
+) -> Message:
     """A short email: a greeting, a few paragraphs and one link."""
     context = {
         "name": user.display_name,
@@ -258,16 +251,22 @@ def _notice(
         "link_url": link[1],
         "org_name": config.get("ORG_NAME", "Engineering"),
     }
-    mail = new_email(config, message, user, subject)
-    mail.set_content(render_template("email/notice.txt", **context))
-    mail.add_alternative(render_template("email/notice.html", **context), subtype="html")
-    return mail
+    return new_email(
+        config,
+        message,
+        user,
+        subject,
+        (
+            render_template("email/notice.txt", **context),
+            render_template("email/notice.html", **context),
+        ),
+    )
 
 
 @renderer("feedback_reminder")
 def render_feedback_reminder(
     session: Session, message: OutboxMessage, config: Mapping[str, Any]
-) -> EmailMessage:
+) -> Message:
     """One reminder to answer 'did you meet?' for a pairing."""
     user = recipient(session, message)
     membership = session.get(Membership, payload_int(message, "membership_id"))
@@ -289,9 +288,7 @@ def render_feedback_reminder(
 
 
 @renderer("nudge")
-def render_nudge(
-    session: Session, message: OutboxMessage, config: Mapping[str, Any]
-) -> EmailMessage:
+def render_nudge(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """A friendly note after missed coffees, before the person is paused."""
     user = recipient(session, message)
     streak = payload_int(message, "streak")
@@ -310,9 +307,7 @@ def render_nudge(
 
 
 @renderer("paused")
-def render_paused(
-    session: Session, message: OutboxMessage, config: Mapping[str, Any]
-) -> EmailMessage:
+def render_paused(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """Tells someone their pairings are paused, and how to resume."""
     user = recipient(session, message)
     streak = payload_int(message, "streak")
@@ -333,7 +328,7 @@ def render_paused(
 @renderer("password_reset")
 def render_password_reset(
     session: Session, message: OutboxMessage, config: Mapping[str, Any]
-) -> EmailMessage:
+) -> Message:
     """The password-reset link, and how long it stays valid."""
     user = recipient(session, message)
     url = message.payload.get("url")
@@ -345,10 +340,16 @@ def render_password_reset(
         "minutes": max(1, int(config.get("PASSWORD_RESET_MAX_AGE", 3600)) // 60),
         "org_name": config.get("ORG_NAME", "Engineering"),
     }
-    mail = new_email(config, message, user, "Reset your matcher password")
-    mail.set_content(render_template("email/password_reset.txt", **context))
-    mail.add_alternative(render_template("email/password_reset.html", **context), subtype="html")
-    return mail
+    return new_email(
+        config,
+        message,
+        user,
+        "Reset your matcher password",
+        (
+            render_template("email/password_reset.txt", **context),
+            render_template("email/password_reset.html", **context),
+        ),
+    )
 
 
 @renderer("chat_round")

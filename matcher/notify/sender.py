@@ -8,11 +8,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher.models import OutboxMessage
@@ -94,6 +94,7 @@ class _Sender:
         self.max_attempts = max(1, int(config.get("OUTBOX_MAX_ATTEMPTS") or 8))
         self.retry_base = float(config.get("OUTBOX_RETRY_BASE", 60))
         self._mail: MailTransport | None = None
+        self._outcomes: Connection | None = None
 
     def now(self) -> datetime:
         return self.fixed_now or utcnow()
@@ -181,6 +182,19 @@ class _Sender:
 
     def deliver(self, token: str, items: list[_Item]) -> None:
         """Send each item, recording the outcome of each in its own commit."""
+        # End the rendering's read transaction, then record outcomes on one connection held
+        # for the batch (a pool checkout per message would cost a pre-ping round trip each),
+        # in autocommit mode: each outcome is one UPDATE, durable the moment it returns, with
+        # no BEGIN and COMMIT round trips around it.
+        self.session.rollback()
+        with self.session.get_bind().connect() as connection:
+            self._outcomes = connection.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                self._deliver(token, items)
+            finally:
+                self._outcomes = None
+
+    def _deliver(self, token: str, items: list[_Item]) -> None:
         started = time.monotonic()
         down: dict[str, str] = {}  # channel -> why it is unreachable for the rest of the batch
         for item in items:
@@ -208,7 +222,7 @@ class _Sender:
                 self.mark_sent(token, item)
 
     def send(self, body: Rendered | None) -> None:
-        if isinstance(body, EmailMessage):
+        if isinstance(body, Message):
             self.mail.send(body)
             return
         url = self.config.get("CHAT_WEBHOOK_URL")
@@ -218,15 +232,16 @@ class _Sender:
         post_webhook(url, body, float(self.config.get("MAIL_TIMEOUT") or 10))
 
     def _update(self, token: str, item: _Item, **values: Any) -> None:
+        assert self._outcomes is not None
         # Guarded by our token: if the lease ran out and another sender took over, we touch
-        # nothing of theirs.
-        result = self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == item.id, OutboxMessage.claim_token == token)
+        # nothing of theirs. Committed at once (autocommit): once the server has a message,
+        # only a crash in the next few milliseconds could let it be sent again.
+        table = OutboxMessage.__table__
+        result = self._outcomes.execute(
+            update(table)
+            .where(table.c.id == item.id, table.c.claim_token == token)
             .values(claim_token=None, claimed_until=None, **values)
-            .execution_options(synchronize_session=False)
         )
-        self.session.commit()
         if result.rowcount != 1:
             log.warning("Outbox message %s: claim lost before recording the outcome", item.id)
 
