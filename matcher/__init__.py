@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from matcher.config import load_config
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory: configure, bind extensions, register blueprints and commands."""
+    # Imported here, not at module level: `python -m matcher.matching` must not pay for Flask.
+    from flask import Flask
+
+    from matcher.config import load_config
+
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),

@@ -121,7 +121,9 @@ def _roots_worth_searching(graph: CandidateGraph, mate: np.ndarray) -> np.ndarra
     return np.flatnonzero(free & (free_per_label[label] >= 2))
 
 
-def _short_path_candidates(graph: CandidateGraph, mate: np.ndarray):
+def _short_path_candidates(
+    graph: CandidateGraph, mate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """All paths u - v = w - x with u, x free and v = w a current pair, as arrays."""
     free = mate < 0
     free_a, free_b = free[graph.a], free[graph.b]
@@ -159,6 +161,10 @@ def augment_short_paths(graph: CandidateGraph, mate: np.ndarray, priority: np.nd
         if len(u) == 0:
             return done
         order = np.lexsort((-gain, -np.maximum(priority[u], priority[x])))
+        # Keep each free person's first path only (as u, then as x): a free person with
+        # thousands of options must not cost thousands of Python steps.
+        order = order[np.sort(np.unique(u[order], return_index=True)[1])]
+        order = order[np.sort(np.unique(x[order], return_index=True)[1])]
         used: set[int] = set()
         progress = 0
         for k in order.tolist():

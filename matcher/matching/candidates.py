@@ -25,7 +25,9 @@ class CandidateOptions:
     random_partners: int = 3
 
 
-def _postings(owner: np.ndarray, token: np.ndarray, rng: np.random.Generator):
+def _postings(
+    owner: np.ndarray, token: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(token, owner) entries sorted by token, holders of one token in seeded random order."""
     shuffle = rng.random(len(owner))
     order = np.lexsort((shuffle, token))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .graph import CandidateGraph
-from .pairing import MIN_GAIN
+from .pairing import MIN_GAIN, mate_scores
 
 # Relaxation rounds per search; enough to find cycles of up to this many pairs.
 ROUNDS_PER_SEARCH = 24
@@ -127,12 +127,16 @@ def _apply_cycles(
     return changed, invalid, applied
 
 
-def improve_cycles(graph: CandidateGraph, mate: np.ndarray, max_passes: int = 50) -> dict:
-    """Apply improving alternating cycles until a search finds none (or after max_passes)."""
-    from .pairing import mate_scores
+def improve_cycles(
+    graph: CandidateGraph, mate: np.ndarray, max_passes: int = 50, work_limit: int = 1 << 62
+) -> dict[str, int]:
+    """Apply improving alternating cycles until a search finds none.
 
+    Stops early after max_passes searches or `work_limit` arc relaxations (a bound on work,
+    not on time, so the result stays deterministic).
+    """
     passes = exchanged = 0
-    while passes < max_passes:
+    while passes < max_passes and work_limit > 0:
         passes += 1
         arcs = _Arcs(graph, mate, mate_scores(graph, mate))
         if len(arcs.src) == 0:
@@ -142,7 +146,8 @@ def improve_cycles(graph: CandidateGraph, mate: np.ndarray, max_passes: int = 50
         alive = np.ones(graph.n, dtype=bool)
         found = 0
         for _ in range(ROUNDS_PER_SEARCH):
-            if not _relax(arcs, dist, pred, alive):
+            work_limit -= len(arcs.src)
+            if work_limit < 0 or not _relax(arcs, dist, pred, alive):
                 break
             starts = _cycle_starts(pred)
             if len(starts):

@@ -116,7 +116,9 @@ _window_slots = tuple(Window.__dict__[f].__set__ for f in Window.__slots__)
 _group_slots = tuple(Group.__dict__[f].__set__ for f in Group.__slots__)
 
 
-def trusted_past_pairing(a: PersonId, b: PersonId, weeks_ago: int, again: bool | None):
+def trusted_past_pairing(
+    a: PersonId, b: PersonId, weeks_ago: int, again: bool | None
+) -> PastPairing:
     """PastPairing without re-validation (see comment above)."""
     obj = _new(PastPairing)
     set_a, set_b, set_weeks, set_again = _past_slots

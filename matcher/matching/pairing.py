@@ -75,7 +75,7 @@ def _moves(
     paired: np.ndarray,
     active: np.ndarray,
     best_edge: np.ndarray,
-):
+) -> tuple[np.ndarray, np.ndarray]:
     """Improving moves through edges (a, c) next to a changed person, best gain first.
 
     With a-b and c-d paired, the move swaps to a-c and b-d (needs the b-d edge); when a or c

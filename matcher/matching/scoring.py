@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .encode import Encoded, TokenIndex, pair_keys
 from .hours import overlap_hours
@@ -55,7 +56,12 @@ class Scorer:
         return self._keys[key]
 
     def shared(
-        self, name: str, index: TokenIndex, token_weight: np.ndarray | None, a, b
+        self,
+        name: str,
+        index: TokenIndex,
+        token_weight: np.ndarray | None,
+        a: ArrayLike,
+        b: ArrayLike,
     ) -> np.ndarray:
         """Per pair, the number (or summed token_weight) of tokens both people hold."""
         a = np.asarray(a, dtype=np.int64)
@@ -90,7 +96,7 @@ class Scorer:
         w = hit.astype(np.float64) if token_weight is None else token_weight[tokens] * hit
         return np.bincount(pair, weights=w, minlength=len(a))
 
-    def allowed(self, a, b) -> np.ndarray:
+    def allowed(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Whether each pair passes every hard constraint."""
         enc = self.enc
         a = np.asarray(a, dtype=np.int64)
@@ -102,7 +108,7 @@ class Scorer:
             ok &= ~enc.blocked.contains(pair_keys(a, b, enc.n))
         return ok
 
-    def components(self, a, b) -> np.ndarray:
+    def components(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Unweighted components, shape (pairs, 7), columns in COMPONENTS order."""
         enc = self.enc
         a = np.asarray(a, dtype=np.int64)
@@ -134,7 +140,7 @@ class Scorer:
         comp[:, 6] = wait / (2 * FAIRNESS_FULL_WEEKS)
         return comp
 
-    def scores(self, a, b) -> np.ndarray:
+    def scores(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Weighted pair scores, rounded to SCORE_DECIMALS, computed in bounded blocks."""
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
