@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from matcher.extensions import db
@@ -57,6 +58,13 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[str | dict[str, object], int]:
         code = error.code or 500
         return render_error(code, MESSAGES.get(code, error.description or "Error."))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> tuple[str | dict[str, object], int]:
+        # The database is down or restarting: a clean 503 the client may retry, not a 500.
+        db.session.rollback()
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        return render_error(503, MESSAGES[503])
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str | dict[str, object], int]:

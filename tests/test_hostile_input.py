@@ -62,3 +62,24 @@ def test_extremely_long_email_and_password(app, client):
     long_login = client.post("/auth/login", data={"email": "x@y.z", "password": "p" * 5000})
     assert long_login.status_code == 422
     assert MEMBER_PASSWORD not in page
+
+
+def test_database_down_gives_a_clean_503(tmp_path):
+    from matcher import create_app
+
+    # Nothing listens on port 1: every query fails to connect.
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    response = app.test_client().post(
+        "/auth/login", data={"email": "a@example.com", "password": "whatever"}
+    )
+    assert response.status_code == 503
+    assert "briefly unavailable" in response.get_data(as_text=True)
