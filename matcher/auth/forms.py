@@ -19,6 +19,15 @@ def password_long_enough(form: FlaskForm, field: PasswordField) -> None:
         raise ValidationError(f"Use at least {minimum} characters.")
 
 
+# One set of rules for every new password: sign-up and reset alike.
+NEW_PASSWORD_RULES = [
+    DataRequired("Choose a password."),
+    password_long_enough,
+    Length(max=PASSWORD_MAX, message=f"Use at most {PASSWORD_MAX} characters."),
+]
+PASSWORDS_MATCH = [EqualTo("password", message="The two passwords differ.")]
+
+
 class SignupForm(ProfileFieldsForm):
     """Account and matching profile in one form."""
 
@@ -33,18 +42,8 @@ class SignupForm(ProfileFieldsForm):
             Email("That does not look like an email address."),
         ],
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired("Choose a password."),
-            password_long_enough,
-            Length(max=PASSWORD_MAX, message=f"Use at most {PASSWORD_MAX} characters."),
-        ],
-    )
-    confirm = PasswordField(
-        "Repeat password",
-        validators=[EqualTo("password", message="The two passwords differ.")],
-    )
+    password = PasswordField("Password", validators=NEW_PASSWORD_RULES)
+    confirm = PasswordField("Repeat password", validators=PASSWORDS_MATCH)
     submit = SubmitField("Sign up")
 
 
@@ -80,16 +79,6 @@ class ResetRequestForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     """Choose a new password, validated like at sign-up."""
 
-    password = PasswordField(
-        "New password",
-        validators=[
-            DataRequired("Choose a password."),
-            password_long_enough,
-            Length(max=PASSWORD_MAX, message=f"Use at most {PASSWORD_MAX} characters."),
-        ],
-    )
-    confirm = PasswordField(
-        "Repeat new password",
-        validators=[EqualTo("password", message="The two passwords differ.")],
-    )
+    password = PasswordField("New password", validators=NEW_PASSWORD_RULES)
+    confirm = PasswordField("Repeat new password", validators=PASSWORDS_MATCH)
     submit = SubmitField("Set password")
