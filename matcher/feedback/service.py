@@ -180,23 +180,19 @@ def _nudge_and_pause(session: Session, round_: Round, pause_after: int) -> tuple
             if streak >= pause_after:
                 user.profile.opted_out = True
                 user.profile.pause_reason = f"{streak} coffees in a row without a meeting"
-                queue_message(
-                    session,
-                    "paused",
-                    f"paused:{round_.week}:{user.id}",
-                    {"user_id": user.id, "streak": streak},
-                    user_id=user.id,
-                    round_id=round_.id,
-                )
+                kind = "paused"
                 paused += 1
             elif streak == pause_after - 1 and streak > 0:
-                queue_message(
-                    session,
-                    "nudge",
-                    f"nudge:{round_.week}:{user.id}",
-                    {"user_id": user.id, "streak": streak},
-                    user_id=user.id,
-                    round_id=round_.id,
-                )
+                kind = "nudge"
                 nudged += 1
+            else:
+                continue
+            queue_message(
+                session,
+                kind,
+                f"{kind}:{round_.week}:{user.id}",
+                {"user_id": user.id, "streak": streak},
+                user_id=user.id,
+                round_id=round_.id,
+            )
     return nudged, paused
