@@ -29,11 +29,12 @@ class Round(db.Model):
     # The exact engine rules used, so the round can be explained and reproduced later.
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The engine's whole input (matching JSON format): `python -m matcher.matching solve`
-    # on it gives this round's groups again.
-    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # on it gives this round's groups again. Deferred: it holds every participant (megabytes
+    # for a big organisation) and only the admin pages that replay a round need it.
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # [{"user_id": 3, "reason": "..."}]: people who took part but got no group.
-    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, deferred=True)
     total_score: Mapped[float] = mapped_column(default=0.0)
     participant_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

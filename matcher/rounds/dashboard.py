@@ -36,9 +36,17 @@ def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> li
         .order_by(Round.starts_on.desc())
         .limit(limit)
         .options(
+            # Everything the page shows, in a fixed number of queries whatever the history.
+            selectinload(Membership.group).selectinload(MatchGroup.round),
             selectinload(Membership.group)
             .selectinload(MatchGroup.memberships)
             .selectinload(Membership.user)
+            .options(
+                selectinload(User.team),
+                selectinload(User.profile),
+                selectinload(User.projects),
+                selectinload(User.interests),
+            ),
         )
     ).all()
     zone = zone_of(user)
