@@ -197,3 +197,28 @@ def test_delete_erases_personal_data_and_keeps_a_placeholder(app, client, ada, m
         "/auth/login", data={"email": "ada@example.com", "password": MEMBER_PASSWORD}
     )
     assert response.status_code == 422
+
+
+def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada, make_user):
+    from matcher.models import Membership, Round
+    from matcher.rounds import service
+
+    bob = make_user(email="bob@example.com", name="Bob Builder", team="Search")
+    make_user(email="cy@example.com", name="Cy Twombly", team="Infra")  # odd one: a trio
+    with app.app_context():
+        service.run_round(db.session, "2026-W49", publish=True)
+        db.session.commit()
+        assert "Ada Lovelace" in json.dumps(db.session.scalar(select(Round.problem)))
+    response = client.post("/me/delete", data={"password": MEMBER_PASSWORD, "confirm": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        problem = db.session.scalar(select(Round.problem))
+        snapshot = json.dumps(problem)
+        assert "Ada Lovelace" not in snapshot and "Payments" not in snapshot
+        people = {p["id"]: p for p in problem["participants"]}
+        assert people[ada] == {
+            "id": ada, "team": f"deleted-{ada}", "projects": [], "interests": []
+        }  # fmt: skip
+        assert people[bob]["name"] == "Bob Builder"
+        # The pairing itself stays, pointing at the placeholder row.
+        assert db.session.scalar(select(Membership).where(Membership.user_id == ada))

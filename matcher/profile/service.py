@@ -19,6 +19,7 @@ from matcher.models import (
     User,
 )
 from matcher.models.people import new_session_token, utcnow
+from matcher.rounds.service import erase_from_snapshots
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def delete_account(session: Session, user: User) -> None:
         )
     )
     user.do_not_pair = []
+    # Stored round snapshots hold the engine's copy of the profile: erase it there too.
+    erase_from_snapshots(session, user.id)
     user.projects = []
     user.interests = []
     user.availability = []

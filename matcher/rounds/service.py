@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from matcher.matching import (
     Participant,
@@ -438,6 +438,33 @@ def close_round(round_: Round, now: datetime | None = None) -> None:
     if round_.status == "published":
         round_.status = "closed"
         round_.closed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+
+
+def erase_from_snapshots(session: Session, user_id: int) -> int:
+    """Blank a deleted user's profile in the stored problems of their rounds; rounds changed."""
+    in_group = select(Membership.round_id).where(Membership.user_id == user_id)
+    round_ids = set(session.scalars(in_group))
+    for round_id, unmatched in session.execute(select(Round.id, Round.unmatched)):
+        if any(entry.get("user_id") == user_id for entry in unmatched or ()):
+            round_ids.add(round_id)
+    changed = 0
+    rounds = session.scalars(
+        select(Round).where(Round.id.in_(round_ids)).options(undefer(Round.problem))
+    )
+    for round_ in rounds:
+        problem = round_.problem
+        if not problem:
+            continue
+        # Keep the id (memberships still point at the placeholder row) and nothing personal;
+        # replaying this round may then differ, which erasure is worth.
+        anonymous = {"id": user_id, "team": f"deleted-{user_id}", "projects": [], "interests": []}
+        participants = [
+            anonymous if p.get("id") == user_id else p for p in problem.get("participants", ())
+        ]
+        blocked = [pair for pair in problem.get("blocked", ()) if user_id not in pair]
+        round_.problem = {**problem, "participants": participants, "blocked": blocked}
+        changed += 1
+    return changed
 
 
 @dataclass(frozen=True)
