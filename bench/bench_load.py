@@ -5,9 +5,11 @@ Creates a throwaway PostgreSQL database, migrates it, bulk-loads a generated org
 starts `gunicorn -w 4` on a free loopback port with rate limits OFF and drives it with a
 stdlib-only client (threads + http.client, traffic to 127.0.0.1 only):
 
-1. N virtual users log in (CSRF token from the form, like a browser), then loop over
-   GET /dashboard/, GET /me/ and, every few iterations, GET + POST their feedback form;
-   a few separate threads time GET /healthz under the same load.
+1. N virtual users log in (CSRF token from the form, like a browser); once all are in, the
+   measured window opens and each loops over GET /dashboard/, GET /me/ and, every few
+   iterations, GET + POST their feedback form, pausing 1-3 s between pages (--think) as a
+   person reading the page does; four threads time GET /healthz under the same load.
+   Without pauses 100 threads would measure the server's queue, not its response time.
 2. 1,000 concurrent sign-ups, each with a unique email, then the rows are counted; then 50 of
    the same emails are submitted again at once and must be refused (422), still stored once.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import re
 import signal
 import subprocess
@@ -254,22 +257,31 @@ def login(client: Client, email: str, stats: Stats) -> bool:
 def virtual_user(
     port: int,
     email: str,
-    deadline: float,
+    window: Window,
+    think: tuple[float, float],
     feedback_every: int,
     stats: Stats,
-    start: threading.Barrier,
+    seed: int,
 ) -> None:
+    """Log in (before the window), then browse with a person's pauses until the window ends."""
     client = Client(port)
+    rng = random.Random(seed)
     try:
-        try:
-            start.wait(timeout=120)
-        except threading.BrokenBarrierError:
-            pass
-        if not login(client, email, stats):
+        logged_in = login(client, email, stats)
+        window.wait()  # everybody starts browsing at once, logged in or not
+        if not logged_in:
             return
         group_id: str | None = None
-        for iteration in range(1_000_000):  # bounded by count, and by the deadline below
-            if time.monotonic() >= deadline:
+
+        def pause() -> bool:
+            """Think like a person between two pages; False once the window is over."""
+            time.sleep(rng.uniform(*think))
+            return time.monotonic() < window.deadline
+
+        # A random first pause spreads the start, as real people do not all click at once.
+        time.sleep(rng.uniform(0, think[1]))
+        for iteration in range(1_000_000):  # bounded by count, and by the deadline
+            if time.monotonic() >= window.deadline:
                 break
             status, html, seconds = client.request("GET", "/dashboard/")
             stats.record("dashboard", status, seconds, "GET /dashboard/")
@@ -278,67 +290,94 @@ def virtual_user(
                 group_id = found.group(1) if found else ""
                 if not group_id:
                     stats.error(f"no /feedback/pairing/<id> link on {email}'s dashboard")
-            if time.monotonic() >= deadline:
+            if not pause():
                 break
             status, _, seconds = client.request("GET", "/me/")
             stats.record("me", status, seconds, "GET /me/")
-            if group_id and iteration % feedback_every == 0 and time.monotonic() < deadline:
+            if not pause():
+                break
+            if group_id and iteration % feedback_every == 0:
                 path = f"/feedback/pairing/{group_id}"
                 status, html, seconds = client.request("GET", path)
                 stats.record("feedback_get", status, seconds, f"GET {path}")
                 token = csrf_token(html)
-                if status == 200 and token:
+                if status == 200 and token and pause():
                     form = {"csrf_token": token, "status": "met", "rating": "4", "reason": ""}
                     status, _, seconds = client.request("POST", path, form)
                     stats.record("feedback_post", status, seconds, f"POST {path}")
                     if status != 302:
                         stats.error(f"feedback POST {path} for {email}: {status} (expected 302)")
+                if not pause():
+                    break
     finally:
         client.close()
 
 
-def healthz_probe(port: int, deadline: float, stats: Stats) -> None:
+def healthz_probe(port: int, window: Window, stats: Stats) -> None:
+    """Time the trivial endpoint under the same load, five times a second."""
     client = Client(port)
     try:
+        window.wait()
         for _ in range(1_000_000):
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= window.deadline:
                 break
             status, _, seconds = client.request("GET", "/healthz")
             stats.record("healthz", status, seconds, "GET /healthz")
-            time.sleep(0.05)
+            time.sleep(0.2)
     finally:
         client.close()
 
 
-def browse(port: int, emails: list[str], seconds: float, feedback_every: int) -> Stats:
+class Window:
+    """The measured window: opens when every user has logged in, closes `seconds` later."""
+
+    def __init__(self, parties: int, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = float("inf")
+        self.opened = 0.0
+        self.barrier = threading.Barrier(parties, action=self._open)
+
+    def _open(self) -> None:
+        self.opened = time.monotonic()
+        self.deadline = self.opened + self.seconds
+
+    def wait(self) -> None:
+        try:
+            self.barrier.wait(timeout=300)
+        except threading.BrokenBarrierError:
+            if self.deadline == float("inf"):
+                self._open()
+
+
+def browse(
+    port: int, emails: list[str], seconds: float, think: tuple[float, float], feedback_every: int
+) -> tuple[Stats, float]:
+    """Run the browsing phase; the stats and how long the measured window really lasted."""
     stats = Stats()
-    start = threading.Barrier(len(emails) + 1)
-    threads = []
-    # One deadline for all: logging in counts inside the window.
-    deadline = time.monotonic() + seconds
-    for email in emails:
-        t = threading.Thread(
+    probes = 4
+    window = Window(len(emails) + probes + 1, seconds)
+    threads = [
+        threading.Thread(
             target=virtual_user,
-            args=(port, email, deadline, feedback_every, stats, start),
+            args=(port, email, window, think, feedback_every, stats, n),
             daemon=True,
         )
-        t.start()
-        threads.append(t)
-    probes = [
-        threading.Thread(target=healthz_probe, args=(port, deadline, stats), daemon=True)
-        for _ in range(4)
+        for n, email in enumerate(emails)
     ]
-    for p in probes:
-        p.start()
-    try:
-        start.wait(timeout=120)
-    except threading.BrokenBarrierError:
-        stats.error("not every virtual user started within 120 s")
-    for t in threads + probes:
-        t.join(timeout=max(1.0, deadline - time.monotonic()) + REQUEST_TIMEOUT + 10)
+    threads += [
+        threading.Thread(target=healthz_probe, args=(port, window, stats), daemon=True)
+        for _ in range(probes)
+    ]
+    for t in threads:
+        t.start()
+    window.wait()
+    if window.barrier.broken:
+        stats.error("not every virtual user logged in within 300 s")
+    for t in threads:
+        t.join(timeout=max(1.0, window.deadline - time.monotonic()) + think[1] + REQUEST_TIMEOUT)
         if t.is_alive():
             stats.error("a load thread did not finish in time")
-    return stats
+    return stats, time.monotonic() - window.opened
 
 
 # --------------------------------------------------------------------------- phase 2: sign-ups
@@ -427,6 +466,18 @@ def count_emails(url: str, prefix: str) -> dict[str, int]:
 Row = tuple[str, str, str, bool]
 
 
+def think_range(text: str) -> tuple[float, float]:
+    """'1-3' -> (1.0, 3.0) for --think."""
+    low, _, high = text.partition("-")
+    try:
+        pair = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN-MAX seconds, got {text!r}") from None
+    if not 0 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= MIN <= MAX, got {text!r}")
+    return pair
+
+
 def fmt(ms: float) -> str:
     return f"{ms:.0f} ms"
 
@@ -437,6 +488,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--think",
+        type=think_range,
+        default=(1.0, 3.0),
+        help="seconds a user pauses between two pages, MIN-MAX (default 1-3)",
+    )
     parser.add_argument("--feedback-every", type=int, default=3)
     parser.add_argument("--signups", type=int, default=1_000)
     parser.add_argument("--signup-threads", type=int, default=50)
@@ -471,16 +528,17 @@ def main() -> int:
             )
 
             # Phase 1: browsing users.
-            started = time.perf_counter()
-            stats = browse(server.port, emails, args.seconds, args.feedback_every)
-            elapsed = time.perf_counter() - started
+            stats, elapsed = browse(
+                server.port, emails, args.seconds, args.think, args.feedback_every
+            )
             app_kinds = ("dashboard", "feedback_get", "feedback_post")
             app = stats.values(*app_kinds)
             health = stats.values("healthz")
-            total = sum(len(stats.values(k)) for k in stats.latencies)
+            total = sum(len(stats.values(k)) for k in stats.latencies if k != "login")
             notes.append(
-                f"{len(emails)} VUs for {args.seconds:.0f} s: {total} requests in {elapsed:.1f} s "
-                f"({total / elapsed:.0f} req/s)"
+                f"{len(emails)} VUs logged in first, then browsed for {args.seconds:.0f} s with "
+                f"{args.think[0]:g}-{args.think[1]:g} s pauses: {total} requests in "
+                f"{elapsed:.1f} s ({total / elapsed:.0f} req/s)"
             )
             p95_app = percentile(app, 95)
             rows.append(
