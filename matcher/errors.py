@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from matcher.extensions import db
+from matcher.extensions import db, login_manager
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -64,7 +64,25 @@ def init_app(app: Flask) -> None:
         # The database is down or restarting: a clean 503 the client may retry, not a 500.
         db.session.rollback()
         app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        # The page header asks current_user, which would query the database again (to load the
+        # user, or to refresh it after the rollback) and turn this 503 into a 500: render the
+        # page as for a visitor. This request only; the login session itself is kept.
+        g._login_user = login_manager.anonymous_user()
         return render_error(503, MESSAGES[503])
+
+    @app.teardown_appcontext
+    def close_session(error: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier). When the server
+        # dropped the connection after the response was made, the rollback at close fails:
+        # the transaction died with the connection, which the pool has already discarded, so
+        # the finished response stands instead of becoming a 500.
+        try:
+            db.session.remove()
+        except DBAPIError as lost:
+            if not lost.connection_invalidated:
+                raise
+            app.logger.warning("Database connection lost at the end of a request: %s", lost)
+            db.session.remove()
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str | dict[str, object], int]:
