@@ -33,6 +33,11 @@ RATE_LIMITS: dict[str, list[str]] = {
     "feedback.by_link": ["30 per minute"],
 }
 LOGIN_PER_EMAIL = "20 per hour"
+# Endpoint -> limit on GET: pages opened by a token in the URL, against probing for tokens.
+TOKEN_PAGE_LIMITS: dict[str, str] = {
+    "auth.reset_password": "60 per minute",
+    "feedback.by_link": "60 per minute",
+}
 
 
 def _login_email() -> str:
@@ -66,6 +71,8 @@ def init_app(app: Flask) -> None:
             view = limiter.limit(limit, methods=["POST"])(view)
         if endpoint == "auth.login":
             view = limiter.limit(LOGIN_PER_EMAIL, methods=["POST"], key_func=_login_email)(view)
+        if endpoint in TOKEN_PAGE_LIMITS:
+            view = limiter.limit(TOKEN_PAGE_LIMITS[endpoint], methods=["GET"])(view)
         app.view_functions[endpoint] = view
 
     @app.after_request

@@ -82,3 +82,25 @@ def test_log_in_starts_a_fresh_session(app, client, make_user):
     login(client, "ada@example.com")
     with client.session_transaction() as session:
         assert "planted" not in session
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/auth/signup", 10),
+        ("POST", "/auth/reset", 5),
+        ("POST", "/auth/reset/not-a-token", 10),
+        ("GET", "/auth/reset/not-a-token", 60),
+        ("POST", "/feedback/not-a-token", 30),
+        ("GET", "/feedback/not-a-token", 60),
+    ],
+)
+def test_sign_up_reset_and_feedback_links_are_rate_limited(app_factory, method, path, allowed):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    client = app.test_client()
+    codes = [client.open(path, method=method, data={}).status_code for _ in range(allowed + 1)]
+    assert 429 not in codes[:allowed]
+    assert codes[allowed] == 429
+    # Another client (another address) is not affected.
+    other = client.open(path, method=method, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code != 429
