@@ -29,6 +29,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.instance_path = str(test_config["INSTANCE_PATH"])
         app.config.root_path = app.instance_path
     load_config(app, test_config)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        # The client address (for rate limits and logs) and scheme come from the proxy.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from matcher import models  # noqa: F401 - register tables before Migrate sees metadata
     from matcher.extensions import csrf, db, login_manager, migrate

@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_WINDOW_DAYS": 14,
     # Rate limits are kept in memory per process; point this at Redis for several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto. 0 = trust none,
+    # so a client cannot fake its address to dodge the rate limits.
+    "PROXY_HOPS": 0,
 }
 
 

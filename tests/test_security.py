@@ -104,3 +104,16 @@ def test_sign_up_reset_and_feedback_links_are_rate_limited(app_factory, method, 
     # Another client (another address) is not affected.
     other = client.open(path, method=method, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code != 429
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_client_address_comes_from_the_proxy_only_when_configured(app_factory, hops):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", PROXY_HOPS=hops)
+    client = app.test_client()
+    codes = [
+        client.post("/auth/reset", data={}, headers={"X-Forwarded-For": f"10.1.0.{n}"}).status_code
+        for n in range(6)
+    ]
+    # Behind a proxy every client has its own count; without one the header is ignored,
+    # so changing it does not dodge the limit.
+    assert (429 in codes) == (hops == 0)
