@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench seed clean
+.PHONY: run test lint format bench bench-load seed clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_rounds.py
 	$(BIN)/python bench/bench_outbox.py
+
+bench-load: $(STAMP)
+	bash scripts/test-services
+	$(BIN)/python bench/bench_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
