@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.models import Feedback, MatchGroup, Membership, Round, User
+from matcher.admin.insights import compute
+from matcher.models import Feedback, MatchGroup, Membership, Round, Team, User
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-EXPORTS = ("rounds", "pairs", "feedback")
+EXPORTS = ("rounds", "pairs", "feedback", "teams")
 
 
 def safe_cell(value: object) -> object:
@@ -75,30 +77,39 @@ def rounds_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
 def pairs_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
     """One row per group: week, group id, member names and teams, score, reasons."""
     header = ["week", "status", "group_id", "members", "teams", "score", "reasons"]
-    groups = session.scalars(
-        select(MatchGroup)
-        .join(Round)
-        .options(
-            selectinload(MatchGroup.round),
-            selectinload(MatchGroup.memberships)
-            .selectinload(Membership.user)
-            .selectinload(User.team),
+    # Plain rows in one query: a year of rounds for a big organisation is 100,000s of groups.
+    members = session.execute(
+        select(
+            Round.week,
+            Round.status,
+            MatchGroup.id,
+            MatchGroup.score,
+            MatchGroup.reasons,
+            User.display_name,
+            Team.name,
         )
-        .order_by(Round.starts_on, MatchGroup.id)
-    ).all()
-    rows = (
-        [
-            g.round.week,
-            g.round.status,
-            g.id,
-            "; ".join(_name(m.user) for m in g.memberships),
-            "; ".join(_team(m.user) for m in g.memberships),
-            g.score,
-            "; ".join(g.reasons or []),
-        ]
-        for g in groups
+        .join(MatchGroup, MatchGroup.round_id == Round.id)
+        .join(Membership, Membership.group_id == MatchGroup.id)
+        .outerjoin(User, User.id == Membership.user_id)
+        .outerjoin(Team, Team.id == User.team_id)
+        .order_by(Round.starts_on, MatchGroup.id, Membership.id)
     )
-    return header, rows
+
+    def rows() -> Iterator[list[object]]:
+        for _, group in groupby(members, key=lambda row: row[2]):
+            people = list(group)
+            week, status, group_id, score, reasons = people[0][:5]
+            yield [
+                week,
+                status,
+                group_id,
+                "; ".join(name if name is not None else "(deleted)" for *_, name, _ in people),
+                "; ".join(team or "" for *_, team in people),
+                score,
+                "; ".join(reasons or []),
+            ]
+
+    return header, rows()
 
 
 def feedback_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
@@ -136,8 +147,20 @@ def feedback_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
     return header, rows
 
 
+def teams_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
+    """One row per team: its people and how far across the organisation they have met."""
+    header = ["team", "people", "other_teams_met", "cross_team_pairs"]
+    reach = sorted(compute(session).reach, key=lambda r: r.name.casefold())
+    return header, ([r.name, r.people, r.teams_met, r.cross_team_pairs] for r in reach)
+
+
 def export(session: Session, what: str) -> str:
-    """The CSV text of one export ('rounds', 'pairs' or 'feedback')."""
-    builders = {"rounds": rounds_rows, "pairs": pairs_rows, "feedback": feedback_rows}
+    """The CSV text of one export ('rounds', 'pairs', 'feedback' or 'teams')."""
+    builders = {
+        "rounds": rounds_rows,
+        "pairs": pairs_rows,
+        "feedback": feedback_rows,
+        "teams": teams_rows,
+    }
     header, rows = builders[what](session)
     return to_csv(header, rows)

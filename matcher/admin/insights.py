@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session
 from matcher.models import Feedback, MatchGroup, Membership, Round, Team, User
 
 ROUNDS_SHOWN = 52
+# The heatmap draws the largest teams only: a 1,000-team grid is a million cells nobody reads
+# (and a 150 MB page); every team's numbers are in the table and teams.csv.
+HEATMAP_TEAMS = 25
+LEAST_CONNECTED_SHOWN = 15
 
 
 @dataclass(frozen=True)
@@ -34,16 +38,37 @@ class RoundStats:
 
 
 @dataclass(frozen=True)
+class TeamReach:
+    """How connected one team is: other teams its people have met, and those pairs."""
+
+    name: str
+    people: int  # current members
+    teams_met: int
+    cross_team_pairs: int
+
+
+@dataclass(frozen=True)
 class Insights:
     """Everything the insights page shows."""
 
     rounds: tuple[RoundStats, ...]
-    teams: tuple[str, ...]
+    teams: tuple[str, ...]  # the heatmap's teams: the largest HEATMAP_TEAMS, by name
     matrix: tuple[tuple[int, ...], ...]  # distinct people pairs met, team x team
     unconnected: tuple[str, ...]  # teams nobody from another team has met yet
     team_pairs_connected: int
     team_pairs_possible: int
     people_pairs: int
+    reach: tuple[TeamReach, ...] = ()  # every team, least connected first
+
+    @property
+    def team_count(self) -> int:
+        """All teams, shown on the heatmap or not."""
+        return len(self.reach)
+
+    @property
+    def least_connected(self) -> tuple[TeamReach, ...]:
+        """The teams most in need of cross-team coffees."""
+        return self.reach[:LEAST_CONNECTED_SHOWN]
 
 
 def _feedback_by_round(session: Session) -> dict[int, tuple[int, int, float | None]]:
@@ -110,36 +135,58 @@ def compute(session: Session) -> Insights:
     team_of = dict(
         session.execute(select(User.id, Team.name).join(Team, Team.id == User.team_id)).all()
     )
-    live_teams = session.scalars(
-        select(Team.name)
-        .join(User, User.team_id == Team.id)
-        .where(User.deleted_at.is_(None))
-        .group_by(Team.id, Team.name)
-    ).all()
-    names = sorted(set(live_teams) | {team_of[u] for pair in seen for u in pair if u in team_of},
-                   key=str.casefold)  # fmt: skip
-    index = {name: k for k, name in enumerate(names)}
-    matrix = [[0] * len(names) for _ in names]
-    for a, b in seen:
-        ta, tb = team_of.get(a), team_of.get(b)
-        if ta is None or tb is None:
-            continue
-        i, j = index[ta], index[tb]
-        matrix[i][j] += 1
-        if i != j:
-            matrix[j][i] += 1
-    connected = sum(1 for i, j in combinations(range(len(names)), 2) if matrix[i][j])
-    unconnected = tuple(
-        name
-        for i, name in enumerate(names)
-        if not any(matrix[i][j] for j in range(len(names)) if j != i)
+    headcount = dict(
+        session.execute(
+            select(Team.name, func.count(User.id))
+            .join(User, User.team_id == Team.id)
+            .where(User.deleted_at.is_(None))
+            .group_by(Team.id, Team.name)
+        ).all()
     )
+    reach, pair_counts = team_connections(seen, team_of, headcount)
+    names = sorted((r.name for r in reach), key=str.casefold)
+    shown = sorted(
+        sorted(names, key=lambda n: -headcount.get(n, 0))[:HEATMAP_TEAMS], key=str.casefold
+    )
+    matrix = tuple(
+        tuple(pair_counts.get(_team_pair(a, b), 0) for b in shown) for a in shown
+    )  # fmt: skip
     return Insights(
         rounds=tuple(stats[-ROUNDS_SHOWN:]),
-        teams=tuple(names),
-        matrix=tuple(tuple(row) for row in matrix),
-        unconnected=unconnected,
-        team_pairs_connected=connected,
+        teams=tuple(shown),
+        matrix=matrix,
+        unconnected=tuple(r.name for r in reach if r.teams_met == 0),
+        team_pairs_connected=sum(1 for a, b in pair_counts if a != b),
         team_pairs_possible=len(names) * (len(names) - 1) // 2,
         people_pairs=len(seen),
+        reach=reach,
     )
+
+
+def _team_pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def team_connections(
+    pairs: set[tuple[int, int]], team_of: dict[int, str], headcount: dict[str, int]
+) -> tuple[tuple[TeamReach, ...], Counter[tuple[str, str]]]:
+    """Per-team reach (least connected first) and people pairs per team pair, from user pairs."""
+    pair_counts: Counter[tuple[str, str]] = Counter()
+    for a, b in pairs:
+        ta, tb = team_of.get(a), team_of.get(b)
+        if ta is not None and tb is not None:
+            pair_counts[_team_pair(ta, tb)] += 1
+    met: dict[str, set[str]] = defaultdict(set)
+    across: Counter[str] = Counter()
+    for (ta, tb), count in pair_counts.items():
+        if ta != tb:
+            met[ta].add(tb)
+            met[tb].add(ta)
+            across[ta] += count
+            across[tb] += count
+    names = set(headcount) | {t for pair in pair_counts for t in pair}
+    reach = sorted(
+        (TeamReach(n, headcount.get(n, 0), len(met[n]), across[n]) for n in names),
+        key=lambda r: (r.teams_met, r.cross_team_pairs, -r.people, r.name.casefold()),
+    )
+    return tuple(reach), pair_counts

@@ -67,7 +67,7 @@ def test_exports_are_attachments_and_formula_safe(app, client, make_user, admin)
     make_user(email="evil@example.com", name="=cmd()", team="+Team")
     make_user(email="ok@example.com", name="Olga", team="Search")
     publish_with_feedback(app)
-    for what in ("rounds", "pairs", "feedback"):
+    for what in ("rounds", "pairs", "feedback", "teams"):
         response = client.get(f"/admin/export/{what}.csv")
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert response.headers["Content-Disposition"].startswith("attachment; filename=")
@@ -83,6 +83,45 @@ def test_exports_are_attachments_and_formula_safe(app, client, make_user, admin)
     pairs = client.get("/admin/export/pairs.csv").get_data(as_text=True)
     assert "=cmd()" in pairs  # present, and (checked above) never at the start of a cell
     assert client.get("/admin/export/secrets.csv").status_code == 404
+
+
+def test_big_orgs_get_the_largest_teams_on_the_map_and_every_team_in_the_table(
+    app, client, make_user, admin, monkeypatch
+):
+    from matcher.admin import insights
+
+    monkeypatch.setattr(insights, "HEATMAP_TEAMS", 2)
+    people = [("Big", 3), ("Mid", 2), ("Small", 1)]
+    for team, size in people:
+        for k in range(size):
+            make_user(email=f"{team}{k}@example.com".lower(), name=f"{team} {k}", team=team)
+    publish_with_feedback(app)
+    page = client.get("/admin/insights").get_data(as_text=True)
+    assert "The map shows the 2 largest of 4 teams" in page  # Big, Mid, Small and Admins
+    heatmap = page[page.index("<svg") : page.index("</svg>")]
+    assert "Big" in heatmap and "Mid" in heatmap and "Small" not in heatmap
+    assert "Least connected teams" in page and "Small" in page
+    teams = client.get("/admin/export/teams.csv").get_data(as_text=True)
+    rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(teams))}
+    assert set(rows) == {"team", "Admins", "Big", "Mid", "Small"}
+    assert rows["Big"][0] == "3" and rows["Small"][0] == "1"
+    # 7 people, 3 groups: everyone taking part met someone from another team.
+    assert all(int(rows[t][1]) >= 1 for t in ("Big", "Mid", "Small"))
+
+
+def test_team_connections_count_distinct_teams_and_pairs():
+    from matcher.admin.insights import team_connections
+
+    team_of = {1: "A", 2: "A", 3: "B", 4: "C", 5: "C"}
+    reach, pairs = team_connections(
+        {(1, 3), (2, 3), (1, 2), (4, 5)}, team_of, {"A": 2, "B": 1, "C": 2, "D": 0}
+    )
+    by_name = {r.name: r for r in reach}
+    assert pairs[("A", "B")] == 2 and pairs[("A", "A")] == 1 and pairs[("C", "C")] == 1
+    assert (by_name["A"].teams_met, by_name["A"].cross_team_pairs) == (1, 2)
+    assert (by_name["C"].teams_met, by_name["C"].cross_team_pairs) == (0, 0)
+    # Least connected first: C (people, same-team pair only) and D before A and B.
+    assert [r.name for r in reach][:2] == ["C", "D"]
 
 
 def test_safe_cell():
