@@ -24,8 +24,6 @@ import http.client
 import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,8 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_outbox import drop_postgres, free_port, postgres_database  # noqa: E402
+from bench_outbox import drop_postgres, postgres_database  # noqa: E402
 from bench_rounds import WEEK_MONDAY, load_organisation  # noqa: E402
+from gunicorn_server import GunicornServer  # noqa: E402
 
 HOST = "127.0.0.1"  # the only address this script ever talks to
 PASSWORD = "load-test-pass"
@@ -178,61 +177,6 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
         db.session.remove()
         db.engine.dispose()
     return list(emails)
-
-
-class Gunicorn:
-    """gunicorn -w 4 on a free loopback port, logging to a file."""
-
-    def __init__(self, url: str, workers: int, log: Path) -> None:
-        self.port = free_port()
-        self.log_path = log
-        env = dict(os.environ)
-        env.update(
-            MATCHER_DATABASE_URL=url,
-            MATCHER_SECRET_KEY="bench",
-            MATCHER_RATELIMIT_ENABLED="false",
-        )
-        self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "-w",
-                str(workers),
-                "-b",
-                f"{HOST}:{self.port}",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, seconds: float = 60.0) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            status, _, _ = Client(self.port).request("GET", "/healthz")
-            if status == 200:
-                return
-            time.sleep(0.25)
-        raise RuntimeError(f"gunicorn did not become healthy:\n{self.tail()}")
-
-    def tail(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
 
 
 # --------------------------------------------------------------------------- phase 1: browsing
@@ -507,7 +451,7 @@ def main() -> int:
     url, name = created
     rows: list[Row] = []
     notes: list[str] = []
-    server: Gunicorn | None = None
+    server: GunicornServer | None = None
     try:
         with tempfile.TemporaryDirectory() as work:
             work_path = Path(work)
@@ -519,8 +463,13 @@ def main() -> int:
             )
             if len(emails) < args.users:
                 notes.append(f"only {len(emails)} paired users available for {args.users} VUs")
-            server = Gunicorn(url, args.workers, work_path / "gunicorn.log")
-            server.wait_ready()
+            settings = {
+                "MATCHER_DATABASE_URL": url,
+                "MATCHER_SECRET_KEY": "bench",
+                "MATCHER_RATELIMIT_ENABLED": "false",
+            }
+            server = GunicornServer(settings, args.workers, work_path / "gunicorn.log")
+            server.wait_ready(lambda port: Client(port).request("GET", "/healthz")[0] == 200, 60)
             notes.append(
                 f"gunicorn -w {args.workers} on {HOST}:{server.port}, "
                 "MATCHER_RATELIMIT_ENABLED=false (rate limits OFF for this run), "

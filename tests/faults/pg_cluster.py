@@ -6,7 +6,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,15 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.gunicorn_server import free_port
+
 OS_USER = "postgres"
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def postgres_bin_dir() -> Path | None:

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import http.client
 import itertools
-import os
-import signal
-import subprocess
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from bench.gunicorn_server import GunicornServer
 from matcher import create_app
 from matcher.extensions import db
 from matcher.models import Profile, User
 from tests.conftest import MEMBER_PASSWORD
-from tests.faults.pg_cluster import HOST, PrivateCluster, free_port, private_cluster
-from tests.faults.support import ROOT
+from tests.faults.pg_cluster import HOST, PrivateCluster, private_cluster
 
 FAST_HASH = "scrypt:1024:8:1"
 MEMBER = "reader@example.com"
@@ -176,61 +172,6 @@ class Load:
             return sorted(self.samples, key=lambda s: s.started)
 
 
-class Gunicorn:
-    """`gunicorn -w 2 wsgi:app` on a free loopback port, configured through MATCHER_* variables."""
-
-    def __init__(self, url: str, log: Path) -> None:
-        self.port = free_port()
-        self.log_path = log
-        env = dict(os.environ)
-        env.update(
-            MATCHER_DATABASE_URL=url,
-            MATCHER_SECRET_KEY="restart-test",
-            MATCHER_RATELIMIT_ENABLED="false",
-            MATCHER_WTF_CSRF_ENABLED="false",
-            MATCHER_PASSWORD_HASH_METHOD=FAST_HASH,
-        )
-        self.log = log.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                *("-w", "2", "--graceful-timeout", "5", "-b", f"{HOST}:{self.port}"),
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, seconds: float = 30.0) -> None:
-        """Until the database-backed sign-up page answers."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if Client(self.port).request("GET", "/auth/signup").status == 200:
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"gunicorn did not become ready:\n{self.tail()}")
-
-    def text(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def tail(self) -> str:
-        return self.text()[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
-
-
 # One cluster, app and server for both stop modes: setting them up is most of the run time,
 # and one gunicorn surviving two restarts is the stronger check.
 @pytest.fixture(scope="module")
@@ -269,14 +210,25 @@ def pg_app(cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def server(
     pg_app: Flask, cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gunicorn]:
-    """gunicorn serving the app, stopped afterwards."""
-    gunicorn = Gunicorn(cluster.url, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
+) -> Iterator[GunicornServer]:
+    """`gunicorn -w 2` serving the app, stopped afterwards."""
+    settings = {
+        "MATCHER_DATABASE_URL": cluster.url,
+        "MATCHER_SECRET_KEY": "restart-test",
+        "MATCHER_RATELIMIT_ENABLED": "false",
+        "MATCHER_WTF_CSRF_ENABLED": "false",
+        "MATCHER_PASSWORD_HASH_METHOD": FAST_HASH,
+    }
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    gunicorn = GunicornServer(settings, 2, log, "--graceful-timeout", "5")
     try:
-        gunicorn.wait_ready()
+        # Ready once the database-backed sign-up page answers.
+        gunicorn.wait_ready(
+            lambda port: Client(port).request("GET", "/auth/signup").status == 200, 30.0
+        )
         yield gunicorn
     finally:
-        gunicorn.stop()
+        gunicorn.stop(timeout=15)
 
 
 def stored_emails(app: Flask, prefix: str) -> dict[str, int]:
@@ -295,7 +247,7 @@ def stored_emails(app: Flask, prefix: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_postgres_restart_under_load(
-    mode: str, pg_app: Flask, cluster: PrivateCluster, server: Gunicorn
+    mode: str, pg_app: Flask, cluster: PrivateCluster, server: GunicornServer
 ) -> None:
     """fast is a clean restart; immediate is a crash, recovered from the WAL on start."""
     prefix = f"{mode}-"
