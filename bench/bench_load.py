@@ -28,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_outbox import drop_postgres, postgres_database  # noqa: E402
 from bench_rounds import WEEK_MONDAY, load_organisation  # noqa: E402
-from gunicorn_server import GunicornServer  # noqa: E402
+from gunicorn_server import GunicornServer, encode_request, remember_cookies  # noqa: E402
 
 HOST = "127.0.0.1"  # the only address this script ever talks to
 PASSWORD = "load-test-pass"
@@ -65,13 +64,7 @@ class Client:
         self, method: str, path: str, form: dict[str, str] | None = None
     ) -> tuple[int, str, float]:
         """(status, body, seconds); redirects are not followed. Status 0 means a network error."""
-        headers = {"Host": f"{HOST}:{self.port}", "Referer": f"http://{HOST}:{self.port}{path}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers, body = encode_request(self.port, path, self.cookies, form)
         started = time.perf_counter()
         try:
             self.conn.request(method, path, body=body, headers=headers)
@@ -81,11 +74,7 @@ class Client:
             self.conn.close()
             return 0, repr(error), time.perf_counter() - started
         seconds = time.perf_counter() - started
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                pair = value.split(";", 1)[0]
-                key, _, val = pair.partition("=")
-                self.cookies[key.strip()] = val.strip()
+        remember_cookies(self.cookies, response)
         if response.will_close:
             self.conn.close()
         return response.status, data.decode("utf-8", "replace"), seconds

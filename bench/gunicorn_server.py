@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,3 +74,24 @@ class GunicornServer:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.log.close()
+
+
+def encode_request(
+    port: int, path: str, cookies: dict[str, str] | None, form: dict[str, str] | None
+) -> tuple[dict[str, str], bytes | None]:
+    """Headers and body of a browser-like request to the loopback server."""
+    headers = {"Host": f"{HOST}:{port}", "Referer": f"http://{HOST}:{port}{path}"}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    if form is None:
+        return headers, None
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return headers, urllib.parse.urlencode(form).encode()
+
+
+def remember_cookies(cookies: dict[str, str], response: http.client.HTTPResponse) -> None:
+    """Keep the cookies the response sets, as a browser's cookie jar does."""
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            key, _, val = value.split(";", 1)[0].partition("=")
+            cookies[key.strip()] = val.strip()

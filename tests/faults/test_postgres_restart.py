@@ -6,7 +6,6 @@ import http.client
 import itertools
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bench.gunicorn_server import GunicornServer
+from bench.gunicorn_server import GunicornServer, encode_request, remember_cookies
 from matcher import create_app
 from matcher.extensions import db
 from matcher.models import Profile, User
@@ -69,13 +68,7 @@ class Client:
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Sample:
         """Send one request on a fresh connection and record it."""
-        headers = {"Host": f"{HOST}:{self.port}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers, body = encode_request(self.port, path, self.cookies, form)
         kind, email = f"{method} {path}", (form or {}).get("email", "")
         conn = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
         started = time.monotonic()
@@ -88,10 +81,7 @@ class Client:
         finally:
             conn.close()
         if self.cookies is not None:
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    key, _, val = value.split(";", 1)[0].partition("=")
-                    self.cookies[key.strip()] = val.strip()
+            remember_cookies(self.cookies, response)
         return Sample(kind, started, time.monotonic(), response.status, text, email)
 
 
