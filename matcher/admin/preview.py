@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
+from math import ceil
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -199,3 +200,38 @@ def summarise_round(session: Session, round_: Round) -> Summary:
     return summarise(
         round_problem(round_), groups, unmatched, people_of(session, ids), excluded=excluded
     )
+
+
+# A round of 10,000 people has 5,000 groups: a page shows this many, with a search.
+GROUPS_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """One page of a round's groups, each with its number in the whole round."""
+
+    rows: tuple[tuple[int, GroupView], ...]
+    page: int
+    pages: int
+    matching: int  # groups that match the query, on every page
+    total: int
+    query: str
+
+
+def page_of_groups(
+    groups: Sequence[GroupView], query: str = "", page: int = 1, per_page: int | None = None
+) -> GroupPage:
+    """The groups with a member whose name or team contains query, one page of them."""
+    per_page = per_page or GROUPS_PER_PAGE
+    needle = query.strip().casefold()
+    numbered = list(enumerate(groups, start=1))
+    if needle:
+        numbered = [
+            (k, g)
+            for k, g in numbered
+            if any(needle in m.name.casefold() or needle in m.team.casefold() for m in g.members)
+        ]
+    pages = max(1, ceil(len(numbered) / per_page))
+    page = min(max(1, page), pages)
+    rows = tuple(numbered[(page - 1) * per_page : page * per_page])
+    return GroupPage(rows, page, pages, len(numbered), len(groups), query.strip())

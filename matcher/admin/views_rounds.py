@@ -18,6 +18,7 @@ from matcher.admin.forms import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
 from matcher.admin.preview import (
     Summary,
     load_round,
+    page_of_groups,
     people_of,
     summarise_plan,
     summarise_round,
@@ -72,6 +73,7 @@ def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
     existing = service.find_round(db.session, week) if week else None
     page = render_template(
         "admin/preview.html",
+        page_of_groups=page_of_groups,
         form=form,
         week=week,
         columns=columns,
@@ -167,10 +169,16 @@ def _render_round(
     default_swap, default_take_out = _override_forms(round_)
     swap_form = swap_form or default_swap
     take_out_form = take_out_form or default_take_out
+    groups = page_of_groups(
+        summary.groups,
+        request.args.get("q", "", type=str)[:100],
+        request.args.get("page", 1, type=int),
+    )
     page = render_template(
         "admin/round.html",
         round=round_,
         summary=summary,
+        groups=groups,
         chart=score_charts([summary])[0],
         swap_form=swap_form,
         take_out_form=take_out_form,

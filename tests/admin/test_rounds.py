@@ -268,3 +268,35 @@ def test_a_swap_back_into_last_weeks_pairs_breaks_the_cooldown(app, client, make
     )
     assert "breaks a hard constraint" in field_error(response.get_data(as_text=True), "swap-second")
     assert groups_of(app, round_id) == [first, second]
+
+
+def test_round_groups_are_paged_and_searchable(app, client, org, monkeypatch):
+    from matcher.admin import preview
+
+    monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 2)
+    round_id = save_draft(client)
+    total = len(groups_of(app, round_id))
+    assert total > 2
+    first = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert f"Groups ({total})" in first and "Page 1 of" in first and "Next →" in first
+    second = client.get(f"/admin/rounds/{round_id}?page=2").get_data(as_text=True)
+    numbers = re.findall(r'<td class="muted">(\d+)</td>', second)
+    assert numbers == ["3", "4"]
+    # Search by a member's name: only their group, with its number in the whole round.
+    with app.app_context():
+        member = db.session.get(User, groups_of(app, round_id)[-1][0]).display_name
+    found = client.get(f"/admin/rounds/{round_id}", query_string={"q": member.upper()})
+    page = found.get_data(as_text=True)
+    assert re.findall(r'<td class="muted">(\d+)</td>', page) == [str(total)]
+    assert f"1 of {total} groups match" in page
+    # Hostile paging and queries are clamped, never an error.
+    for query in ("page=abc", "page=-5", "page=99999", "q=%25", "q=" + "x" * 500):
+        assert client.get(f"/admin/rounds/{round_id}?{query}").status_code == 200
+
+
+def test_preview_shows_the_first_page_of_groups_only(client, org, monkeypatch):
+    from matcher.admin import preview
+
+    monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 1)
+    page = client.get("/admin/preview", query_string=rules_args()).get_data(as_text=True)
+    assert "The first 1 of" in page and "save the draft to browse and search them all" in page
