@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.models import AuditEntry
@@ -30,6 +30,38 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def erase_person(session: Session, user_id: int, name: str, email: str) -> int:
+    """Put a placeholder for a deleted person's name and email in the log; entries changed."""
+    placeholder = f"Deleted user #{user_id}"
+    entries = session.scalars(
+        select(AuditEntry).where(
+            or_(
+                AuditEntry.target.contains(email, autoescape=True),
+                AuditEntry.action.in_(("round.swap", "round.take_out")),
+            )
+        )
+    )
+    changed = 0
+    for entry in entries:
+        target, after = entry.target or "", entry.after
+        names = after.get("names") if isinstance(after, dict) else None
+        if entry.action == "round.swap" and isinstance(names, dict) and str(user_id) in names:
+            # "round 2026-W49: Ada <-> Bo": only the side that is this person, not a namesake.
+            head, _, sides = target.partition(": ")
+            swapped = [placeholder if side == name else side for side in sides.split(" <-> ")]
+            target = f"{head}: {' <-> '.join(swapped)}"
+            entry.after = {**after, "names": {**names, str(user_id): placeholder}}
+        elif entry.action == "round.take_out" and isinstance(after, dict):
+            if (after.get("unmatched") or [None])[0] == user_id:
+                target = f"{target.partition(': ')[0]}: {placeholder}"
+        else:
+            target = target.replace(f"{name} <{email}>", placeholder).replace(email, placeholder)
+        if target != entry.target or entry.after is not after:
+            entry.target = target[:200]
+            changed += 1
+    return changed
 
 
 def page_of_entries(session: Session, page: int) -> tuple[list[AuditEntry], int]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from matcher.admin.audit import erase_person
 from matcher.models import (
     AvailabilityWindow,
     DoNotPair,
@@ -178,8 +179,9 @@ def delete_account(session: Session, user: User) -> None:
         )
     )
     user.do_not_pair = []
-    # Stored round snapshots hold the engine's copy of the profile: erase it there too.
+    # Stored round snapshots and the admin audit log hold copies: erase them there too.
     erase_from_snapshots(session, user.id)
+    erase_person(session, user.id, user.display_name, user.email)
     user.projects = []
     user.interests = []
     user.availability = []

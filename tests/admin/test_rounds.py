@@ -300,3 +300,39 @@ def test_preview_shows_the_first_page_of_groups_only(client, org, monkeypatch):
     monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 1)
     page = client.get("/admin/preview", query_string=rules_args()).get_data(as_text=True)
     assert "The first 1 of" in page and "save the draft to browse and search them all" in page
+
+
+def test_deleting_an_account_erases_its_name_and_email_from_the_audit_log(app, client, org, admin):
+    from matcher.models import Membership
+    from tests.conftest import MEMBER_PASSWORD, login
+
+    round_id = save_draft(client)
+    groups = groups_of(app, round_id)
+    ada = groups[0][0]
+    other = groups[1][0]
+    with app.app_context():
+        ada_name = db.session.get(User, ada).display_name
+        ada_email = db.session.get(User, ada).email
+    for action in ("deactivate", "reactivate"):
+        assert client.post(f"/admin/people/{ada}/{action}").status_code == 302
+    client.post(f"/admin/rounds/{round_id}/swap", data={"swap-first": ada, "swap-second": other})
+    client.post(f"/admin/rounds/{round_id}/take-out", data={"out-person": ada})
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert ada_name in log and ada_email in log
+
+    own = app.test_client()
+    login(own, ada_email)
+    response = own.post("/me/delete", data={"password": MEMBER_PASSWORD, "confirm": "y"})
+    assert response.status_code == 302
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert ada_name not in log and ada_email not in log
+    assert f"Deleted user #{ada}" in log
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry)).all()
+        assert [e.action for e in entries].count("round.swap") == 1
+        assert not any(ada_email in str(e.target) + str(e.after) for e in entries)
+        assert not any(ada_name in str(e.target) + str(e.after) for e in entries)
+        # The other side of the swap keeps their name.
+        other_name = db.session.get(User, other).display_name
+        assert any(other_name in (e.target or "") for e in entries if e.action == "round.swap")
+        assert db.session.scalar(select(func.count()).select_from(Membership)) > 0
