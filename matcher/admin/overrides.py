@@ -58,7 +58,7 @@ def breaks_hard_constraint(session: Session, round_: Round, groups: list[list[in
     refused = {frozenset(pair) for pair in service.load_blocked(session, ids)}
     refused |= {
         frozenset((h.a, h.b))
-        for h in service.load_history(session, round_.starts_on, ids)
+        for h in service.load_history(session, round_.starts_on, ids, rules.repeat_cooldown_weeks)
         if h.would_meet_again is False or h.weeks_ago < rules.repeat_cooldown_weeks
     }
     for group in groups:

@@ -250,9 +250,12 @@ def _names_by_user(
     return names
 
 
-def load_history(session: Session, monday: date, user_ids: set[int]) -> list[PastPairing]:
-    """Pairs of these users that met in the last HISTORY_WEEKS, and every 'never again' pair."""
-    since = monday - timedelta(weeks=HISTORY_WEEKS)
+def load_history(
+    session: Session, monday: date, user_ids: set[int], cooldown_weeks: int = 0
+) -> list[PastPairing]:
+    """Pairs of these users that met in the last HISTORY_WEEKS (or cooldown), and 'never again'."""
+    # A cooldown longer than the usual window needs that much history to be enforced at all.
+    since = monday - timedelta(weeks=max(HISTORY_WEEKS, cooldown_weeks))
     rows = session.execute(
         select(Membership.group_id, Membership.user_id, Round.starts_on)
         .join(Round, Round.id == Membership.round_id)
@@ -324,7 +327,7 @@ def plan_round(
     ids = {p.id for p in participants}
     problem = Problem(
         participants=tuple(participants),
-        history=tuple(load_history(session, monday, ids)),
+        history=tuple(load_history(session, monday, ids, rules.repeat_cooldown_weeks)),
         blocked=tuple(load_blocked(session, ids)),
         rules=rules,
         seed=seed,

@@ -200,3 +200,22 @@ def test_concurrent_runs_in_two_processes_make_one_round(app, org):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Round)) == 1
         assert db.session.scalar(select(func.count()).select_from(Membership)) == 6
+
+
+def test_a_cooldown_longer_than_the_history_window_is_still_enforced(app, make_user):
+    from dataclasses import replace
+
+    from matcher.rounds.weeks import parse_week, week_label
+
+    ada = make_user(email="ada@example.com", team="Payments")
+    cy = make_user(email="cy@example.com", team="Search")
+    long_ago = week_label(parse_week(WEEK) - timedelta(weeks=40))
+    run(app, long_ago, publish=True)
+    with app.app_context():
+        default = service.current_rules(db.session)
+        for cooldown, paired in ((4, True), (52, False)):
+            rules = replace(default, repeat_cooldown_weeks=cooldown)
+            plan = service.plan_round(db.session, WEEK, rules=rules)
+            assert ({ada, cy} in [set(g.user_ids) for g in plan.groups]) is paired, cooldown
+            weeks = {(h.a, h.b): h.weeks_ago for h in plan.problem.history}
+            assert weeks.get((ada, cy)) == (None if cooldown == 4 else 40)
