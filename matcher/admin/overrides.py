@@ -94,6 +94,8 @@ def rescore(round_: Round, problem: Problem, group: MatchGroup) -> None:
             group.score = result.groups[0].score
             group.reasons = list(result.groups[0].reasons)
         else:
+            # Not a group the engine would make: no engine score to show for it either.
+            group.score = 0.0
             group.reasons = ["Put together by an admin."]
         now = datetime.now(UTC)
         not_before = max(
