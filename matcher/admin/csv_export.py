@@ -1,4 +1,4 @@
-"""CSV exports of rounds, pairs and feedback, safe to open in a spreadsheet."""
+"""CSV exports of rounds, pairs, feedback and teams, safe to open in a spreadsheet."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def whatif_page() -> tuple[str, int]:
 
 @bp.route("/export/<what>.csv")
 def export(what: str) -> Response:
-    """Download rounds, pairs or feedback as CSV (formula-safe)."""
+    """Download rounds, pairs, feedback or teams as CSV (formula-safe)."""
     if what not in csv_export.EXPORTS:
         abort(404)
     text = csv_export.export(db.session, what)
