@@ -22,7 +22,6 @@ from matcher.admin.forms import PeopleSearchForm, UserActionForm
 from matcher.extensions import db
 from matcher.models import Profile, Round, Team, User
 from matcher.rounds import service
-from matcher.rounds.weeks import week_label
 
 __all__ = ["bp"]
 
@@ -47,14 +46,14 @@ def index() -> str:
         ),
     }
     settings = service.programme_settings(db.session)
-    next_run = service.next_round_start(settings, datetime.now(UTC))
+    next_run, next_week = service.next_round(db.session, datetime.now(UTC))
     rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(5)).all()
     return render_template(
         "admin/index.html",
         counts=counts,
         rounds=rounds,
         next_run=next_run,
-        next_week=week_label(next_run.date()),
+        next_week=next_week,
         settings=settings,
     )
 

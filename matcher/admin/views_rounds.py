@@ -32,9 +32,8 @@ from matcher.rounds.weeks import parse_week, week_label
 
 
 def next_week() -> str:
-    """The week of the next scheduled run."""
-    settings = service.programme_settings(db.session)
-    return week_label(service.next_round_start(settings, datetime.now(UTC)).date())
+    """The week of the next scheduled run that is not published yet."""
+    return service.next_round(db.session, datetime.now(UTC))[1]
 
 
 def score_charts(summaries: list[Summary]) -> list:

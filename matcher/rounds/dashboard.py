@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.models import MatchGroup, Membership, Round, User
 from matcher.notify.render import zone_of
 from matcher.rounds import service
-from matcher.rounds.weeks import week_start
+from matcher.rounds.weeks import parse_week, week_start
 
 PAST_LIMIT = 20
 
@@ -73,9 +72,8 @@ def group_for(session: Session, user: User, group_id: int) -> MatchGroup | None:
 
 def next_round_monday(session: Session, now: datetime) -> tuple[datetime, date]:
     """When the next round runs (aware UTC) and the Monday of its week."""
-    settings = service.programme_settings(session)
-    start = service.next_round_start(settings, now)
-    return start, week_start(start.astimezone(ZoneInfo(settings.round_timezone or "UTC")).date())
+    start, week = service.next_round(session, now)
+    return start, parse_week(week)
 
 
 def is_current(pairing: Pairing, today: date) -> bool:

@@ -144,6 +144,30 @@ def next_round_start(settings: ProgrammeSettings, now: datetime) -> datetime:
     raise AssertionError("a weekday recurs within 8 days")
 
 
+def next_round(session: Session, now: datetime) -> tuple[datetime, str]:
+    """The next scheduled run (aware UTC) of a week not yet published, and that ISO week."""
+    from zoneinfo import ZoneInfo
+
+    settings = programme_settings(session)
+    zone = ZoneInfo(settings.round_timezone or "UTC")
+    # A week published early (by an admin, or `rounds run`) is not "next" any more.
+    published = set(
+        session.scalars(
+            select(Round.week).where(
+                Round.status != "draft", Round.starts_on >= now.date() - timedelta(days=7)
+            )
+        )
+    )
+    start = now
+    for _ in range(len(published) + 2):
+        start = next_round_start(settings, start)
+        # The week of the run's local date, as due_week labels it (not the UTC date's week).
+        week = week_label(start.astimezone(zone).date())
+        if week not in published:
+            return start, week
+    raise AssertionError("more published weeks ahead than were counted")
+
+
 def due_week(settings: ProgrammeSettings, now: datetime) -> str | None:
     """The week whose scheduled run time has passed at `now` (aware), or None before it."""
     from zoneinfo import ZoneInfo

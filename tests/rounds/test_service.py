@@ -219,3 +219,33 @@ def test_a_cooldown_longer_than_the_history_window_is_still_enforced(app, make_u
             assert ({ada, cy} in [set(g.user_ids) for g in plan.groups]) is paired, cooldown
             weeks = {(h.a, h.b): h.weeks_ago for h in plan.problem.history}
             assert weeks.get((ada, cy)) == (None if cooldown == 4 else 40)
+
+
+def test_next_round_is_the_local_week_and_skips_a_week_published_early(app, make_user):
+    from datetime import UTC, datetime
+
+    from matcher.rounds.weeks import parse_week, week_label
+
+    make_user(email="ada@example.com", team="Payments")
+    make_user(email="cy@example.com", team="Search")
+    # Monday 00:30 in Berlin is Sunday 23:30 UTC: the run belongs to Monday's week.
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday of 2026-W48
+    with app.app_context():
+        settings = service.programme_settings(db.session)
+        settings.round_weekday, settings.round_minute = 0, 30
+        settings.round_timezone = "Europe/Berlin"
+        db.session.add(settings)
+        db.session.commit()
+        start, week = service.next_round(db.session, now)
+        assert start == datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+        assert week == "2026-W49" and parse_week(week).isoformat() == "2026-11-30"
+        # An admin publishes W49 early: the next round is W50's, a week later.
+        assert service.run_round(db.session, "2026-W49", publish=True).published
+        db.session.commit()
+        start, week = service.next_round(db.session, now)
+        assert week == "2026-W50" and start == datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+        # A draft does not count: it is published when its week comes due.
+        service.run_round(db.session, "2026-W50")
+        db.session.commit()
+        assert service.next_round(db.session, now)[1] == "2026-W50"
+        assert week_label(parse_week(week)) == week
