@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here, not at module level: `python -m matcher.matching` must not pay for Flask.
     from flask import Flask
 
-    from matcher.config import load_config
+    from matcher.config import load_config, proxy_hops
 
     app = Flask(
         __name__,
@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.instance_path = str(test_config["INSTANCE_PATH"])
         app.config.root_path = app.instance_path
     load_config(app, test_config)
-    hops = int(app.config.get("PROXY_HOPS") or 0)
+    hops = proxy_hops(app.config.get("PROXY_HOPS") or 0)
     if hops > 0:
         # The client address (for rate limits and logs) and scheme come from the proxy.
         from werkzeug.middleware.proxy_fix import ProxyFix

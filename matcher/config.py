@@ -71,6 +71,17 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 
 
+def proxy_hops(value: object) -> int:
+    """PROXY_HOPS as a whole number >= 0; a clear error for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ValueError(
+        f"PROXY_HOPS (MATCHER_PROXY_HOPS) must be 0 or a whole number of proxies, got {value!r}"
+    )
+
+
 def database_uri(url: str, instance_path: Path) -> str:
     """Turn a DATABASE_URL into an SQLAlchemy URI (psycopg 3 driver for PostgreSQL)."""
     if not url:

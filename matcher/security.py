@@ -61,18 +61,19 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(key_func=get_remote_address, default_limits=[])
     limiter.init_app(app)
     app.extensions["matcher.limiter"] = limiter  # the limiter is only weakly held otherwise
-    for endpoint, limits in RATE_LIMITS.items():
+    for endpoint in sorted(set(RATE_LIMITS) | set(TOKEN_PAGE_LIMITS)):
         if endpoint not in app.view_functions:
             continue
         # A fresh wrapper per app: Flask-Limiter marks the function it decorates, and the
         # blueprint's view functions are shared by every app built in this process.
         view = _fresh_wrapper(app.view_functions[endpoint])
-        for limit in limits:
+        for limit in RATE_LIMITS.get(endpoint, []):
             view = limiter.limit(limit, methods=["POST"])(view)
         if endpoint == "auth.login":
             view = limiter.limit(LOGIN_PER_EMAIL, methods=["POST"], key_func=_login_email)(view)
         if endpoint in TOKEN_PAGE_LIMITS:
-            view = limiter.limit(TOKEN_PAGE_LIMITS[endpoint], methods=["GET"])(view)
+            # HEAD runs the GET view too: limit it, or it probes tokens for free.
+            view = limiter.limit(TOKEN_PAGE_LIMITS[endpoint], methods=["GET", "HEAD"])(view)
         app.view_functions[endpoint] = view
 
     @app.after_request

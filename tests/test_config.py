@@ -32,3 +32,20 @@ def test_instance_config_then_environment(tmp_path, monkeypatch):
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
     assert database_uri("", tmp_path) == f"sqlite:///{tmp_path / 'matcher.sqlite'}"
+
+
+def test_proxy_hops_from_the_environment_must_be_a_whole_number(tmp_path, monkeypatch):
+    import pytest
+
+    from matcher.config import proxy_hops
+
+    assert proxy_hops(0) == 0 and proxy_hops(2) == 2 and proxy_hops(" 1 ") == 1
+    for bad in (True, -2, 1.9, "one", "-1", "1.5"):
+        with pytest.raises(ValueError, match="MATCHER_PROXY_HOPS"):
+            proxy_hops(bad)
+    monkeypatch.setenv("MATCHER_PROXY_HOPS", "1")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert type(app.wsgi_app).__name__ == "ProxyFix"
+    monkeypatch.setenv("MATCHER_PROXY_HOPS", "one")
+    with pytest.raises(ValueError, match="MATCHER_PROXY_HOPS"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})

@@ -93,6 +93,8 @@ def test_log_in_starts_a_fresh_session(app, client, make_user):
         ("GET", "/auth/reset/not-a-token", 60),
         ("POST", "/feedback/not-a-token", 30),
         ("GET", "/feedback/not-a-token", 60),
+        ("HEAD", "/feedback/not-a-token", 60),
+        ("HEAD", "/auth/reset/not-a-token", 60),
     ],
 )
 def test_sign_up_reset_and_feedback_links_are_rate_limited(app_factory, method, path, allowed):

@@ -34,7 +34,7 @@ class Round(db.Model):
     problem: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # [{"user_id": 3, "reason": "..."}]: people who took part but got no group.
-    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, deferred=True)
+    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     total_score: Mapped[float] = mapped_column(default=0.0)
     participant_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

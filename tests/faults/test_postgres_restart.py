@@ -25,7 +25,7 @@ MEMBER = "reader@example.com"
 # Seconds of load before the stop, while the server is down, and after it is back.
 BEFORE, DOWN, AFTER = 1.0, 2.5, 2.5
 # Requests sent this long after the restart finished must all succeed.
-RECOVERY_GRACE = 0.5
+RECOVERY_GRACE = 1.0
 WRITERS, READERS = 2, 2
 MAX_REQUESTS_PER_THREAD = 2_000
 # After a 503 a client waits a little, as a browser user would; it also keeps the number of
