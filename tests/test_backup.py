@@ -20,7 +20,7 @@ from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.feedback.service import Answer
 from matcher.feedback.service import record as record_feedback
-from matcher.models import Membership, OutboxMessage, User
+from matcher.models import Membership, OutboxMessage, PendingErasure, User
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
 from matcher.rounds import service
 from tests.conftest import PG_ADMIN_URL, make_app
@@ -58,6 +58,8 @@ def populate(app: Flask, make_user) -> dict[str, int]:
             membership,
             Answer(status="met", rating=5, would_meet_again=True, kudos="Great chat"),
         )
+        # An account deleted moments ago, its snapshots not erased yet.
+        session.add(PendingErasure(user_id=ids["fay"], done_through_round_id=0))
         session.commit()
     return ids
 
@@ -140,7 +142,7 @@ def test_round_trip_restores_every_row_and_new_rows_get_fresh_ids(
     assert all(before.values()), {t: len(rows) for t, rows in before.items()}
     document = export_to(app, tmp_path / "backup.json")
     assert document["format"] == "matcher-backup" and document["version"] == 1
-    assert document["alembic_revision"] == "0003_feedback"
+    assert document["alembic_revision"] == "0004_erasures"
     assert [t.name for t in db.metadata.sorted_tables] == list(document["tables"])
     assert len(document["tables"]["outbox"]) == len(document["tables"]["memberships"]) == 7
 

@@ -200,15 +200,27 @@ def test_delete_erases_personal_data_and_keeps_a_placeholder(app, client, ada, m
 
 
 def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada, make_user):
-    from matcher.models import Membership, Round
+    from matcher.models import Feedback, MatchGroup, Membership, PendingErasure, Round
     from matcher.rounds import service
 
     bob = make_user(email="bob@example.com", name="Bob Builder", team="Search")
     make_user(email="cy@example.com", name="Cy Twombly", team="Infra")  # odd one: a trio
     with app.app_context():
         service.run_round(db.session, "2026-W49", publish=True)
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == ada))
+        db.session.add(
+            Feedback(
+                membership_id=membership.id,
+                group_id=membership.group_id,
+                user_id=ada,
+                status="met",
+                private_note="Ada's private thoughts",
+                kudos="Thanks from Ada",
+            )  # fmt: skip
+        )
         db.session.commit()
         assert "Ada Lovelace" in json.dumps(db.session.scalar(select(Round.problem)))
+        assert db.session.get(MatchGroup, membership.group_id).reasons
     response = client.post("/me/delete", data={"password": MEMBER_PASSWORD, "confirm": "y"})
     assert response.status_code == 302
     with app.app_context():
@@ -220,5 +232,44 @@ def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada,
             "id": ada, "team": f"deleted-{ada}", "projects": [], "interests": []
         }  # fmt: skip
         assert people[bob]["name"] == "Bob Builder"
-        # The pairing itself stays, pointing at the placeholder row.
-        assert db.session.scalar(select(Membership).where(Membership.user_id == ada))
+        # Done within the request: nothing left queued.
+        assert db.session.scalar(select(func.count()).select_from(PendingErasure)) == 0
+        # The pairing itself stays, pointing at the placeholder row, without its reasons
+        # (they named Ada's interests and projects) or what Ada wrote.
+        assert db.session.get(MatchGroup, membership.group_id).reasons == []
+        answer = db.session.scalar(select(Feedback).where(Feedback.user_id == ada))
+        assert answer.status == "met" and answer.private_note is None and answer.kudos is None
+
+
+def test_erasing_years_of_rounds_is_queued_and_done_a_round_at_a_time(app, make_user):
+    from matcher.models import PendingErasure, Round
+    from matcher.profile.service import delete_account
+    from matcher.rounds import service
+
+    ada = make_user(email="ada@example.com", name="Ada Lovelace", team="Payments")
+    make_user(email="bob@example.com", name="Bob Builder", team="Search")
+    weeks = ["2026-W45", "2026-W46", "2026-W47"]
+    with app.app_context():
+        for week in weeks:
+            service.run_round(db.session, week, publish=True)
+        db.session.commit()
+        delete_account(db.session, db.session.get(User, ada))
+        db.session.commit()
+        # Queued, not done: every stored problem still has her until the queue is worked.
+        assert all(
+            "Ada Lovelace" in json.dumps(p) for p in db.session.scalars(select(Round.problem))
+        )
+        assert service.erase_next_snapshot(db.session)
+        db.session.commit()
+        left = [w for w, p in db.session.execute(select(Round.week, Round.problem))
+                if "Ada Lovelace" in json.dumps(p)]  # fmt: skip
+        assert left == weeks[1:]  # one round per step, in id order
+    result = app.test_cli_runner().invoke(args=["feedback", "maintain"])
+    assert result.exit_code == 0, result.output
+    assert "2 round snapshots erased" in result.output
+    with app.app_context():
+        assert not any(
+            "Ada Lovelace" in json.dumps(p) for p in db.session.scalars(select(Round.problem))
+        )
+        assert db.session.scalar(select(func.count()).select_from(PendingErasure)) == 0
+        assert service.erase_pending(db.session, seconds=5) == 0

@@ -1,4 +1,4 @@
-"""`flask --app wsgi feedback maintain`: reminders, closing rounds, nudges and pauses."""
+"""`flask --app wsgi feedback maintain`: reminders, closing rounds, nudges, pauses, erasures."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from matcher.extensions import db
 from matcher.feedback.service import maintain
+from matcher.rounds.service import erase_pending
 
 feedback_cli = AppGroup("feedback", help="Feedback reminders and follow-up.")
 
@@ -17,7 +18,9 @@ def maintain_command() -> None:
     """Queue due reminders, close rounds past their window, nudge and pause no-shows."""
     report = maintain(db.session, current_app.config)
     db.session.commit()
+    # Daily housekeeping: deleted accounts still to be erased from stored round problems.
+    erased = erase_pending(db.session, seconds=600)
     click.echo(
         f"{report.reminders} reminders queued, {report.closed} rounds closed, "
-        f"{report.nudged} nudged, {report.paused} paused."
+        f"{report.nudged} nudged, {report.paused} paused, {erased} round snapshots erased."
     )

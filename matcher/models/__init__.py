@@ -16,7 +16,7 @@ from matcher.models.people import (
     normalise_name,
     vocabulary_key,
 )
-from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, Round
+from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, PendingErasure, Round
 from matcher.models.settings import SETTINGS_ID, ProgrammeSettings
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "MatchGroup",
     "Membership",
     "OutboxMessage",
+    "PendingErasure",
     "ProgrammeSettings",
     "Round",
     "AvailabilityWindow",

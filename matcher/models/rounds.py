@@ -88,3 +88,20 @@ class Membership(db.Model):
     group: Mapped[MatchGroup] = relationship(back_populates="memberships")
     round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()
+
+
+class PendingErasure(db.Model):
+    """A deleted account whose profile is still to be erased from stored round problems.
+
+    A problem holds every participant (megabytes for a big organisation), so erasing one
+    person from years of rounds is done a round per transaction, off the web request.
+    """
+
+    __tablename__ = "pending_erasures"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Rounds are erased in id order; every round up to this id is done.
+    done_through_round_id: Mapped[int] = mapped_column(default=0)

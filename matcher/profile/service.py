@@ -6,21 +6,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from matcher.admin.audit import erase_person
 from matcher.models import (
     AvailabilityWindow,
     DoNotPair,
+    Feedback,
     Interest,
+    MatchGroup,
+    Membership,
+    PendingErasure,
     Profile,
     Project,
     Team,
     User,
 )
 from matcher.models.people import new_session_token, utcnow
-from matcher.rounds.service import erase_from_snapshots
 
 
 @dataclass(frozen=True)
@@ -179,9 +182,17 @@ def delete_account(session: Session, user: User) -> None:
         )
     )
     user.do_not_pair = []
-    # Stored round snapshots and the admin audit log hold copies: erase them there too.
-    erase_from_snapshots(session, user.id)
+    # Copies elsewhere: the admin audit log, what they wrote in feedback, the reasons of their
+    # groups (which name shared interests, projects, their office), and the stored round
+    # problems (queued: years of rounds are too much work for one request).
     erase_person(session, user.id, user.display_name, user.email)
+    session.execute(
+        update(Feedback).where(Feedback.user_id == user.id).values(private_note=None, kudos=None)
+    )
+    their_groups = select(Membership.group_id).where(Membership.user_id == user.id)
+    session.execute(update(MatchGroup).where(MatchGroup.id.in_(their_groups)).values(reasons=[]))
+    if session.get(PendingErasure, user.id) is None:
+        session.add(PendingErasure(user_id=user.id))
     user.projects = []
     user.interests = []
     user.availability = []

@@ -5,9 +5,20 @@ from __future__ import annotations
 import json
 from datetime import date, time
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
@@ -20,7 +31,11 @@ from matcher.profile.forms import (
     ProfileForm,
     SnoozeForm,
 )
+from matcher.rounds.service import erase_pending
 from matcher.transaction import commit_retrying
+
+# Seconds a deletion request spends erasing the account from stored round problems.
+ERASE_IN_REQUEST_SECONDS = 2.0
 
 bp = Blueprint("profile", __name__, url_prefix="/me")
 
@@ -181,6 +196,16 @@ def export() -> Response:
     )
 
 
+def erase_snapshots_now() -> None:
+    """Erase queued accounts from stored rounds for a moment; the scheduler does the rest."""
+    try:
+        erase_pending(db.session, ERASE_IN_REQUEST_SECONDS)
+    except SQLAlchemyError:
+        # The deletion is committed and the queue keeps the work: never fail the page here.
+        db.session.rollback()
+        current_app.logger.warning("Erasing round snapshots deferred", exc_info=True)
+
+
 @bp.route("/delete", methods=["GET", "POST"])
 def delete() -> str | Response:
     """Erase the account after the password is confirmed."""
@@ -191,6 +216,7 @@ def delete() -> str | Response:
             db.session.commit()
             logout_user()
             session.clear()
+            erase_snapshots_now()
             flash("Your account and personal data are deleted. Thank you for taking part.", "ok")
             return redirect(url_for("web.index"))
         form.password.errors.append("That is not your password.")

@@ -114,6 +114,10 @@ def scheduler_command(interval: int, once: bool) -> None:
         db.session.commit()
         if follow_up.reminders or follow_up.closed:
             click.echo(f"{now:%Y-%m-%d %H:%M} feedback: {follow_up}")
+        # A slice of each minute for deleted accounts still in stored round problems.
+        erased = service.erase_pending(db.session, seconds=min(20.0, interval / 3))
+        if erased:
+            click.echo(f"{now:%Y-%m-%d %H:%M} erasure: {erased} round snapshots")
         report = send_pending(db.session, current_app.config)
         if report.sent or report.retried or report.gave_up:
             click.echo(f"{now:%Y-%m-%d %H:%M} outbox: {report}")

@@ -9,6 +9,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from flask import current_app
@@ -30,6 +31,7 @@ from matcher.models import (
     Feedback,
     MatchGroup,
     Membership,
+    PendingErasure,
     ProgrammeSettings,
     Round,
     User,
@@ -467,31 +469,67 @@ def close_round(round_: Round, now: datetime | None = None) -> None:
         round_.closed_at = (now or datetime.now(UTC)).replace(tzinfo=None)
 
 
-def erase_from_snapshots(session: Session, user_id: int) -> int:
-    """Blank a deleted user's profile in the stored problems of their rounds; rounds changed."""
-    in_group = select(Membership.round_id).where(Membership.user_id == user_id)
-    round_ids = set(session.scalars(in_group))
-    for round_id, unmatched in session.execute(select(Round.id, Round.unmatched)):
-        if any(entry.get("user_id") == user_id for entry in unmatched or ()):
-            round_ids.add(round_id)
-    changed = 0
-    rounds = session.scalars(
-        select(Round).where(Round.id.in_(round_ids)).options(undefer(Round.problem))
+def next_round_holding(session: Session, user_id: int, after_round_id: int) -> int | None:
+    """The lowest round id above after_round_id whose problem may hold this person."""
+    candidates = set(
+        session.scalars(
+            select(Membership.round_id).where(
+                Membership.user_id == user_id, Membership.round_id > after_round_id
+            )
+        )
     )
-    for round_ in rounds:
-        problem = round_.problem
-        if not problem:
-            continue
-        # Keep the id (memberships still point at the placeholder row) and nothing personal;
-        # replaying this round may then differ, which erasure is worth.
-        anonymous = {"id": user_id, "team": f"deleted-{user_id}", "projects": [], "interests": []}
-        participants = [
-            anonymous if p.get("id") == user_id else p for p in problem.get("participants", ())
-        ]
-        blocked = [pair for pair in problem.get("blocked", ()) if user_id not in pair]
-        round_.problem = {**problem, "participants": participants, "blocked": blocked}
-        changed += 1
-    return changed
+    rows = session.execute(select(Round.id, Round.unmatched).where(Round.id > after_round_id))
+    for round_id, unmatched in rows:
+        if any(entry.get("user_id") == user_id for entry in unmatched or ()):
+            candidates.add(round_id)
+    return min(candidates, default=None)
+
+
+def erase_from_problem(problem: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """The problem with this person's entry anonymous and their do-not-pair pairs gone."""
+    # Keep the id (memberships still point at the placeholder row) and nothing personal;
+    # replaying such a round may then differ, which erasure is worth.
+    anonymous = {"id": user_id, "team": f"deleted-{user_id}", "projects": [], "interests": []}
+    participants = [
+        anonymous if p.get("id") == user_id else p for p in problem.get("participants", ())
+    ]
+    blocked = [pair for pair in problem.get("blocked", ()) if user_id not in pair]
+    return {**problem, "participants": participants, "blocked": blocked}
+
+
+def erase_next_snapshot(session: Session) -> int | None:
+    """Erase one queued person from one stored round: 1, or 0 when theirs are all done.
+
+    None when nobody is queued.
+    """
+    pending = session.scalars(
+        select(PendingErasure).order_by(PendingErasure.requested_at, PendingErasure.user_id)
+    ).first()
+    if pending is None:
+        return None
+    round_id = next_round_holding(session, pending.user_id, pending.done_through_round_id)
+    if round_id is None:
+        session.delete(pending)
+        return 0
+    round_ = session.scalars(
+        select(Round).where(Round.id == round_id).options(undefer(Round.problem))
+    ).one()
+    if round_.problem:
+        round_.problem = erase_from_problem(round_.problem, pending.user_id)
+    pending.done_through_round_id = round_id
+    return 1
+
+
+def erase_pending(session: Session, seconds: float) -> int:
+    """Work through queued erasures, one round per commit, for about `seconds`; rounds erased."""
+    deadline = monotonic() + seconds
+    erased = 0
+    # One round per transaction: a problem can be megabytes and SQLite locks while writing.
+    while monotonic() < deadline and (step := erase_next_snapshot(session)) is not None:
+        session.commit()
+        erased += step
+    session.rollback()  # nothing half-done stays in the session
+    return erased
 
 
 @dataclass(frozen=True)
