@@ -221,15 +221,20 @@ class GroupPage:
 def page_of_groups(
     groups: Sequence[GroupView], query: str = "", page: int = 1, per_page: int | None = None
 ) -> GroupPage:
-    """The groups with a member whose name or team contains query, one page of them."""
+    """The groups with a member whose name or team contains query, one page of them.
+
+    Several terms separated by commas find the groups matching any of them.
+    """
     per_page = per_page or GROUPS_PER_PAGE
-    needle = query.strip().casefold()
+    needles = [term.strip().casefold() for term in query.split(",") if term.strip()]
     numbered = list(enumerate(groups, start=1))
-    if needle:
+    if needles:
         numbered = [
             (k, g)
             for k, g in numbered
-            if any(needle in m.name.casefold() or needle in m.team.casefold() for m in g.members)
+            if any(
+                n in m.name.casefold() or n in m.team.casefold() for n in needles for m in g.members
+            )
         ]
     pages = max(1, ceil(len(numbered) / per_page))
     page = min(max(1, page), pages)

@@ -144,17 +144,24 @@ def _round_or_404(round_id: int) -> Round:
     return round_
 
 
-def _override_forms(round_: Round) -> tuple[SwapForm, TakeOutForm]:
-    people = people_of(db.session, {m.user_id for g in round_.groups for m in g.memberships})
+def _person_choices(round_: Round, shown: set[int] | None = None) -> list[SelectChoice]:
+    """Everyone in a group of the round (or only those shown), with their group number."""
+    members = {m.user_id for g in round_.groups for m in g.memberships}
+    people = people_of(db.session, members if shown is None else members & shown)
     choices = [
         SelectChoice(m.user_id, f"{people[m.user_id].name} ({people[m.user_id].team}), group {k}")
         for k, g in enumerate(round_.groups, start=1)
         for m in g.memberships
         if m.user_id in people
     ]
-    swap_form, take_out_form = SwapForm(prefix="swap"), TakeOutForm(prefix="out")
     # A blank first choice, so nobody is swapped or taken out by a stray click.
-    choices = [SelectChoice("", "— pick someone —"), *choices]
+    return [SelectChoice("", "— pick someone —"), *choices]
+
+
+def _override_forms(round_: Round) -> tuple[SwapForm, TakeOutForm]:
+    """The swap and take-out forms, accepting anyone in a group of the round."""
+    choices = _person_choices(round_)
+    swap_form, take_out_form = SwapForm(prefix="swap"), TakeOutForm(prefix="out")
     swap_form.first.choices = choices
     swap_form.second.choices = choices
     take_out_form.person.choices = choices
@@ -165,14 +172,19 @@ def _render_round(
     round_: Round, swap_form: SwapForm | None = None, take_out_form: TakeOutForm | None = None
 ) -> tuple[str, int]:
     summary = summarise_round(db.session, round_)
-    default_swap, default_take_out = _override_forms(round_)
-    swap_form = swap_form or default_swap
-    take_out_form = take_out_form or default_take_out
     groups = page_of_groups(
         summary.groups,
         request.args.get("q", "", type=str)[:100],
         request.args.get("page", 1, type=int),
     )
+    swap_form = swap_form or SwapForm(prefix="swap")
+    take_out_form = take_out_form or TakeOutForm(prefix="out")
+    # The lists offer the people of the groups on this page (a 10,000-person draft would
+    # otherwise send three lists of 10,000 names); search brings anyone here.
+    shown = {m.id for _, g in groups.rows for m in g.members}
+    choices = _person_choices(round_, shown) if round_.status == "draft" else []
+    for person_list in (swap_form.first, swap_form.second, take_out_form.person):
+        person_list.choices = choices
     page = render_template(
         "admin/round.html",
         round=round_,

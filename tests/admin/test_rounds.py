@@ -336,3 +336,33 @@ def test_deleting_an_account_erases_its_name_and_email_from_the_audit_log(app, c
         other_name = db.session.get(User, other).display_name
         assert any(other_name in (e.target or "") for e in entries if e.action == "round.swap")
         assert db.session.scalar(select(func.count()).select_from(Membership)) > 0
+
+
+def test_swap_lists_hold_the_shown_groups_and_search_brings_two_together(
+    app, client, org, monkeypatch
+):
+    from matcher.admin import preview
+
+    monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 2)
+    round_id = save_draft(client)
+    groups = groups_of(app, round_id)
+    with app.app_context():
+        names = {uid: db.session.get(User, uid).display_name for g in groups for uid in g}
+
+    def offered(page: str) -> set[int]:
+        form = page[page.index('name="swap-first"') : page.index("</select>")]
+        return {int(v) for v in re.findall(r'value="(\d+)"', form)}
+
+    first_page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert offered(first_page) == {uid for g in groups[:2] for uid in g}
+    a, b = groups[0][0], groups[-1][0]
+    both = client.get(
+        f"/admin/rounds/{round_id}", query_string={"q": f"{names[a]}, {names[b]}"}
+    ).get_data(as_text=True)
+    assert offered(both) == set(groups[0]) | set(groups[-1])
+    # Anyone in the round may be submitted, whatever page the form came from.
+    response = client.post(
+        f"/admin/rounds/{round_id}/swap", data={"swap-first": a, "swap-second": b}
+    )
+    assert response.status_code in (302, 422)
+    assert "Pick someone who is in a group" not in response.get_data(as_text=True)
