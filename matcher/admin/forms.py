@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Container
 from typing import Any
 
 from flask import current_app
@@ -194,6 +195,21 @@ class EngineRulesForm(FlaskForm):
             "group_size": self.group_size.data,
             "weights": {name: getattr(self, f"weight_{name}").data for name in Weights.names()},
         }
+
+    def fill_missing_rules(self, rules: Rules, sent: Container[str]) -> None:
+        """Take these rules for every rule field not among the sent field names.
+
+        A link like ?week=2026-W50 sends no rule at all: show the current rules, not a page
+        of "enter a number". An absent checkbox means "unticked" once any rule field is sent.
+        """
+        sent_any = any(f.name in sent for f in self.engine_fields())
+        full = self.__class__(formdata=None, meta={"csrf": False})
+        full.fill_rules(rules)
+        for mine, theirs in zip(self.engine_fields(), full.engine_fields(), strict=True):
+            if mine.name not in sent and (mine is not self.cross_team_only or not sent_any):
+                mine.data = theirs.data
+                mine.raw_data = None
+                mine.process_errors = []  # "enter a number" for a field nobody sent
 
     def fill_rules(self, rules: Rules) -> None:
         """Show these rules in the fields (for a form not submitted yet)."""

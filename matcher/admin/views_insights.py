@@ -51,8 +51,7 @@ def insights_page() -> str:
 def whatif_page() -> tuple[str, int]:
     """Simulate the next 12 rounds with proposed rules; nothing is written."""
     form = WhatIfForm(request.args or None)
-    if not request.args:
-        form.fill_rules(current_rules_or_default(db.session))
+    form.fill_missing_rules(current_rules_or_default(db.session), request.args)
     result = None
     start = next_week()
     # Only on request: twelve engine runs are too heavy to start on every visit.

@@ -86,8 +86,8 @@ def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
 def preview() -> tuple[str, int]:
     """Next week's round (or a chosen week) with the current and the proposed rules."""
     form = PreviewForm(request.args or None, meta={"csrf": False})
-    if not request.args:
-        form.fill_rules(current_rules_or_default(db.session))
+    form.fill_missing_rules(current_rules_or_default(db.session), request.args)
+    if not request.args.get("week"):
         form.week.data = next_week()
     form.validate()
     return _render_preview(form, run=True)
