@@ -97,7 +97,7 @@ class _Writer:
         teams = list(dict.fromkeys(self.people[m].team for m in members))
         if len(teams) < 2:
             return None
-        return f"from {_join(teams)}"
+        return f"from different teams: {_join(teams)}"
 
     def novelty(self, pairs: Sequence[tuple[int, int, int]], pair_group: bool) -> str:
         met = [(w, x, y) for w, x, y in pairs if w >= 0]
