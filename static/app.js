@@ -9,3 +9,15 @@ document.addEventListener("DOMContentLoaded", () => {
     if (local && [...zone.options].some((o) => o.value === local)) zone.value = local;
   }
 });
+
+// Actions that are hard to undo (publish a round, deactivate someone...) carry a
+// data-confirm question on their form or button: ask it, and send nothing if refused.
+// Without JavaScript the form simply posts.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const button = event.submitter;
+  const question =
+    (button && button.dataset && button.dataset.confirm) ||
+    (form instanceof HTMLFormElement && form.dataset.confirm);
+  if (question && !window.confirm(question)) event.preventDefault();
+});

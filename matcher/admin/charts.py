@@ -13,6 +13,7 @@ BAR = "#7a4b1e"
 INK = "#1d2433"
 MUTED = "#5d6778"
 GRID = "#dde2ea"
+SAME_TEAM = "#e4e7ed"  # the heatmap's empty diagonal
 
 
 def _text(x: float, y: float, text: object, **attrs: object) -> str:
@@ -20,11 +21,20 @@ def _text(x: float, y: float, text: object, **attrs: object) -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(text)}</text>'
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+def _svg(
+    width: int,
+    height: int,
+    title: str,
+    body: list[str],
+    css_class: str = "chart",
+    description: str | None = None,
+) -> Markup:
+    desc = f"<desc>{escape(description)}</desc>" if description else ""
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" font-family="system-ui, sans-serif" '
-        f'font-size="12" fill="{INK}"><title>{escape(title)}</title>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'font-family="system-ui, sans-serif" font-size="12" fill="{INK}">'
+        f"<title>{escape(title)}</title>{desc}"
     )
     return Markup(head + "".join(body) + "</svg>")
 
@@ -174,6 +184,37 @@ def colour_for(value: int, peak: int) -> str:
     return SCALE[-1]
 
 
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def heatmap_summary(labels: Sequence[str], matrix: Sequence[Sequence[int]], most: int = 5) -> str:
+    """The heatmap in words, for screen readers: coverage, the busiest pairs, the loners."""
+    n = len(labels)
+    pairs = [
+        (matrix[i][j], labels[i], labels[j])
+        for i in range(n)
+        for j in range(i + 1, n)
+        if matrix[i][j] > 0
+    ]
+    possible = n * (n - 1) // 2
+    parts = [
+        f"{_plural(n, 'team', 'teams')}; {len(pairs)} of {possible} team pairs"
+        " have met at least once."
+    ]
+    if pairs:
+        pairs.sort(key=lambda p: (-p[0], str(p[1]).casefold(), str(p[2]).casefold()))
+        busiest = "; ".join(
+            f"{a} and {b} ({_plural(count, 'pair', 'pairs')} of people)"
+            for count, a, b in pairs[:most]
+        )
+        parts.append(f"Most connected: {busiest}.")
+    alone = [labels[i] for i in range(n) if not any(matrix[i][j] for j in range(n) if j != i)]
+    if alone:
+        parts.append(f"Not met any other team shown yet: {', '.join(map(str, alone))}.")
+    return " ".join(parts)
+
+
 def heatmap(
     labels: Sequence[str],
     matrix: Sequence[Sequence[int]],
@@ -199,7 +240,8 @@ def heatmap(
     for i, row in enumerate(matrix):
         for j, value in enumerate(row):
             x, y = margin + j * cell, top + i * cell
-            fill = colour_for(value, peak)
+            # The diagonal (a team with itself) is greyed when empty: "never met" makes no sense.
+            fill = SAME_TEAM if i == j and not value else colour_for(value, peak)
             tip = f"{labels[i]} × {labels[j]}: {value}"
             body.append(
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" '
@@ -228,4 +270,17 @@ def heatmap(
         )
         text = "none" if high == 0 else (f"{low}" if low == high else f"{low}–{high}")
         body.append(_text(lx + 24, y + 12, text))
-    return _svg(width, height, title, body)
+    y = ly + len(rows) * 20 + 8
+    body.append(
+        f'<rect x="{lx}" y="{y}" width="18" height="16" fill="{SAME_TEAM}" stroke="{GRID}"/>'
+    )
+    body.append(_text(lx + 24, y + 12, "same team, none"))
+    height = max(height, y + 30)
+    return _svg(
+        width,
+        height,
+        title,
+        body,
+        css_class="chart heatmap",
+        description=heatmap_summary(labels, matrix),
+    )

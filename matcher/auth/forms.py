@@ -19,6 +19,21 @@ def password_long_enough(form: FlaskForm, field: PasswordField) -> None:
         raise ValidationError(f"Use at least {minimum} characters.")
 
 
+def password_hint() -> str:
+    """The rule for a new password, shown under the field before anyone gets it wrong."""
+    return f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters."
+
+
+class NewPasswordHint:
+    """Describes the `password` field with the configured minimum, read per request."""
+
+    password: PasswordField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.description = password_hint()
+
+
 # One set of rules for every new password: sign-up and reset alike.
 NEW_PASSWORD_RULES = [
     DataRequired("Choose a password."),
@@ -28,7 +43,7 @@ NEW_PASSWORD_RULES = [
 PASSWORDS_MATCH = [EqualTo("password", message="The two passwords differ.")]
 
 
-class SignupForm(ProfileFieldsForm):
+class SignupForm(NewPasswordHint, ProfileFieldsForm):
     """Account and matching profile in one form."""
 
     display_name = StringField(
@@ -76,7 +91,7 @@ class ResetRequestForm(FlaskForm):
     submit = SubmitField("Send me a link")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(NewPasswordHint, FlaskForm):
     """Choose a new password, validated like at sign-up."""
 
     password = PasswordField("New password", validators=NEW_PASSWORD_RULES)

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -71,8 +72,13 @@ def signup() -> str | Response:
                     form.profile_data(),
                 )
             )
-        except EmailTaken as taken:
-            form.email.errors.append(str(taken))
+        except EmailTaken:
+            # Markup so that the link renders; nothing the visitor typed goes into it.
+            form.email.errors.append(
+                Markup(
+                    'An account with this email already exists. <a href="{}">Log in instead?</a>'
+                ).format(url_for("auth.login"))
+            )
         else:
             session.clear()
             login_user(user)

@@ -194,8 +194,26 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     shot(admin, "05-admin-preview")
     admin.click("button:has-text('Save as draft')")
     admin.wait_for_url(re.compile(r"/admin/rounds/\d+$"))
+    # Publishing emails everyone, so app.js asks first: refusing sends nothing...
+    asked: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    admin.once("dialog", lambda dialog: answer(dialog, False))
     admin.click("button:has-text('Publish')")
-    assert "published" in admin.content().lower()
+    assert asked and asked[0].startswith("Publish ") and "pairing email" in asked[0]
+    assert admin.locator("h1 .status").inner_text() == "draft"
+    # ...and agreeing publishes.
+    admin.once("dialog", lambda dialog: answer(dialog, True))
+    with admin.expect_navigation():
+        admin.click("button:has-text('Publish')")
+    assert len(asked) == 2
+    assert admin.locator("h1 .status").inner_text() == "published"
     shot(admin, "06-admin-round")
 
     # 4. The mail goes out; Grace reads hers, sees the pairing and downloads the invitation.
