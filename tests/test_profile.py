@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.models import DoNotPair, Profile, User
+from matcher.models import DoNotPair, MatchGroup, Profile, User
 from matcher.models.people import user_interests
+from matcher.rounds import service as rounds
+from matcher.rounds.weeks import week_label
 from tests.conftest import MEMBER_PASSWORD, login
 
 
@@ -273,3 +275,73 @@ def test_erasing_years_of_rounds_is_queued_and_done_a_round_at_a_time(app, make_
         )
         assert db.session.scalar(select(func.count()).select_from(PendingErasure)) == 0
         assert service.erase_pending(db.session, seconds=5) == 0
+
+
+def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
+    make_user(email="cy@example.com", name="Cy Young", team="Search")
+    week = week_label(datetime.now(UTC).date())
+    with app.app_context():
+        rounds.run_round(db.session, week, publish=True)
+        group = db.session.scalars(select(MatchGroup)).one()
+        group.meeting_at = datetime(2030, 1, 7, 14, 0)
+        db.session.commit()
+        group_id = group.id
+    client.post(
+        f"/feedback/pairing/{group_id}",
+        data={
+            "status": "met",
+            "rating": "5",
+            "would_meet_again": "yes",
+            "private_note": "My own note",
+            "kudos": "Thanks Cy!",
+        },
+    )
+    cy_client = app.test_client()
+    login(cy_client, "cy@example.com")
+    cy_client.post(
+        f"/feedback/pairing/{group_id}",
+        data={"status": "met", "private_note": "CY-SECRET-NOTE", "kudos": "Ada was great"},
+    )
+    response = client.get("/me/export")
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert data["pairings"] == [
+        {"week": week, "partners": ["Cy Young"], "suggested_time": "2030-01-07T14:00:00Z"}
+    ]
+    [given] = data["feedback_given"]
+    assert {k: given[k] for k in ("week", "status", "rating", "would_meet_again")} == {
+        "week": week,
+        "status": "met",
+        "rating": 5,
+        "would_meet_again": True,
+    }
+    assert given["private_note"] == "My own note" and given["kudos"] == "Thanks Cy!"
+    assert data["kudos_received"] == [{"week": week, "from": "Cy Young", "text": "Ada was great"}]
+    dumped = json.dumps(data)
+    # Nothing of the partner's beyond their name and the kudos they addressed to Ada.
+    assert "cy@example.com" not in dumped and "CY-SECRET-NOTE" not in dumped
+
+
+def test_export_leaves_out_draft_rounds(app, client, ada, make_user):
+    make_user(email="cy@example.com", name="Cy Young", team="Search")
+    with app.app_context():
+        rounds.run_round(db.session, week_label(datetime.now(UTC).date()))  # a draft
+        db.session.commit()
+    data = json.loads(client.get("/me/export").get_data(as_text=True))
+    assert data["pairings"] == [] and data["feedback_given"] == []
+    assert data["kudos_received"] == []
+
+
+def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ada):
+    from datetime import UTC, datetime
+
+    from matcher.rounds.dashboard import next_round_for
+
+    client.post("/me/snooze", data={"until": (date.today() + timedelta(days=30)).isoformat()})
+    client.post("/me/leave")
+    for path in ("/me/unsnooze", "/me/rejoin"):
+        page = client.post(path, follow_redirects=True).get_data(as_text=True)
+        with app.app_context():
+            monday = next_round_for(db.session, db.session.get(User, ada), datetime.now(UTC)).monday
+        assert f"Welcome back: you are in the round of {monday:%A %-d %B}." in page

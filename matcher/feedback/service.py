@@ -79,8 +79,8 @@ def record(session: Session, membership: Membership, answer: Answer) -> Feedback
     return feedback
 
 
-def kudos_for(session: Session, user: User, limit: int = 20) -> list[tuple[str, str, str]]:
-    """(week, from whom, text) of kudos addressed to the user, newest first."""
+def kudos_for(session: Session, user: User, limit: int | None = 20) -> list[tuple[str, str, str]]:
+    """(week, from whom, text) of kudos addressed to the user, newest first (None: all)."""
     mine = select(Membership.group_id).where(Membership.user_id == user.id)
     rows = session.execute(
         select(Round.week, User.display_name, Feedback.kudos)

@@ -7,6 +7,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -23,6 +24,8 @@ from matcher.transaction import commit_retrying
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
+SAVED_MESSAGE = "Thanks, your answer is saved."
+
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def by_link(token: str) -> str | Response | tuple[str, int]:
@@ -36,7 +39,8 @@ def by_link(token: str) -> str | Response | tuple[str, int]:
     if membership is None or membership.user.is_deleted:
         message = "This pairing or account no longer exists."
         return render_template("feedback/link_error.html", message=message, status=410), 410
-    return _form_page(membership, done_url=url_for("feedback.by_link", token=token))
+    # Back to the form, which thanks the person itself (whoever opens a link is not logged in).
+    return _form_page(membership, done_url=url_for("feedback.by_link", token=token, saved=1))
 
 
 @bp.route("/pairing/<int:group_id>", methods=["GET", "POST"])
@@ -46,10 +50,13 @@ def for_group(group_id: int) -> str | Response | tuple[str, int]:
     membership = service.membership_in_group(db.session, group_id, current_user.id)
     if membership is None:
         abort(404)
-    return _form_page(membership, done_url=url_for("rounds.index"))
+    return _form_page(membership, done_url=url_for("rounds.index"), thanks=SAVED_MESSAGE)
 
 
-def _form_page(membership: Membership, done_url: str) -> str | Response | tuple[str, int]:
+def _form_page(
+    membership: Membership, done_url: str, thanks: str | None = None
+) -> str | Response | tuple[str, int]:
+    """Show and save the form; after saving, flash `thanks` (if any) and go to done_url."""
     existing = service.feedback_of(db.session, membership)
     # Prefill from the earlier answer only on GET: on POST an absent field means "cleared".
     form = FeedbackForm() if request.method == "POST" else FeedbackForm(obj=existing)
@@ -70,7 +77,9 @@ def _form_page(membership: Membership, done_url: str) -> str | Response | tuple[
             service.record(db.session, db.session.get(Membership, membership_id), answer)
 
         commit_retrying(save)
-        return redirect(done_url + ("&" if "?" in done_url else "?") + "saved=1")
+        if thanks:
+            flash(thanks, "ok")
+        return redirect(done_url)
     status = 422 if form.errors else 200
     return render_template(
         "feedback/form.html",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from matcher.admin.audit import erase_person
+from matcher.feedback.service import kudos_for
 from matcher.models import (
     AvailabilityWindow,
     DoNotPair,
@@ -20,6 +21,7 @@ from matcher.models import (
     PendingErasure,
     Profile,
     Project,
+    Round,
     Team,
     User,
 )
@@ -133,7 +135,62 @@ def remove_do_not_pair(session: Session, user: User, other_id: int) -> bool:
     return True
 
 
-def export_user_data(user: User) -> dict[str, Any]:
+def _utc(moment: datetime | None) -> str | None:
+    """A naive UTC timestamp as ISO 8601 with a Z."""
+    return moment.isoformat() + "Z" if moment else None
+
+
+def export_pairings(session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's published pairings, oldest first: week, partners' names, suggested time."""
+    memberships = session.scalars(
+        select(Membership)
+        .join(Round, Round.id == Membership.round_id)
+        .where(Membership.user_id == user.id, Round.status != "draft")
+        .order_by(Round.starts_on)
+        .options(
+            selectinload(Membership.group).selectinload(MatchGroup.round),
+            selectinload(Membership.group)
+            .selectinload(MatchGroup.memberships)
+            .selectinload(Membership.user),
+        )
+    ).all()
+    return [
+        {
+            "week": m.group.round.week,
+            # Names only: partners' emails and profiles are theirs, not this person's data.
+            "partners": [o.user.display_name for o in m.group.memberships if o.user_id != user.id],
+            "suggested_time": _utc(m.group.meeting_at),
+        }
+        for m in memberships
+    ]
+
+
+def export_feedback_given(session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's own answers, oldest round first (their private notes included: theirs)."""
+    rows = session.execute(
+        select(Round.week, Feedback)
+        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+        .join(Round, Round.id == MatchGroup.round_id)
+        .where(Feedback.user_id == user.id)
+        .order_by(Round.starts_on, Feedback.id)
+    ).all()
+    return [
+        {
+            "week": week,
+            "status": feedback.status,
+            "reason": feedback.reason,
+            "rating": feedback.rating,
+            "would_meet_again": feedback.would_meet_again,
+            "private_note": feedback.private_note,
+            "kudos": feedback.kudos,
+            "created_at": _utc(feedback.created_at),
+            "updated_at": _utc(feedback.updated_at),
+        }
+        for week, feedback in rows
+    ]
+
+
+def export_user_data(session: Session, user: User) -> dict[str, Any]:
     """Everything stored about user, as a JSON-ready dict."""
     profile = user.profile
     return {
@@ -170,6 +227,12 @@ def export_user_data(user: User) -> dict[str, Any]:
                 "added_at": entry.created_at.isoformat() + "Z",
             }
             for entry in user.do_not_pair
+        ],
+        "pairings": export_pairings(session, user),
+        "feedback_given": export_feedback_given(session, user),
+        "kudos_received": [
+            {"week": week, "from": author, "text": text}
+            for week, author, text in kudos_for(session, user, limit=None)
         ],
     }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 from flask import (
     Blueprint,
@@ -31,6 +31,7 @@ from matcher.profile.forms import (
     ProfileForm,
     SnoozeForm,
 )
+from matcher.rounds.dashboard import next_round_for
 from matcher.rounds.service import erase_pending
 from matcher.transaction import commit_retrying
 
@@ -129,7 +130,7 @@ def unsnooze() -> Response:
     if ConfirmForm().validate_on_submit():
         service.snooze(current_user, None)
         db.session.commit()
-        flash("Welcome back: you are in the next round.", "ok")
+        flash(welcome_back(), "ok")
     return redirect(url_for("profile.show"))
 
 
@@ -149,7 +150,7 @@ def rejoin() -> Response:
     if ConfirmForm().validate_on_submit():
         service.set_opted_out(current_user, False)
         db.session.commit()
-        flash("Welcome back: you are in the next round.", "ok")
+        flash(welcome_back(), "ok")
     return redirect(url_for("profile.show"))
 
 
@@ -188,12 +189,20 @@ def remove_do_not_pair(other_id: int) -> Response:
 @bp.route("/export")
 def export() -> Response:
     """Download everything matcher stores about the user, as JSON."""
-    body = json.dumps(service.export_user_data(current_user), indent=2, ensure_ascii=False)
+    body = json.dumps(
+        service.export_user_data(db.session, current_user), indent=2, ensure_ascii=False
+    )
     return Response(
         body,
         mimetype="application/json",
         headers={"Content-Disposition": 'attachment; filename="matcher-my-data.json"'},
     )
+
+
+def welcome_back() -> str:
+    """What to say when someone ends a snooze or rejoins: the round they are in next."""
+    upcoming = next_round_for(db.session, current_user, datetime.now(UTC))
+    return f"Welcome back: you are in the round of {upcoming.monday:%A %-d %B}."
 
 
 def erase_snapshots_now() -> None:

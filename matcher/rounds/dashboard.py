@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.models import MatchGroup, Membership, Round, User
+from matcher.models import Feedback, MatchGroup, Membership, Round, User
 from matcher.notify.render import zone_of
 from matcher.rounds import service
 from matcher.rounds.weeks import parse_week, week_start
 
 PAST_LIMIT = 20
+# Scheduled rounds looked at when searching for the user's next one: the longest cadence
+# (4 weeks) plus weeks published ahead of time; more than enough.
+NEXT_ROUND_LOOKAHEAD = 60
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,27 @@ class Pairing:
     group: MatchGroup
     partners: list[User]
     meeting_local: datetime | None  # in the viewer's time zone
+    feedback: Feedback | None = None  # the viewer's own answer, if any
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The user's pairings sorted for the page: the one to meet now, those ahead, those past."""
+
+    current: Pairing | None
+    upcoming: list[Pairing]
+    past: list[Pairing]
+
+
+@dataclass(frozen=True)
+class NextRound:
+    """The next scheduled round this user is due in (by their cadence)."""
+
+    start: datetime  # aware UTC
+    monday: date
+    week: str
+    # The programme's next round when it is an earlier one this user is not due in, else None.
+    not_due_start: datetime | None = None
 
 
 def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> list[Pairing]:
@@ -48,6 +72,12 @@ def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> li
             ),
         )
     ).all()
+    answers = {
+        feedback.membership_id: feedback
+        for feedback in session.scalars(
+            select(Feedback).where(Feedback.membership_id.in_([m.id for m in memberships]))
+        )
+    }
     zone = zone_of(user)
     result = []
     for membership in memberships:
@@ -56,7 +86,7 @@ def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> li
             group.meeting_at.replace(tzinfo=UTC).astimezone(zone) if group.meeting_at else None
         )
         partners = [m.user for m in group.memberships if m.user_id != user.id]
-        result.append(Pairing(group.round, group, partners, meeting))
+        result.append(Pairing(group.round, group, partners, meeting, answers.get(membership.id)))
     return result
 
 
@@ -71,11 +101,52 @@ def group_for(session: Session, user: User, group_id: int) -> MatchGroup | None:
 
 
 def next_round_monday(session: Session, now: datetime) -> tuple[datetime, date]:
-    """When the next round runs (aware UTC) and the Monday of its week."""
+    """When the programme's next round runs (aware UTC) and the Monday of its week."""
     start, week = service.next_round(session, now)
     return start, parse_week(week)
+
+
+def last_paired_before(session: Session, user_id: int, before: date) -> date | None:
+    """service.last_paired_on(session, before) for one user (that one reads every user)."""
+    return session.scalar(
+        select(func.max(Round.starts_on))
+        .join(Membership, Membership.round_id == Round.id)
+        .where(Membership.user_id == user_id, Round.status != "draft", Round.starts_on < before)
+    )
+
+
+def next_round_for(session: Session, user: User, now: datetime) -> NextRound:
+    """The next scheduled, unpublished round in which the user is due by their cadence.
+
+    Snoozes are left out on purpose: a snoozed user's next due round is the one they skip.
+    """
+    cadence = user.profile.cadence_weeks if user.profile and user.profile.cadence_weeks else 1
+    first, first_week = service.next_round(session, now)
+    start, week = first, first_week
+    for _ in range(NEXT_ROUND_LOOKAHEAD):
+        monday = parse_week(week)
+        if service.due_by_cadence(last_paired_before(session, user.id, monday), monday, cadence):
+            return NextRound(start, monday, week, first if start != first else None)
+        start, week = service.next_round(session, start)
+    # Not reachable with cadences of a few weeks; fall back on the programme's next round.
+    return NextRound(first, parse_week(first_week), first_week)
 
 
 def is_current(pairing: Pairing, today: date) -> bool:
     """True while the pairing's week is this week or last week (people often meet late)."""
     return (week_start(today) - pairing.round.starts_on).days <= 7
+
+
+def timeline(pairings: list[Pairing], today: date) -> Timeline:
+    """Split pairings (newest first) into the current one, upcoming ones and past ones.
+
+    Current is this week's pairing; without one, last week's (people meet late); without
+    either, the earliest one published ahead of its week. Later ones are upcoming.
+    """
+    this_monday = week_start(today)
+    recent = sorted((p for p in pairings if is_current(p, today)), key=lambda p: p.round.starts_on)
+    if any(p.round.starts_on == this_monday for p in recent):
+        recent = [p for p in recent if p.round.starts_on >= this_monday]
+    shown = {p.group.id for p in recent}
+    past = [p for p in pairings if p.group.id not in shown][:PAST_LIMIT]
+    return Timeline(recent[0] if recent else None, recent[1:], past)

@@ -193,6 +193,11 @@ def last_paired_on(session: Session, before: date) -> dict[int, date]:
     return {user_id: last for user_id, last in rows}
 
 
+def due_by_cadence(last_paired: date | None, monday: date, cadence_weeks: int) -> bool:
+    """True when someone last paired on last_paired takes part in the round of monday."""
+    return last_paired is None or weeks_between(last_paired, monday) >= cadence_weeks
+
+
 def select_participants(session: Session, monday: date) -> tuple[list[Participant], dict[str, int]]:
     """Who takes part in the week starting `monday` (as the engine sees them) and who is out, why.
 
@@ -226,7 +231,7 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
             excluded["profile incomplete"] += 1
         elif row.snoozed_until is not None and row.snoozed_until >= monday:
             excluded["snoozed"] += 1
-        elif row.id in last and weeks_between(last[row.id], monday) < row.cadence_weeks:
+        elif not due_by_cadence(last.get(row.id), monday, row.cadence_weeks):
             excluded["not due by their cadence"] += 1
         else:
             chosen.append(row)

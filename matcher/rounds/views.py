@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
+from matcher.models import FEEDBACK_STATUSES
 from matcher.notify.render import pairing_invitation, zone_of
 from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
@@ -24,37 +25,46 @@ def require_login() -> None:
 
 @bp.route("/")
 def index() -> str:
-    """Current pairing with partner cards, past pairings and the next round."""
+    """Current pairing with partner cards, upcoming and past pairings, the user's next round."""
     now = datetime.now(UTC)
     zone = zone_of(current_user)
-    pairings = dashboard.pairings_of(db.session, current_user)
     today = now.astimezone(zone).date()
-    current = pairings[0] if pairings and dashboard.is_current(pairings[0], today) else None
-    past = [p for p in pairings if p is not current][: dashboard.PAST_LIMIT]
-    next_start, next_monday = dashboard.next_round_monday(db.session, now)
+    pairings = dashboard.timeline(dashboard.pairings_of(db.session, current_user), today)
+    next_round = dashboard.next_round_for(db.session, current_user, now)
     profile = current_user.profile
     return render_template(
         "rounds/dashboard.html",
-        current=current,
-        past=past,
-        next_round=next_start.astimezone(zone),
-        skipping=bool(profile and profile.snoozed_until and profile.snoozed_until >= next_monday),
+        current=pairings.current,
+        upcoming=pairings.upcoming,
+        past=pairings.past,
+        next_round=next_round.start.astimezone(zone),
+        not_due_round=(
+            next_round.not_due_start.astimezone(zone) if next_round.not_due_start else None
+        ),
+        cadence_weeks=profile.cadence_weeks if profile and profile.cadence_weeks else 1,
+        skipping=bool(
+            profile and profile.snoozed_until and profile.snoozed_until >= next_round.monday
+        ),
         zone=zone.key,
         skip_form=SkipForm(),
         kudos=kudos_for(db.session, current_user),
+        statuses=FEEDBACK_STATUSES,
+        today=today,
     )
 
 
 @bp.route("/skip", methods=["POST"])
 def skip() -> Response:
-    """Leave the next round out (a snooze until that round's Monday)."""
+    """Leave the user's next round out (a snooze until that round's Monday)."""
     if SkipForm().validate_on_submit() and current_user.profile is not None:
-        _, monday = dashboard.next_round_monday(db.session, datetime.now(UTC))
+        next_round = dashboard.next_round_for(db.session, current_user, datetime.now(UTC))
+        monday = next_round.monday
         profile = current_user.profile
         if profile.snoozed_until is None or profile.snoozed_until < monday:
             profile.snoozed_until = monday
         db.session.commit()
-        flash("You will skip the next round. See you the week after!", "ok")
+        when = next_round.start.astimezone(zone_of(current_user))
+        flash(f"You will skip your next round ({when:%A %d %B}). See you the week after!", "ok")
     return redirect(url_for("rounds.index"))
 
 

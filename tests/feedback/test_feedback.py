@@ -213,3 +213,49 @@ def test_link_for_a_deleted_account(app, client, pairing):
         db.session.commit()
     response = client.get(link)
     assert response.status_code == 410 and "no longer exists" in response.get_data(as_text=True)
+
+
+def test_answer_from_the_dashboard_is_confirmed_and_shown_on_it(app, client, pairing):
+    login(client, "ada@example.com")
+    group_id = pairing["membership"][pairing["ada"]][1]
+    before = client.get("/dashboard/").get_data(as_text=True)
+    assert "Tell us how it went" in before and "You answered" not in before
+    response = client.post(
+        f"/feedback/pairing/{group_id}",
+        data={"status": "met", "rating": "4", "would_meet_again": "yes"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard/")  # no ?saved=1 any more
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "Thanks, your answer is saved." in page
+    assert "You answered: <strong>we met</strong> ✓" in page and "change your answer" in page
+    assert f'href="/feedback/pairing/{group_id}"' in page
+    assert "Tell us how it went" not in page
+    # The thanks is shown once; the answer stays.
+    again = client.get("/dashboard/").get_data(as_text=True)
+    assert "Thanks, your answer is saved." not in again and "You answered" in again
+    # "Not yet" asks for an update rather than looking done.
+    client.post(f"/feedback/pairing/{group_id}", data={"status": "not_yet"})
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "You answered: <strong>not yet</strong>" in page and "Update your answer" in page
+
+
+def test_a_partners_answer_does_not_count_as_mine_on_the_dashboard(app, client, pairing):
+    partner = partner_of(app, pairing, "ada")
+    partner_name = {pairing[n]: n for n in ("ada", "cy", "eve", "fay")}[partner]
+    partner_client = app.test_client()
+    login(partner_client, f"{partner_name}@example.com")
+    partner_group = pairing["membership"][partner][1]
+    partner_client.post(f"/feedback/pairing/{partner_group}", data={"status": "met"})
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "Tell us how it went" in page and "You answered" not in page
+
+
+def test_link_answers_still_return_to_the_thanked_form(app, client, pairing):
+    link = member_link(app, pairing, "ada")
+    response = client.post(link, data={"status": "met"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == link and "Your answer is saved" in page
+    # Nothing is flashed into the (logged-out) session for a later page to show.
+    assert "Thanks, your answer is saved." not in page

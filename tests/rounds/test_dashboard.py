@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from matcher.extensions import db
-from matcher.models import MatchGroup, Membership, Profile, Round
-from matcher.rounds import service
-from matcher.rounds.weeks import week_label
+from matcher.models import MatchGroup, Membership, Profile, Round, User
+from matcher.rounds import dashboard, service
+from matcher.rounds.weeks import parse_week, week_label, week_start
 from tests.conftest import login
 
 
@@ -49,7 +50,7 @@ def test_dashboard_shows_partner_reasons_and_time(app, client, published):
     assert f"Your coffee for {this_week()}" in page
     assert "Cy &lt;b&gt;Young&lt;/b&gt;" in page and "Search" in page
     assert "Checkout" in page and "Why you were matched" in page
-    assert "Next round" in page
+    assert "Your next round" in page
 
 
 def test_dashboard_before_any_round(client, make_user):
@@ -74,7 +75,7 @@ def test_draft_rounds_are_not_shown(app, client, make_user):
 def test_skip_next_round(app, client, published):
     login(client, "ada@example.com")
     response = client.post("/dashboard/skip", follow_redirects=True)
-    assert "You will skip the next round" in response.get_data(as_text=True)
+    assert "You will skip your next round" in response.get_data(as_text=True)
     with app.app_context():
         until = db.session.get(Profile, published["ada"]).snoozed_until
         assert until is not None and until > date.today() - timedelta(days=1)
@@ -128,3 +129,166 @@ def test_members_download_the_invitation_in_their_own_zone(app, client, publishe
     assert start.astimezone(UTC).replace(tzinfo=None) == meeting
     attendees = [str(a) for a in event.get("attendee")]
     assert attendees == ["mailto:ada@example.com", "mailto:cy@example.com"]
+
+
+def this_monday() -> date:
+    return week_start(datetime.now(UTC).date())
+
+
+def add_round(monday: date, *groups: tuple[int, ...], meeting: datetime | None = None) -> None:
+    """A published round for that week with these groups (call inside an app context)."""
+    round_ = Round(
+        week=week_label(monday),
+        starts_on=monday,
+        status="published",
+        rules={},
+        published_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+    for members in groups:
+        group = MatchGroup(round=round_, reasons=[], meeting_at=meeting)
+        for user_id in members:
+            group.memberships.append(Membership(round=round_, user_id=user_id))
+    db.session.add(round_)
+    db.session.commit()
+
+
+def shown(moment: datetime, zone: str = "UTC") -> str:
+    """A round start as the dashboard shows it."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%A %d %B at %H:%M")
+
+
+def participant_ids(monday: date) -> set[int]:
+    participants, _ = service.select_participants(db.session, monday)
+    return {p.id for p in participants}
+
+
+def test_a_fortnightly_persons_next_round_is_the_one_they_are_due_in(app, client, make_user):
+    ada = make_user(email="ada@example.com", cadence_weeks=2)
+    cy = make_user(email="cy@example.com", name="Cy", team="Search")
+    with app.app_context():
+        add_round(this_monday(), (ada, cy))
+        now = datetime.now(UTC)
+        # This week is published: the programme's next round is next week, where Ada is not
+        # due (paired a week before); the one after is hers. Same rule as the round itself:
+        programme_start, programme_week = service.next_round(db.session, now)
+        hers_start, hers_week = service.next_round(db.session, programme_start)
+        assert ada not in participant_ids(parse_week(programme_week))
+        assert cy in participant_ids(parse_week(programme_week))
+        assert ada in participant_ids(parse_week(hers_week))
+        mine = dashboard.next_round_for(db.session, db.session.get(User, ada), now)
+        assert (mine.week, mine.start, mine.not_due_start) == (
+            hers_week,
+            hers_start,
+            programme_start,
+        )
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert f"Your next round</h2>\n    <p>{shown(hers_start)}" in page
+    assert "You meet every 2 weeks" in page
+    assert programme_start.strftime("%A %d %B") in page  # named as not hers
+    # Skipping skips her round, not the programme's next one she was never in.
+    response = client.post("/dashboard/skip", follow_redirects=True)
+    assert f"You will skip your next round ({hers_start:%A %d %B})" in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(Profile, ada).snoozed_until == parse_week(hers_week)
+        assert ada not in participant_ids(parse_week(hers_week))
+        after = parse_week(hers_week) + timedelta(weeks=1)
+        assert ada in participant_ids(after)  # "see you the week after"
+    assert "You are skipping it" in client.get("/dashboard/").get_data(as_text=True)
+    # A weekly partner's next round is simply the programme's next one.
+    cy_client = app.test_client()
+    login(cy_client, "cy@example.com")
+    cy_page = cy_client.get("/dashboard/").get_data(as_text=True)
+    assert f"Your next round</h2>\n    <p>{shown(programme_start)}" in cy_page
+    assert "You meet every" not in cy_page
+
+
+def test_a_round_published_early_does_not_hide_this_weeks_coffee(app, client, make_user):
+    ada = make_user(email="ada@example.com", name="Ada")
+    cy = make_user(email="cy@example.com", name="Cy Young", team="Search")
+    bob = make_user(email="bob@example.com", name="Bob Builder", team="Growth")
+    with app.app_context():
+        add_round(this_monday(), (ada, cy))
+        add_round(this_monday() + timedelta(weeks=1), (ada, bob), meeting=datetime(2030, 1, 8, 9))
+        next_week = week_label(this_monday() + timedelta(weeks=1))
+        group_ids = dict(
+            db.session.execute(db.select(Round.week, MatchGroup.id).join(MatchGroup.round)).all()
+        )
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    current, rest = page.split("<h2>Upcoming</h2>")
+    assert f"Your coffee for {week_label(this_monday())}" in current and "Cy Young" in current
+    assert "Bob Builder" not in current
+    upcoming, past = rest.split("Past coffees")
+    assert next_week in upcoming and "Bob Builder</strong> (Growth)" in upcoming
+    assert "Tuesday 08 January, 09:00" in upcoming
+    assert f"/dashboard/pairings/{group_ids[next_week]}.ics" in upcoming
+    assert "/feedback/pairing/" not in upcoming  # nothing to tell before it happened
+    assert "None yet." in past and "Cy Young" not in past
+
+
+def test_last_weeks_coffee_stays_current_next_to_an_early_round(app, client, make_user):
+    ada = make_user(email="ada@example.com", name="Ada")
+    cy = make_user(email="cy@example.com", name="Cy Young", team="Search")
+    bob = make_user(email="bob@example.com", name="Bob Builder", team="Growth")
+    last_week = this_monday() - timedelta(weeks=1)
+    with app.app_context():
+        add_round(last_week, (ada, cy))
+        add_round(this_monday() + timedelta(weeks=1), (ada, bob))
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    current, rest = page.split("<h2>Upcoming</h2>")
+    assert (
+        f"Your coffee for {week_label(last_week)}" in current and "Tell us how it went" in current
+    )
+    assert "Bob Builder" in rest.split("Past coffees")[0]
+    # Once this week has a pairing, last week's is a past coffee.
+    with app.app_context():
+        add_round(this_monday(), (ada, bob))
+    page = client.get("/dashboard/").get_data(as_text=True)
+    current, rest = page.split("<h2>Upcoming</h2>")
+    assert f"Your coffee for {week_label(this_monday())}" in current
+    assert "Cy Young (Search)" in rest.split("Past coffees")[1]
+
+
+def test_a_round_published_ahead_is_current_when_nothing_is_sooner(app, client, make_user):
+    ada = make_user(email="ada@example.com", name="Ada")
+    bob = make_user(email="bob@example.com", name="Bob Builder", team="Growth")
+    with app.app_context():
+        add_round(this_monday() + timedelta(weeks=1), (ada, bob))
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    next_week = week_label(this_monday() + timedelta(weeks=1))
+    assert f"Your coffee for {next_week}" in page and "<h2>Upcoming</h2>" not in page
+    assert "Tell us how it went" not in page  # its week has not started
+
+
+def test_partner_card_has_a_mailto_link(app, client, published):
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert '<a class="contact" href="mailto:cy@example.com">' in page
+
+
+def test_mailto_link_cannot_add_headers(app, client, make_user):
+    ada = make_user(email="ada@example.com")
+    odd = make_user(email="x?cc=boss&body=hi@example.com", name="Odd", team="Search")
+    with app.app_context():
+        add_round(this_monday(), (ada, odd))
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert 'href="mailto:x%3Fcc%3Dboss%26body%3Dhi@example.com"' in page
+    assert "x?cc=boss&amp;body=hi@example.com" in page  # shown as text, escaped
+
+
+def test_no_mailto_link_for_a_deleted_partner(app, client, published):
+    from matcher.profile.service import delete_account
+
+    with app.app_context():
+        delete_account(db.session, db.session.get(User, published["cy"]))
+        db.session.commit()
+    login(client, "ada@example.com")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "This person has since left matcher." in page
+    assert "mailto:" not in page and "deleted.invalid" not in page
