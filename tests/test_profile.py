@@ -345,3 +345,19 @@ def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ad
         with app.app_context():
             monday = next_round_for(db.session, db.session.get(User, ada), datetime.now(UTC)).monday
         assert f"Welcome back: you are in the round of {monday:%A %-d %B}." in page
+
+
+def test_a_pause_for_missed_coffees_says_why_on_the_profile(app, client, ada):
+    with app.app_context():
+        profile = db.session.get(Profile, ada)
+        profile.opted_out = True
+        profile.pause_reason = "3 coffees in a row without a meeting"
+        db.session.commit()
+    page = client.get("/me/").get_data(as_text=True)
+    assert "We paused your pairings after 3 coffees in a row without a meeting" in page
+    assert "Rejoin the pairings" in page
+    client.post("/me/rejoin")
+    with app.app_context():
+        profile = db.session.get(Profile, ada)
+        assert not profile.opted_out and profile.pause_reason is None
+    assert "We paused" not in client.get("/me/").get_data(as_text=True)
