@@ -173,3 +173,11 @@ def login(client: FlaskClient, email: str, password: str = MEMBER_PASSWORD) -> N
     """Log in through the real form and check it worked."""
     response = client.post("/auth/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def admin(make_user, client: FlaskClient) -> int:
+    """An admin in their own team ("Admins"), logged in on `client`; returns the id."""
+    user_id = make_user(email="root@example.com", name="Root Admin", team="Admins", is_admin=True)
+    login(client, "root@example.com")
+    return user_id

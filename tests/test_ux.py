@@ -62,14 +62,6 @@ def long_date(d: date) -> str:
 
 
 @pytest.fixture
-def admin(make_user, client):
-    """An admin, logged in, who sits the rounds out."""
-    user_id = make_user(email="root@example.com", name="Root Admin", team="Admins", is_admin=True)
-    login(client, "root@example.com")
-    return user_id
-
-
-@pytest.fixture
 def colleagues(app, make_user, admin):
     """Four people in four teams (the admin opts out); returns {name: id}."""
     people = {

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from tests.conftest import login
 
 WEEK = "2026-W49"
 TEAMS = ("Payments", "Search", "Platform", "Mobile")
@@ -20,14 +19,6 @@ PROJECTS = {
     "Mobile": ("Kubernetes migration",),
 }
 INTERESTS = (("Rust", "Chess"), ("Climbing",), ("Rust", "Baking"), ("Jazz",))
-
-
-@pytest.fixture
-def admin(make_user, client):
-    """An admin (not taking part: no team vocabulary of the org), logged in."""
-    user_id = make_user(email="root@example.com", name="Root Admin", team="Admins", is_admin=True)
-    login(client, "root@example.com")
-    return user_id
 
 
 @pytest.fixture
