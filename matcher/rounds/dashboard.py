@@ -100,12 +100,6 @@ def group_for(session: Session, user: User, group_id: int) -> MatchGroup | None:
     )
 
 
-def next_round_monday(session: Session, now: datetime) -> tuple[datetime, date]:
-    """When the programme's next round runs (aware UTC) and the Monday of its week."""
-    start, week = service.next_round(session, now)
-    return start, parse_week(week)
-
-
 def last_paired_before(session: Session, user_id: int, before: date) -> date | None:
     """service.last_paired_on(session, before) for one user (that one reads every user)."""
     return session.scalar(
