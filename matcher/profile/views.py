@@ -201,8 +201,8 @@ def export() -> Response:
 
 def welcome_back() -> str:
     """What to say when someone ends a snooze or rejoins: the round they are in next."""
-    upcoming = next_round_for(db.session, current_user, datetime.now(UTC))
-    return f"Welcome back: you are in the round of {upcoming.monday:%A %-d %B}."
+    monday = next_round_for(db.session, current_user, datetime.now(UTC)).monday
+    return f"Welcome back: you are in the round of {monday:%A} {monday.day} {monday:%B}."
 
 
 def erase_snapshots_now() -> None:
