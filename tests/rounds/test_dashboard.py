@@ -262,7 +262,8 @@ def test_a_round_published_ahead_is_current_when_nothing_is_sooner(app, client, 
     page = client.get("/dashboard/").get_data(as_text=True)
     next_week = week_label(this_monday() + timedelta(weeks=1))
     assert f"Your coffee for {next_week}" in page and "<h2>Upcoming</h2>" not in page
-    assert "Tell us how it went" not in page  # its week has not started
+    # Its week has not started: a quiet link instead of the call to action.
+    assert "Tell us how it went" not in page and "After your coffee, <a href=" in page
 
 
 def test_partner_card_has_a_mailto_link(app, client, published):
