@@ -46,7 +46,6 @@ P95_TARGET_MS = 200.0
 REQUEST_TIMEOUT = 60.0
 CSRF_INPUT = re.compile(r"<input[^>]*\bname=\"csrf_token\"[^>]*>")
 VALUE_ATTR = re.compile(r"\bvalue=\"([^\"]*)\"")
-GROUP_LINK = re.compile(r"/feedback/pairing/(\d+)")
 
 
 # --------------------------------------------------------------------------- HTTP client
@@ -129,8 +128,8 @@ def percentile(values: list[float], p: float) -> float:
 # --------------------------------------------------------------------------- setup
 
 
-def prepare_database(url: str, instance: Path, people: int, users: int) -> list[str]:
-    """Migrate, load, set passwords, publish a round; return emails of `users` paired people."""
+def prepare_database(url: str, instance: Path, people: int, users: int) -> list[tuple[str, int]]:
+    """Migrate, load, set passwords, publish a round; (email, group id) of `users` paired people."""
     from flask_migrate import upgrade
     from sqlalchemy import select, update
     from werkzeug.security import generate_password_hash
@@ -155,8 +154,10 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
         db.session.commit()
         if not outcome.published:
             raise RuntimeError(f"round {week} not published: {outcome.message}")
-        emails = db.session.scalars(
-            select(User.email)
+        # The group ids come from the database: whether the dashboard shows this round as the
+        # current coffee or as upcoming depends on today's date, and the bench must not.
+        people = db.session.execute(
+            select(User.email, Membership.group_id)
             .join(Membership, Membership.user_id == User.id)
             .join(Round, Round.id == Membership.round_id)
             .where(Round.week == week)
@@ -165,7 +166,7 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
         ).all()
         db.session.remove()
         db.engine.dispose()
-    return list(emails)
+    return [(email, group_id) for email, group_id in people]
 
 
 # --------------------------------------------------------------------------- phase 1: browsing
@@ -190,6 +191,7 @@ def login(client: Client, email: str, stats: Stats) -> bool:
 def virtual_user(
     port: int,
     email: str,
+    group_id: int,
     window: Window,
     think: tuple[float, float],
     feedback_every: int,
@@ -204,7 +206,6 @@ def virtual_user(
         window.wait()  # everybody starts browsing at once, logged in or not
         if not logged_in:
             return
-        group_id: str | None = None
 
         def pause() -> bool:
             """Think like a person between two pages; False once the window is over."""
@@ -218,18 +219,16 @@ def virtual_user(
                 break
             status, html, seconds = client.request("GET", "/dashboard/")
             stats.record("dashboard", status, seconds, "GET /dashboard/")
-            if group_id is None and status == 200:
-                found = GROUP_LINK.search(html)
-                group_id = found.group(1) if found else ""
-                if not group_id:
-                    stats.error(f"no /feedback/pairing/<id> link on {email}'s dashboard")
+            # Which card shows the pairing depends on today's date; the page must be theirs.
+            if status == 200 and "Hello," not in html:
+                stats.error(f"{email}'s dashboard is not their dashboard")
             if not pause():
                 break
             status, _, seconds = client.request("GET", "/me/")
             stats.record("me", status, seconds, "GET /me/")
             if not pause():
                 break
-            if group_id and iteration % feedback_every == 0:
+            if iteration % feedback_every == 0:
                 path = f"/feedback/pairing/{group_id}"
                 status, html, seconds = client.request("GET", path)
                 stats.record("feedback_get", status, seconds, f"GET {path}")
@@ -283,19 +282,23 @@ class Window:
 
 
 def browse(
-    port: int, emails: list[str], seconds: float, think: tuple[float, float], feedback_every: int
+    port: int,
+    people: list[tuple[str, int]],
+    seconds: float,
+    think: tuple[float, float],
+    feedback_every: int,
 ) -> tuple[Stats, float]:
     """Run the browsing phase; the stats and how long the measured window really lasted."""
     stats = Stats()
     probes = 4
-    window = Window(len(emails) + probes + 1, seconds)
+    window = Window(len(people) + probes + 1, seconds)
     threads = [
         threading.Thread(
             target=virtual_user,
-            args=(port, email, window, think, feedback_every, stats, n),
+            args=(port, email, group_id, window, think, feedback_every, stats, n),
             daemon=True,
         )
-        for n, email in enumerate(emails)
+        for n, (email, group_id) in enumerate(people)
     ]
     threads += [
         threading.Thread(target=healthz_probe, args=(port, window, stats), daemon=True)
@@ -445,13 +448,13 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as work:
             work_path = Path(work)
             started = time.perf_counter()
-            emails = prepare_database(url, work_path / "instance", args.people, args.users)
+            people = prepare_database(url, work_path / "instance", args.people, args.users)
             notes.append(
                 f"{args.people} people loaded, round {WEEK_MONDAY} published, "
-                f"{len(emails)} paired users logged in ({time.perf_counter() - started:.1f} s)"
+                f"{len(people)} paired users logged in ({time.perf_counter() - started:.1f} s)"
             )
-            if len(emails) < args.users:
-                notes.append(f"only {len(emails)} paired users available for {args.users} VUs")
+            if len(people) < args.users:
+                notes.append(f"only {len(people)} paired users available for {args.users} VUs")
             settings = {
                 "MATCHER_DATABASE_URL": url,
                 "MATCHER_SECRET_KEY": "bench",
@@ -467,14 +470,14 @@ def main() -> int:
 
             # Phase 1: browsing users.
             stats, elapsed = browse(
-                server.port, emails, args.seconds, args.think, args.feedback_every
+                server.port, people, args.seconds, args.think, args.feedback_every
             )
             app_kinds = ("dashboard", "feedback_get", "feedback_post")
             app = stats.values(*app_kinds)
             health = stats.values("healthz")
             total = sum(len(stats.values(k)) for k in stats.latencies if k != "login")
             notes.append(
-                f"{len(emails)} VUs logged in first, then browsed for {args.seconds:.0f} s with "
+                f"{len(people)} VUs logged in first, then browsed for {args.seconds:.0f} s with "
                 f"{args.think[0]:g}-{args.think[1]:g} s pauses: {total} requests in "
                 f"{elapsed:.1f} s ({total / elapsed:.0f} req/s)"
             )
