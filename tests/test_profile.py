@@ -336,6 +336,7 @@ def test_export_leaves_out_draft_rounds(app, client, ada, make_user):
 def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ada):
     from datetime import UTC, datetime
 
+    from matcher.notify.render import zone_of
     from matcher.rounds.dashboard import next_round_for
 
     client.post("/me/snooze", data={"until": (date.today() + timedelta(days=30)).isoformat()})
@@ -343,10 +344,11 @@ def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ad
     for path in ("/me/unsnooze", "/me/rejoin"):
         page = client.post(path, follow_redirects=True).get_data(as_text=True)
         with app.app_context():
-            monday = next_round_for(db.session, db.session.get(User, ada), datetime.now(UTC)).monday
-        assert (
-            f"Welcome back: you are in the round of {monday:%A} {monday.day} {monday:%B}." in page
-        )
+            user = db.session.get(User, ada)
+            start = next_round_for(db.session, user, datetime.now(UTC)).start
+            when = start.astimezone(zone_of(user))
+        expected = f"Welcome back: you are in the next round, {when:%A} {when.day} {when:%B}."
+        assert expected in page
 
 
 def test_a_pause_for_missed_coffees_says_why_on_the_profile(app, client, ada):

@@ -214,6 +214,7 @@ def export_user_data(session: Session, user: User) -> dict[str, Any]:
             "meeting_mode": profile.meeting_mode,
             "snoozed_until": profile.snoozed_until.isoformat() if profile.snoozed_until else None,
             "opted_out": profile.opted_out,
+            "pause_reason": profile.pause_reason,
             "updated_at": profile.updated_at.isoformat() + "Z" if profile.updated_at else None,
         },
         "availability": [

@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
 from matcher.models import Team, User
+from matcher.notify.render import zone_of
 from matcher.profile import service
 from matcher.profile.forms import (
     ConfirmForm,
@@ -201,8 +202,9 @@ def export() -> Response:
 
 def welcome_back() -> str:
     """What to say when someone ends a snooze or rejoins: the round they are in next."""
-    monday = next_round_for(db.session, current_user, datetime.now(UTC)).monday
-    return f"Welcome back: you are in the round of {monday:%A} {monday.day} {monday:%B}."
+    start = next_round_for(db.session, current_user, datetime.now(UTC)).start
+    when = start.astimezone(zone_of(current_user))
+    return f"Welcome back: you are in the next round, {when:%A} {when.day} {when:%B}."
 
 
 def erase_snapshots_now() -> None:

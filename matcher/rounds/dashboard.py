@@ -50,7 +50,7 @@ class NextRound:
     not_due_start: datetime | None = None
 
 
-def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 1) -> list[Pairing]:
+def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 10) -> list[Pairing]:
     """The user's published pairings, newest first."""
     memberships = session.scalars(
         select(Membership)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -11,7 +12,7 @@ from matcher.extensions import db
 from matcher.feedback.service import kudos_for
 from matcher.models import FEEDBACK_STATUSES
 from matcher.notify.render import pairing_invitation, zone_of
-from matcher.rounds import dashboard
+from matcher.rounds import dashboard, service
 from matcher.rounds.forms import SkipForm
 
 bp = Blueprint("rounds", __name__, url_prefix="/dashboard")
@@ -55,13 +56,17 @@ def index() -> str:
 
 @bp.route("/skip", methods=["POST"])
 def skip() -> Response:
-    """Leave the user's next round out (a snooze until that round's Monday)."""
+    """Leave the user's next round out (a snooze until the day it runs)."""
     if SkipForm().validate_on_submit() and current_user.profile is not None:
         next_round = dashboard.next_round_for(db.session, current_user, datetime.now(UTC))
-        monday = next_round.monday
+        # The day the round runs, in the programme's zone: inside that round's week (so only
+        # that round is skipped) and never already past, so the profile shows the snooze.
+        settings = service.programme_settings(db.session)
+        run_day = next_round.start.astimezone(ZoneInfo(settings.round_timezone or "UTC")).date()
+        until = max(next_round.monday, run_day)
         profile = current_user.profile
-        if profile.snoozed_until is None or profile.snoozed_until < monday:
-            profile.snoozed_until = monday
+        if profile.snoozed_until is None or profile.snoozed_until < until:
+            profile.snoozed_until = until
         db.session.commit()
         when = next_round.start.astimezone(zone_of(current_user))
         flash(f"You will skip your next round ({when:%A %d %B}). See you the week after!", "ok")

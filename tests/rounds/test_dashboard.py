@@ -293,3 +293,29 @@ def test_no_mailto_link_for_a_deleted_partner(app, client, published):
     page = client.get("/dashboard/").get_data(as_text=True)
     assert "This person has since left matcher." in page
     assert "mailto:" not in page and "deleted.invalid" not in page
+
+
+def test_skip_with_rounds_late_in_the_week_skips_that_round_and_shows_on_the_profile(
+    app, client, make_user
+):
+    ada = make_user(email="ada@example.com", name="Ada")
+    make_user(email="bob@example.com", name="Bob", team="Growth")
+    with app.app_context():
+        settings = service.programme_settings(db.session)
+        settings.round_weekday, settings.round_minute = 6, 23 * 60  # Sundays 23:00 UTC
+        settings.round_timezone = "UTC"
+        db.session.add(settings)
+        db.session.commit()
+        start, week = service.next_round(db.session, datetime.now(UTC))
+    login(client, "ada@example.com")
+    assert client.post("/dashboard/skip").status_code == 302
+    with app.app_context():
+        until = db.session.get(Profile, ada).snoozed_until
+        # The Sunday the round runs: never already past, inside that round's week.
+        assert until == start.date() and until >= date.today()
+        skipped = service.plan_round(db.session, week)
+        after = service.plan_round(db.session, week_label(parse_week(week) + timedelta(weeks=1)))
+        assert ada not in {p.id for p in skipped.problem.participants}
+        assert ada in {p.id for p in after.problem.participants}
+    # The profile shows the snooze, so it can be ended.
+    assert "End snooze now" in client.get("/me/").get_data(as_text=True)
