@@ -192,7 +192,9 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
     partners = [m for m in members if m.id != user.id and not m.is_deleted]
     if not partners:
         raise Undeliverable("no partner left in the group")
-    week = group.round.week
+    monday = group.round.starts_on
+    # People read "the week of 30 November", not ISO week codes.
+    week = f"the week of {monday.day} {monday:%B}"
     zone = zone_of(user)
     names = ", ".join(p.display_name for p in partners)
     context = {

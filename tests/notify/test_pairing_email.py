@@ -37,8 +37,8 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
     assert set(messages) == {"ada@example.com", "bob@example.com"}
 
     to_ada, to_bob = messages["ada@example.com"], messages["bob@example.com"]
-    assert to_ada["Subject"] == "Your coffee pairing for 2026-W49: Bob Builder"
-    assert to_bob["Subject"] == "Your coffee pairing for 2026-W49: Ada Lovelace"
+    assert to_ada["Subject"] == "Your coffee pairing for the week of 30 November: Bob Builder"
+    assert to_bob["Subject"] == "Your coffee pairing for the week of 30 November: Ada Lovelace"
     rows = {r["user_id"]: r for r in outbox_rows(app)}
     assert to_ada["Message-ID"] == f"<outbox-{rows[ada]['id']}@localhost>"
     assert all(r["sent_at"] is not None and r["claim_token"] is None for r in rows.values())
