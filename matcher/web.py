@@ -8,6 +8,8 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, url_
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matcher.rounds.weeks import week_of
+
 bp = Blueprint("web", __name__)
 
 
@@ -28,6 +30,7 @@ def healthz() -> dict[str, str]:
 def init_app(app: Flask) -> None:
     """Register the landing page and template globals."""
     app.register_blueprint(bp)
+    app.add_template_filter(week_of)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

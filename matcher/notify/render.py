@@ -20,6 +20,7 @@ from matcher.feedback.tokens import feedback_url
 from matcher.models import MEETING_MODES, MatchGroup, Membership, OutboxMessage, Round, User
 from matcher.notify.ics import MEETING_LENGTH, build_invitation, pairing_uid
 from matcher.notify.mime import build_email, calendar_part, header_text, mailbox, one_line
+from matcher.rounds.weeks import week_of
 
 Rendered = Message | dict[str, Any]
 Renderer = Callable[[Session, OutboxMessage, Mapping[str, Any]], Rendered]
@@ -192,9 +193,7 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
     partners = [m for m in members if m.id != user.id and not m.is_deleted]
     if not partners:
         raise Undeliverable("no partner left in the group")
-    monday = group.round.starts_on
-    # People read "the week of 30 November", not ISO week codes.
-    week = f"the week of {monday.day} {monday:%B}"
+    week = week_of(group.round.starts_on)
     zone = zone_of(user)
     names = ", ".join(p.display_name for p in partners)
     context = {

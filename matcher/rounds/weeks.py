@@ -38,3 +38,8 @@ def week_start(day: date) -> date:
 def weeks_between(earlier: date, later: date) -> int:
     """Whole weeks from the week of `earlier` to the week of `later`."""
     return (week_start(later) - week_start(earlier)).days // 7
+
+
+def week_of(monday: date) -> str:
+    """How people name a week: "the week of 30 November" (ISO codes are for machines)."""
+    return f"the week of {monday.day} {monday:%B}"
