@@ -76,7 +76,10 @@ def people() -> str:
             )
         )
     users = db.session.scalars(query.order_by(User.display_name).limit(PAGE_SIZE)).all()
-    return render_template("admin/people.html", form=form, users=users, action=UserActionForm())
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return render_template(
+        "admin/people.html", form=form, users=users, total=total, action=UserActionForm()
+    )
 
 
 @bp.route("/people/<int:user_id>/<action>", methods=["POST"])
@@ -89,7 +92,7 @@ def person_action(user_id: int, action: str) -> Response:
         abort(400)
     if user.id == current_user.id and action in {"revoke-admin", "deactivate"}:
         flash("You cannot remove your own admin rights or deactivate yourself.", "error")
-        return redirect(url_for("admin.people"))
+        return redirect(url_for("admin.people", q=request.args.get("q", "")[:100] or None))
     changes = {
         "make-admin": ("is_admin", True, "is now an admin"),
         "revoke-admin": ("is_admin", False, "is no longer an admin"),

@@ -92,3 +92,22 @@ def test_every_admin_page_answers_an_admin_without_error(app, client, org):
             assert response.headers["Content-Disposition"].startswith("attachment;")
         else:
             assert 'aria-label="Admin"' in response.get_data(as_text=True), url  # the admin nav
+
+
+def test_people_page_says_how_many_match_beyond_the_first_page(client, make_user, monkeypatch):
+    from matcher.admin import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    make_user(email="root@example.com", name="Root", is_admin=True, team="Ops")
+    for k in range(3):
+        make_user(email=f"p{k}@example.com", name=f"Person {k}", team="Search")
+    login(client, "root@example.com")
+    page = client.get("/admin/people").get_data(as_text=True)
+    assert "Showing the first 2 of 4 people" in page
+    narrowed = client.get("/admin/people", query_string={"q": "Person 1"})
+    assert "Showing the first" not in narrowed.get_data(as_text=True)
+    # Refusing to demote yourself keeps the search you were in.
+    with client.application.app_context():
+        root = db.session.scalar(select(User.id).where(User.email == "root@example.com"))
+    response = client.post(f"/admin/people/{root}/revoke-admin?q=Root")
+    assert response.status_code == 302 and response.headers["Location"].endswith("?q=Root")
