@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,55 @@ BACKENDS = ["sqlite", "postgresql"]
 MEMBER_PASSWORD = "correct horse battery"
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"matcher: PostgreSQL tests use {PG_ADMIN_URL} (set TEST_DATABASE_URL to change)"
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-offset-days",
+        type=int,
+        default=0,
+        help="run with this process's clock moved this many days ahead (time-machine); "
+        "tests marked real_clock start other processes, which keep the real clock",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_clock(why): starts other processes, which keep the real clock"
+    )
+    config.addinivalue_line("markers", "postgresql: runs on the PostgreSQL backend")
+    days = config.getoption("--clock-offset-days")
+    if days:
+        import time_machine
+
+        # Started before collection, so module-level "now"s are already in the future;
+        # tick=True lets time pass as it does for real.
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
+    if config.getoption("--clock-offset-days"):
+        moved, kept = [], []
+        for item in items:
+            (kept if item.get_closest_marker("real_clock") else moved).append(item)
+        if kept:
+            config.hook.pytest_deselected(items=kept)
+            items[:] = moved
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"matcher: PostgreSQL tests use {PG_ADMIN_URL} (set TEST_DATABASE_URL to change)"]
+    days = config.getoption("--clock-offset-days")
+    if days:
+        lines.append(
+            f"matcher: the clock runs {days} days ahead ({datetime.now(UTC):%Y-%m-%d}); "
+            "real_clock tests (other processes) are deselected"
+        )
+    return lines
 
 
 def _pg_reachable() -> str | None:

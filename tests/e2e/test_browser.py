@@ -25,6 +25,8 @@ from matcher.extensions import db
 from matcher.profile.service import ProfileData, Slot
 from tests.notify.support import body_text, free_port, smtp_server
 
+pytestmark = pytest.mark.real_clock("the app runs under its own flask run process")
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"

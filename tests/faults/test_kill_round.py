@@ -5,8 +5,12 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
+
 from matcher.models import Membership, OutboxMessage
 from tests.faults.support import assert_no_half_round, count, flask_process, load_organisation
+
+pytestmark = pytest.mark.real_clock("kills a flask process running the round")
 
 WEEK = "2026-W49"
 PEOPLE = 1500

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from matcher.extensions import db
@@ -17,6 +18,8 @@ from matcher.notify.sender import LEASE, send_pending
 from matcher.rounds import service
 from tests.faults.support import count, flask_process, load_organisation
 from tests.notify.support import smtp_server
+
+pytestmark = pytest.mark.real_clock("kills flask sender processes")
 
 PEOPLE = 200
 BATCH = 80

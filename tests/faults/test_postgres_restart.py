@@ -20,6 +20,8 @@ from matcher.models import Profile, User
 from tests.conftest import MEMBER_PASSWORD
 from tests.faults.pg_cluster import HOST, PrivateCluster, private_cluster
 
+pytestmark = pytest.mark.real_clock("gunicorn and a private PostgreSQL cluster")
+
 FAST_HASH = "scrypt:1024:8:1"
 MEMBER = "reader@example.com"
 # Seconds of load before the stop, while the server is down, and after it is back.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, OutboxMessage, Round
+from matcher.models.people import utcnow
 from matcher.notify import queue_messages, round_messages, send_pending
 
 REASONS = ["You both work on Checkout", "You both like Rust"]
@@ -69,3 +70,10 @@ def outbox_rows(app: Flask) -> list[dict[str, Any]]:
         rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         columns = [c.key for c in OutboxMessage.__table__.columns]
         return [{c: getattr(row, c) for c in columns} for row in rows]
+
+
+@pytest.fixture
+def t0() -> datetime:
+    """A send time derived from the real clock, never a fixed date: messages queued in the
+    test (their next attempt is "now" when queued) are due at t0."""
+    return utcnow().replace(microsecond=0) + timedelta(minutes=1)

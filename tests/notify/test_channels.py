@@ -11,7 +11,6 @@ from matcher.extensions import db
 from matcher.notify import queue_message
 from tests.notify.conftest import outbox_rows, queue_round, send
 from tests.notify.support import body_text, calendar_part, webhook_server
-from tests.notify.test_sender import T0
 
 
 def test_without_mail_server_emails_are_written_as_eml_files(app, make_user, make_round):
@@ -54,27 +53,27 @@ def test_round_is_announced_in_chat(app, make_user, make_round):
     assert "http://127.0.0.1:5000/dashboard" in text
 
 
-def test_webhook_error_means_retry_later(app, make_user, make_round):
+def test_webhook_error_means_retry_later(t0, app, make_user, make_round):
     round_id, _ = make_round([])
     with webhook_server() as hook:
         queue_round(app, round_id, CHAT_WEBHOOK_URL=hook.url)
         hook.status = 500
-        failed = send(app, now=T0, CHAT_WEBHOOK_URL=hook.url)
+        failed = send(app, now=t0, CHAT_WEBHOOK_URL=hook.url)
         assert (failed.sent, failed.retried) == (0, 1)
         (row,) = outbox_rows(app)
         assert row["last_error"] == "chat webhook answered HTTP 500"
         assert "secret-token" not in row["last_error"]
-        assert row["attempts"] == 1 and row["next_attempt_at"] == T0 + timedelta(minutes=1)
+        assert row["attempts"] == 1 and row["next_attempt_at"] == t0 + timedelta(minutes=1)
         hook.status = 200
-        assert send(app, now=T0 + timedelta(minutes=1), CHAT_WEBHOOK_URL=hook.url).sent == 1
+        assert send(app, now=t0 + timedelta(minutes=1), CHAT_WEBHOOK_URL=hook.url).sent == 1
         assert len(hook.bodies) == 1
         assert "0 groups" in hook.bodies[0]["text"]
 
 
-def test_unreachable_webhook_is_retried(app, make_round):
+def test_unreachable_webhook_is_retried(t0, app, make_round):
     round_id, _ = make_round([])
     queue_round(app, round_id, CHAT_WEBHOOK_URL="http://127.0.0.1:9/hook")
-    report = send(app, now=T0, CHAT_WEBHOOK_URL="http://127.0.0.1:9/hook")
+    report = send(app, now=t0, CHAT_WEBHOOK_URL="http://127.0.0.1:9/hook")
     assert report.retried == 1
     (row,) = outbox_rows(app)
     assert row["last_error"].startswith("chat webhook unreachable")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.notify.conftest import outbox_rows, queue_round
 from tests.notify.support import smtp_server
 
@@ -42,6 +44,7 @@ def test_send_rejects_a_bad_interval(app):
     assert "--interval" in result.output
 
 
+@pytest.mark.real_clock("a second sender runs as a subprocess")
 def test_send_with_two_processes_delivers_each_message_once(app, make_user, make_round):
     ids = [make_user(email=f"p{i}@example.com", name=f"P {i}") for i in range(12)]
     round_id, _ = make_round([ids[i : i + 2] for i in range(0, len(ids), 2)])

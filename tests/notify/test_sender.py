@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import event, update
 
@@ -13,8 +13,6 @@ from matcher.notify import queue_message, send_pending
 from matcher.notify.sender import backoff
 from tests.notify.conftest import outbox_rows, queue_round, send
 from tests.notify.support import smtp_server
-
-T0 = datetime(2026, 11, 30, 9, 0)
 
 
 def pair_round(make_user, make_round) -> int:
@@ -39,35 +37,35 @@ def test_backoff_doubles_and_is_capped():
     assert backoff(30, 60) == timedelta(hours=1)
 
 
-def test_refused_then_recovered_delivers_each_message_once(app, make_user, make_round):
+def test_refused_then_recovered_delivers_each_message_once(t0, app, make_user, make_round):
     queue_round(app, pair_round(make_user, make_round))
     with smtp_server() as smtp:
         smtp.handler.refuse_next = 2
-        first = send(app, now=T0, **smtp.config)
+        first = send(app, now=t0, **smtp.config)
         assert (first.sent, first.retried) == (0, 2)
         rows = outbox_rows(app)
         assert [r["attempts"] for r in rows] == [1, 1]
         assert all("451" in r["last_error"] for r in rows)
-        assert [r["next_attempt_at"] for r in rows] == [T0 + timedelta(minutes=1)] * 2
+        assert [r["next_attempt_at"] for r in rows] == [t0 + timedelta(minutes=1)] * 2
         assert all(r["claim_token"] is None and r["sent_at"] is None for r in rows)
 
-        too_early = send(app, now=T0 + timedelta(seconds=59), **smtp.config)
+        too_early = send(app, now=t0 + timedelta(seconds=59), **smtp.config)
         assert too_early.sent == 0 and smtp.messages == []
 
-        later = send(app, now=T0 + timedelta(minutes=1), **smtp.config)
+        later = send(app, now=t0 + timedelta(minutes=1), **smtp.config)
         assert later.sent == 2
-        again = send(app, now=T0 + timedelta(hours=5), **smtp.config)
+        again = send(app, now=t0 + timedelta(hours=5), **smtp.config)
         assert again.sent == 0
         ids = message_ids(smtp)
     assert len(ids) == 2 and len(set(ids)) == 2
     assert smtp.handler.refused == 2
-    assert all(r["sent_at"] == T0 + timedelta(minutes=1) for r in outbox_rows(app))
+    assert all(r["sent_at"] == t0 + timedelta(minutes=1) for r in outbox_rows(app))
 
 
-def test_server_down_delays_without_losing_anything(app, make_user, make_round):
+def test_server_down_delays_without_losing_anything(t0, app, make_user, make_round):
     queue_round(app, pair_round(make_user, make_round))
     with smtp_server(started=False) as smtp:
-        down = send(app, now=T0, OUTBOX_MAX_ATTEMPTS=2, **smtp.config)
+        down = send(app, now=t0, OUTBOX_MAX_ATTEMPTS=2, **smtp.config)
         # The first message found the server down; the second was not even tried.
         assert (down.sent, down.retried, down.skipped) == (0, 1, 1)
         rows = outbox_rows(app)
@@ -76,19 +74,19 @@ def test_server_down_delays_without_losing_anything(app, make_user, make_round):
         assert rows[1]["last_error"].startswith("not tried")
         # Down for longer than OUTBOX_MAX_ATTEMPTS tries: still waiting, never given up.
         for minutes in (10, 20, 30):
-            send(app, now=T0 + timedelta(minutes=minutes), OUTBOX_MAX_ATTEMPTS=2, **smtp.config)
+            send(app, now=t0 + timedelta(minutes=minutes), OUTBOX_MAX_ATTEMPTS=2, **smtp.config)
         assert all(r["gave_up_at"] is None for r in outbox_rows(app))
         assert max(r["attempts"] for r in outbox_rows(app)) >= 2
 
         smtp.start()
-        up = send(app, now=T0 + timedelta(hours=3), **smtp.config)
+        up = send(app, now=t0 + timedelta(hours=3), **smtp.config)
         assert up.sent == 2
-        assert send(app, now=T0 + timedelta(hours=4), **smtp.config).sent == 0
+        assert send(app, now=t0 + timedelta(hours=4), **smtp.config).sent == 0
         ids = message_ids(smtp)
     assert len(ids) == 2 and len(set(ids)) == 2
 
 
-def test_gives_up_after_max_attempts_with_exponential_backoff(app, make_user, make_round):
+def test_gives_up_after_max_attempts_with_exponential_backoff(t0, app, make_user, make_round):
     ada = make_user(email="ada@example.com")
     bob = make_user(email="bob@example.com", name="Bob")
     round_id, _ = make_round([[ada, bob]])
@@ -96,12 +94,12 @@ def test_gives_up_after_max_attempts_with_exponential_backoff(app, make_user, ma
     with app.app_context():
         # Only Ada's message, to follow one row.
         db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.user_id == bob).values(sent_at=T0)
+            update(OutboxMessage).where(OutboxMessage.user_id == bob).values(sent_at=t0)
         )
         db.session.commit()
     with smtp_server() as smtp:
         smtp.handler.refuse_next = 100
-        now, delays = T0, []
+        now, delays = t0, []
         for _ in range(3):
             report = send(app, now=now, OUTBOX_MAX_ATTEMPTS=3, **smtp.config)
             (row,) = [r for r in outbox_rows(app) if r["user_id"] == ada]
@@ -115,21 +113,21 @@ def test_gives_up_after_max_attempts_with_exponential_backoff(app, make_user, ma
     assert row["attempts"] == 3 and row["gave_up_at"] == now and "451" in row["last_error"]
 
 
-def test_claimed_messages_are_left_alone_until_the_lease_ends(app, make_user, make_round):
+def test_claimed_messages_are_left_alone_until_the_lease_ends(t0, app, make_user, make_round):
     queue_round(app, pair_round(make_user, make_round))
     with app.app_context():
         # Another sender holds a live claim on everything.
         db.session.execute(
             update(OutboxMessage).values(
-                claim_token="someone-else", claimed_until=T0 + timedelta(minutes=5)
+                claim_token="someone-else", claimed_until=t0 + timedelta(minutes=5)
             )
         )
         db.session.commit()
     with smtp_server() as smtp:
-        assert send(app, now=T0, **smtp.config).sent == 0
+        assert send(app, now=t0, **smtp.config).sent == 0
         assert smtp.messages == []
         # That sender died: once its lease is over the messages are ours.
-        assert send(app, now=T0 + timedelta(minutes=6), **smtp.config).sent == 2
+        assert send(app, now=t0 + timedelta(minutes=6), **smtp.config).sent == 2
         assert len(smtp.messages) == 2
 
 
@@ -201,7 +199,7 @@ def test_limit_sends_at_most_that_many(app, make_user, make_round):
         assert report.sent == 4 and len(smtp.messages) == 4
 
 
-def test_messages_that_can_never_be_sent_are_dropped_not_retried(app, make_user):
+def test_messages_that_can_never_be_sent_are_dropped_not_retried(t0, app, make_user):
     ada = make_user(email="ada@example.com")
     with app.app_context():
         queue_message(db.session, "pairing", "no-user", {"group_id": 1})
@@ -210,7 +208,7 @@ def test_messages_that_can_never_be_sent_are_dropped_not_retried(app, make_user)
         queue_message(db.session, "password_reset", "no-url", {"user_id": ada})
         queue_message(db.session, "carrier_pigeon", "unknown", {})
         db.session.commit()
-    report = send(app, now=T0)
+    report = send(app, now=t0)
     assert (report.sent, report.gave_up, report.retried) == (0, 5, 0)
     errors = {r["dedupe_key"]: r["last_error"] for r in outbox_rows(app)}
     assert errors == {

@@ -182,6 +182,7 @@ def test_cli_run_reports_and_refuses_bad_weeks(app, org):
     assert "2026-W49  draft" in listing.output
 
 
+@pytest.mark.real_clock("two flask processes run the round")
 def test_concurrent_runs_in_two_processes_make_one_round(app, org):
     env = dict(os.environ)
     env["MATCHER_DATABASE_URL"] = app.config["SQLALCHEMY_DATABASE_URI"]
