@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -34,7 +35,10 @@ class GunicornServer:
         self.log = log.open("wb")
         self.proc = subprocess.Popen(
             [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                # The gunicorn of the running interpreter, wherever its environment lives.
+                sys.executable,
+                "-m",
+                "gunicorn",
                 *("-w", str(workers), "-b", f"{HOST}:{self.port}", *options),
                 "wsgi:app",
             ],
