@@ -189,6 +189,8 @@ class Profile(db.Model):
     opted_out: Mapped[bool] = mapped_column(default=False)
     # Why matcher paused someone (e.g. missed meetings); None when they left by themselves.
     pause_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The person's own video-call room (https only), put in invitations for video meetings.
+    video_link: Mapped[str | None] = mapped_column(String(300), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
@@ -235,3 +237,20 @@ class DoNotPair(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], back_populates="do_not_pair")
     blocked_user: Mapped[User] = relationship(foreign_keys=[blocked_user_id])
+
+
+class PendingDoNotPair(db.Model):
+    """A do-not-pair entry for an address nobody has signed up with (yet).
+
+    The form answers the same whether or not an address has an account (no oracle); when
+    someone signs up with it, the entry becomes a DoNotPair row.
+    """
+
+    __tablename__ = "do_not_pair_pending"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Lower-cased, as User.email.
+    email: Mapped[str] = mapped_column(String(254), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
