@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 import pytest
 from sqlalchemy import func, select
 
+from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.models import Interest, Team, User
 from tests.conftest import MEMBER_PASSWORD, login
@@ -216,3 +219,27 @@ def test_csrf_protects_the_auth_flow(app_factory):
         ).status_code
         == 400
     )
+
+
+def test_login_takes_as_long_for_an_unknown_email_as_for_a_wrong_password(app_factory):
+    # The real hash cost, so that the hash dominates and the medians can be compared.
+    app = app_factory(PASSWORD_HASH_METHOD="scrypt")
+    client = app.test_client()
+    with app.app_context():
+        register_user(db.session, "Ada", "ada@example.com", MEMBER_PASSWORD, None)
+        db.session.commit()
+
+    def attempt(email: str) -> float:
+        start = time.perf_counter()
+        response = client.post("/auth/login", data={"email": email, "password": "wrong pass 1"})
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 422  # the form again, with the same message
+        return elapsed
+
+    attempt("warm-up@example.com")  # the dummy hash is made once, on the first miss
+    known, unknown = [], []
+    for k in range(20):  # interleaved, so a slower moment of the machine hits both alike
+        known.append(attempt("ada@example.com"))
+        unknown.append(attempt(f"nobody{k}@example.com"))
+    fast, slow = sorted([statistics.median(known), statistics.median(unknown)])
+    assert slow / fast < 1.10, (statistics.median(known), statistics.median(unknown))
