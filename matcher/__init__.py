@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from matcher import auth, cli, errors, security, web
+    from matcher import auth, cli, devserver, errors, security, web
     from matcher.admin import views as admin_views
     from matcher.feedback import views as feedback_views
     from matcher.profile import views as profile_views
@@ -66,4 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # After the blueprints: rate limits wrap their registered view functions.
     security.init_app(app)
     cli.init_app(app)
+    devserver.init_app(app)
+    if app.config.get("OUTBOX_SEND_IN_APP") is True:
+        from matcher.notify.background import start_background_sender
+
+        start_background_sender(app, float(app.config["OUTBOX_SEND_INTERVAL"]))
     return app

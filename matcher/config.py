@@ -35,13 +35,18 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": None,
     "MAIL_FROM": "matcher <matcher@localhost>",
     "MAIL_TIMEOUT": 10,
-    # Absolute links in emails; never taken from the request's Host header.
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Absolute links in emails; never taken from the request's Host header. Unset: the
+    # development server's own address (from its socket), else http://127.0.0.1:5000.
+    "BASE_URL": None,
     "CHAT_WEBHOOK_URL": None,
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_BATCH_SIZE": 200,
     # First retry delay in seconds; it doubles per attempt, capped at an hour.
     "OUTBOX_RETRY_BASE": 60,
+    # Send the outbox from a thread of the app process: "auto" = under the development server
+    # only (`make run`); true = always (one sender per process is safe); false = never.
+    "OUTBOX_SEND_IN_APP": "auto",
+    "OUTBOX_SEND_INTERVAL": 5,
     "PASSWORD_RESET_MAX_AGE": 3600,
     # Feedback: links stay valid a month; a round closes two weeks after it was published.
     "FEEDBACK_LINK_MAX_AGE": 30 * 24 * 3600,
@@ -67,6 +72,9 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config.get("DATABASE_URL") or "", Path(app.instance_path)
     )
+    app.config["BASE_URL_FOLLOWS_SERVER"] = not app.config.get("BASE_URL")
+    if not app.config.get("BASE_URL"):
+        app.config["BASE_URL"] = "http://127.0.0.1:5000"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

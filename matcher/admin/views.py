@@ -19,8 +19,10 @@ from matcher.admin import (  # noqa: F401
 from matcher.admin.audit import changed_keys, page_of_entries, record
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import PeopleSearchForm, UserActionForm
+from matcher.admin.views_rounds import current_delivery
 from matcher.extensions import db
 from matcher.models import Profile, Round, Team, User
+from matcher.notify.status import outbox_counts
 from matcher.rounds import service
 
 __all__ = ["bp"]
@@ -50,6 +52,8 @@ def index() -> str:
     rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(5)).all()
     return render_template(
         "admin/index.html",
+        outbox=outbox_counts(db.session),
+        delivery=current_delivery(),
         counts=counts,
         rounds=rounds,
         next_run=next_run,

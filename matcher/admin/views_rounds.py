@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,8 @@ from matcher.admin.programme import current_rules_or_default
 from matcher.extensions import db
 from matcher.matching import Rules
 from matcher.models import MatchGroup, Round
+from matcher.notify.background import background_sender_running
+from matcher.notify.status import Delivery, delivery
 from matcher.rounds import service
 from matcher.rounds.weeks import parse_week, week_label
 
@@ -260,7 +262,18 @@ def _confirmed_action(round_id: int, action, then: str) -> Response:
 @bp.route("/rounds/<int:round_id>/publish", methods=["POST"])
 def round_publish(round_id: int) -> Response:
     """Publish a draft: messages are queued in the same transaction."""
-    return _confirmed_action(round_id, overrides.publish, "admin.round_detail")
+
+    def publish_and_say_where(session, round_: Round, actor_id: int) -> str:
+        route = current_delivery()
+        return f"{overrides.publish(session, round_, actor_id)} {route.where} {route.when}"
+
+    return _confirmed_action(round_id, publish_and_say_where, "admin.round_detail")
+
+
+def current_delivery() -> Delivery:
+    """Where this server's configuration delivers messages, and what sends them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return delivery(app.config, app.instance_path, background_sender_running(app))
 
 
 @bp.route("/rounds/<int:round_id>/discard", methods=["POST"])

@@ -9,13 +9,12 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.extensions import db
-from matcher.models import OutboxMessage
 from matcher.models.people import utcnow
 from matcher.notify.sender import send_pending
+from matcher.notify.status import delivery, outbox_counts
 
 outbox_cli = AppGroup("outbox", help="Deliver queued emails and chat posts.")
 
@@ -101,18 +100,15 @@ def _send(loop: bool, interval: float) -> None:
 @outbox_cli.command("status")
 def status_command() -> None:
     """Count pending, sent and failed messages and show the oldest pending one."""
-    pending = (OutboxMessage.sent_at.is_(None), OutboxMessage.gave_up_at.is_(None))
-    count = select(func.count()).select_from(OutboxMessage)
-    n_pending = db.session.scalar(count.where(*pending))
-    n_retrying = db.session.scalar(count.where(*pending, OutboxMessage.attempts > 0))
-    n_sent = db.session.scalar(count.where(OutboxMessage.sent_at.is_not(None)))
-    n_failed = db.session.scalar(count.where(OutboxMessage.gave_up_at.is_not(None)))
-    oldest = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(*pending))
-    click.echo(f"pending: {n_pending} ({n_retrying} after a failed attempt)")
-    click.echo(f"sent: {n_sent}")
-    click.echo(f"failed (gave up): {n_failed}")
-    if oldest is None:
+    counts = outbox_counts(db.session)
+    click.echo(f"pending: {counts.pending} ({counts.retrying} after a failed attempt)")
+    click.echo(f"sent: {counts.sent}")
+    click.echo(f"failed (gave up): {counts.failed}")
+    if counts.oldest_pending is None:
         click.echo("oldest pending: none")
     else:
+        oldest = counts.oldest_pending
         minutes = int((utcnow() - oldest).total_seconds() // 60)
         click.echo(f"oldest pending: queued {oldest:%Y-%m-%d %H:%M} UTC ({minutes} min ago)")
+    route = delivery(current_app.config, current_app.instance_path, in_app=False)
+    click.echo(route.where)

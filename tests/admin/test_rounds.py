@@ -205,6 +205,12 @@ def test_draft_swap_take_out_publish(app, client, org, admin):
         assert db.session.get(Round, round_id).status == "published"
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == members
     assert actions(app)[-1] == "round.publish"
+    # The admin is told where the messages go and what sends them (no mail server here).
+    said = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert f"{members} messages queued" in said
+    assert "written as .eml files to" in said and "flask outbox send" in said
+    overview = client.get("/admin/").get_data(as_text=True)
+    assert f"{members} waiting" in overview and "0 sent" in overview
 
     # Published rounds are read-only: no swap, take-out, discard or second publish.
     frozen, counts = groups_of(app, round_id), table_counts(app)
