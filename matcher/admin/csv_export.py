@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.admin.insights import compute
 from matcher.models import Feedback, MatchGroup, Membership, Round, Team, User
+from matcher.reasons import read_facts, write_reasons
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -85,6 +86,8 @@ def pairs_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
             MatchGroup.id,
             MatchGroup.score,
             MatchGroup.reasons,
+            MatchGroup.facts,
+            Membership.user_id,
             User.display_name,
             Team.name,
         )
@@ -98,7 +101,13 @@ def pairs_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
     def rows() -> Iterator[list[object]]:
         for _, group in groupby(members, key=lambda row: row[2]):
             people = list(group)
-            week, status, group_id, score, reasons = people[0][:5]
+            week, status, group_id, score, legacy, facts = people[0][:6]
+            if facts:
+                ids = [row[6] for row in people]
+                names = {row[6]: row[7] or "(deleted)" for row in people}
+                reasons = write_reasons(read_facts(facts), ids, names)
+            else:
+                reasons = legacy
             yield [
                 week,
                 status,

@@ -92,10 +92,12 @@ def rescore(round_: Round, problem: Problem, group: MatchGroup) -> None:
             and len(result.groups[0].members) == len(ids)
         ):
             group.score = result.groups[0].score
-            group.reasons = list(result.groups[0].reasons)
+            group.facts = [fact.to_dict() for fact in result.groups[0].facts]
+            group.reasons = []
         else:
             # Not a group the engine would make: no engine score to show for it either.
             group.score = 0.0
+            group.facts = []
             group.reasons = ["Put together by an admin."]
         now = datetime.now(UTC)
         not_before = max(

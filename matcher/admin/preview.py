@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.matching import Participant, Problem, ProblemError, problem_from_json
 from matcher.models import MatchGroup, Membership, Round, User
+from matcher.reasons import reasons_for, write_reasons
 from matcher.rounds.service import RoundPlan
 
 
@@ -142,7 +143,13 @@ def summarise(
 
 def summarise_plan(plan: RoundPlan) -> Summary:
     """The summary of a plan computed by the round service."""
-    groups = [GroupInput(g.user_ids, g.score, g.reasons, g.meeting_at) for g in plan.groups]
+    names = {p.id: p.label for p in plan.problem.participants}
+    groups = [
+        GroupInput(
+            g.user_ids, g.score, tuple(write_reasons(g.facts, g.user_ids, names)), g.meeting_at
+        )
+        for g in plan.groups
+    ]
     return summarise(plan.problem, groups, plan.unmatched, excluded=plan.excluded)
 
 
@@ -184,7 +191,7 @@ def summarise_round(session: Session, round_: Round) -> Summary:
         GroupInput(
             tuple(m.user_id for m in g.memberships),
             g.score,
-            tuple(g.reasons or ()),
+            tuple(reasons_for(g)),
             g.meeting_at,
             g.id,
         )  # fmt: skip

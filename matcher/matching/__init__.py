@@ -4,6 +4,7 @@ Imports only the standard library, numpy and scipy, so it runs without the web a
 """
 
 from .errors import ProblemError
+from .facts import FACT_KINDS, Fact, pick, sentence, sentences
 from .jsonio import problem_from_json, problem_to_json, result_to_json
 from .model import (
     MEETING_MODES,
@@ -24,6 +25,8 @@ __all__ = [
     "COMPONENTS",
     "DEFAULT_RULES",
     "DEFAULT_WEIGHTS",
+    "FACT_KINDS",
+    "Fact",
     "MEETING_MODES",
     "Group",
     "Participant",
@@ -37,8 +40,11 @@ __all__ = [
     "Unmatched",
     "Weights",
     "Window",
+    "pick",
     "problem_from_json",
     "problem_to_json",
     "result_to_json",
+    "sentence",
+    "sentences",
     "solve",
 ]

@@ -381,6 +381,7 @@ def result_to_json(result: Result) -> dict[str, Any]:
                 "members": list(g.members),
                 "score": g.score,
                 "reasons": list(g.reasons),
+                "facts": [f.to_dict() for f in g.facts],
                 "components": dict(g.components),
             }
             for g in result.groups

@@ -86,6 +86,8 @@ class Group:
     score: float
     reasons: tuple[str, ...] = ()
     components: tuple[tuple[str, float], ...] = ()
+    # What the members share (facts.Fact); reasons are these written for an onlooker.
+    facts: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +136,16 @@ def trusted_group(
     score: float,
     reasons: tuple[str, ...],
     components: tuple[tuple[str, float], ...],
+    facts: tuple[Any, ...],
 ) -> Group:
     """Group built by the solver from values it computed, without re-validation."""
     obj = _new(Group)
-    set_members, set_score, set_reasons, set_components = _group_slots
+    set_members, set_score, set_reasons, set_components, set_facts = _group_slots
     set_members(obj, members)
     set_score(obj, score)
     set_reasons(obj, reasons)
     set_components(obj, components)
+    set_facts(obj, facts)
     return obj
 
 

@@ -1,4 +1,4 @@
-"""Short human reasons for each group, built from the score components that made it."""
+"""The facts (and plain reasons) of each group, from the score components that made it."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ from collections.abc import Sequence
 import numpy as np
 
 from .encode import Encoded, pair_keys
+from .facts import Fact, sentences
 from .hours import overlap_hours
 from .model import Participant
 from .scoring import COMPONENTS, SCORE_DECIMALS, Scorer
 
-MAX_REASONS = 3
 MAX_INTEREST_NAMES = 2
 FAIRNESS_MENTION_WEEKS = 2
 _C = {name: k for k, name in enumerate(COMPONENTS)}
 
 
-# Score, reasons and per-component contributions of one group.
-GroupDescription = tuple[float, tuple[str, ...], tuple[tuple[str, float], ...]]
-
-
-def _join(names: Sequence[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+# Score, facts, reasons (for an onlooker) and per-component contributions of one group.
+GroupDescription = tuple[float, tuple[Fact, ...], tuple[str, ...], tuple[tuple[str, float], ...]]
 
 
 def _internal_pairs(groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,8 +36,8 @@ def _internal_pairs(groups: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.nda
     )
 
 
-class _Writer:
-    """Builds reason texts from Python lists (numpy scalars are too slow per group)."""
+class _Facts:
+    """Builds the facts of groups from Python lists (numpy scalars are too slow per group)."""
 
     def __init__(self, people: Sequence[Participant], enc: Encoded) -> None:
         self.people = people
@@ -51,67 +45,112 @@ class _Writer:
         rarity = enc.interest_rarity.tolist()
         self.rarity = dict(zip(names, rarity, strict=True))
 
-    def _names(self, x: int, y: int) -> str:
-        return f"{self.people[x].label} and {self.people[y].label}"
+    def _ids(self, members: Sequence[int]) -> tuple:
+        return tuple(self.people[m].id for m in members)
 
-    def projects(self, x: int, y: int, pair_group: bool) -> str | None:
-        px, py = self.people[x], self.people[y]
-        shared = sorted(set(px.projects) & set(py.projects))
-        if not shared or px.team == py.team:
-            return None
-        who = "you" if pair_group else self._names(x, y)
-        return f"{who} both work on {_join(shared[:2])}, from {px.team} and {py.team}"
+    def _holders(self, members: Sequence[int], attribute: str) -> dict[tuple[int, ...], list[str]]:
+        """Token -> the members who hold it, grouped as holder set -> tokens (2+ holders)."""
+        holders: dict[str, list[int]] = {}
+        for m in members:
+            for token in getattr(self.people[m], attribute):
+                holders.setdefault(token, []).append(m)
+        by_set: dict[tuple[int, ...], list[str]] = {}
+        for token, who in holders.items():
+            if len(who) >= 2:
+                by_set.setdefault(tuple(who), []).append(token)
+        return by_set
 
-    def interests(self, members: Sequence[int], x: int, y: int) -> str | None:
-        common = set(self.people[members[0]].interests)
-        for m in members[1:]:
-            common &= set(self.people[m].interests)
-        prefix = "both" if len(members) == 2 else "all"
-        if not common:
-            common = set(self.people[x].interests) & set(self.people[y].interests)
-            prefix = f"{self._names(x, y)} are both"
-        if not common:
-            return None
-        names = sorted(common, key=lambda t: (-self.rarity.get(t, 0.0), t))
-        return f"{prefix} into {_join(names[:MAX_INTEREST_NAMES])}"
+    def projects(self, members: Sequence[int]) -> list[Fact]:
+        people = self.people
+        if len(members) == 2:
+            x, y = members
+            px, py = people[x], people[y]
+            shared = sorted(set(px.projects) & set(py.projects))
+            if not shared or px.team == py.team:
+                return []
+            return [
+                Fact(
+                    "shared_project",
+                    (px.id, py.id),
+                    projects=tuple(shared[:2]),
+                    teams=(px.team, py.team),
+                )
+            ]
+        facts = []
+        for who, tokens in self._holders(members, "projects").items():
+            teams = tuple(dict.fromkeys(people[m].team for m in who))
+            if len(teams) >= 2:
+                facts.append(
+                    Fact(
+                        "shared_project",
+                        self._ids(who),
+                        projects=tuple(sorted(tokens)[:2]),
+                        teams=teams,
+                    )
+                )
+        facts.sort(key=lambda f: (-len(f.members), f.projects))
+        return facts
 
-    def place(self, members: Sequence[int], x: int, y: int) -> str:
-        places = {self.people[m].location for m in members}
-        if len(places) == 1:
-            return f"in the same office ({places.pop()})"
-        return f"{self._names(x, y)} share the {self.people[x].location} office"
+    def interests(self, members: Sequence[int]) -> list[Fact]:
+        facts = []
+        for who, tokens in self._holders(members, "interests").items():
+            tokens.sort(key=lambda t: (-self.rarity.get(t, 0.0), t))
+            facts.append(
+                Fact(
+                    "shared_interests", self._ids(who), interests=tuple(tokens[:MAX_INTEREST_NAMES])
+                )
+            )
+        facts.sort(key=lambda f: (-len(f.members), -self.rarity.get(f.interests[0], 0.0)))
+        return facts
 
-    def hours(self, x: int, y: int, hours: float, pair_group: bool) -> str:
-        if pair_group:
-            return f"your working hours overlap {hours:g} h a week"
-        return f"{self._names(x, y)} overlap {hours:g} working hours a week"
+    def places(self, members: Sequence[int]) -> list[Fact]:
+        offices: dict[str, list[int]] = {}
+        for m in members:
+            location = self.people[m].location
+            if location:
+                offices.setdefault(location, []).append(m)
+        facts = [
+            Fact("same_office", self._ids(who), office=office)
+            for office, who in offices.items()
+            if len(who) >= 2
+        ]
+        facts.sort(key=lambda f: -len(f.members))
+        return facts
 
-    def fairness(self, members: Sequence[int]) -> str | None:
+    def hours(self, rows: Sequence[tuple[int, int, float]]) -> list[Fact]:
+        facts = [Fact("hours_overlap", self._ids((x, y)), hours=h) for x, y, h in rows if h > 0]
+        facts.sort(key=lambda f: -(f.hours or 0.0))
+        return facts
+
+    def fairness(self, members: Sequence[int]) -> list[Fact]:
         waited = max(members, key=lambda m: self.people[m].weeks_waiting)
         weeks = self.people[waited].weeks_waiting
         if weeks < FAIRNESS_MENTION_WEEKS:
-            return None
-        return f"{self.people[waited].label} has waited {weeks} weeks for a match"
+            return []
+        return [Fact("waited_weeks", self._ids((waited,)), weeks=weeks)]
 
-    def teams(self, members: Sequence[int]) -> str | None:
-        teams = list(dict.fromkeys(self.people[m].team for m in members))
+    def teams(self, members: Sequence[int]) -> list[Fact]:
+        teams = tuple(dict.fromkeys(self.people[m].team for m in members))
         if len(teams) < 2:
-            return None
-        return f"from different teams: {_join(teams)}"
+            return []
+        return [Fact("teams", self._ids(members), teams=teams)]
 
-    def novelty(self, pairs: Sequence[tuple[int, int, int]], pair_group: bool) -> str:
-        met = [(w, x, y) for w, x, y in pairs if w >= 0]
+    def novelty(self, members: Sequence[int], pairs: Sequence[tuple[int, int, int]]) -> list[Fact]:
+        met = sorted((w, x, y) for w, x, y in pairs if w >= 0)
         if not met:
-            return "first time you meet" if pair_group else "none of you have met before"
-        w, x, y = min(met)
-        when = f"{w} week{'s' if w != 1 else ''} ago"
-        return f"last met {when}" if pair_group else f"{self._names(x, y)} last met {when}"
+            return [Fact("first_meeting", self._ids(members))]
+        facts = [Fact("last_met_weeks", self._ids((x, y)), weeks=w) for w, x, y in met]
+        known = {m for _, x, y in met for m in (x, y)}
+        strangers = [m for m in members if m not in known]
+        if strangers:
+            facts.append(Fact("first_meeting", self._ids(strangers)))
+        return facts
 
 
 def describe_groups(
     groups: Sequence[Sequence[int]], people: Sequence[Participant], scorer: Scorer
 ) -> list[GroupDescription]:
-    """Score (sum of pair scores), up to three reasons and component totals for each group."""
+    """Score (sum of pair scores), facts, reasons and component totals for each group."""
     enc = scorer.enc
     a, b, owner = _internal_pairs(groups)
     raw = scorer.components(a, b)
@@ -123,15 +162,17 @@ def describe_groups(
     hours = overlap_hours(enc.hours_words, a, b).tolist()
     a_l, b_l = a.tolist(), b.tolist()
     starts = np.searchsorted(owner, np.arange(len(groups) + 1)).tolist()
-    writer = _Writer(people, enc)
+    maker = _Facts(people, enc)
     c_proj, c_int, c_loc, c_hours = _C["projects"], _C["interests"], _C["location"], _C["hours"]
     c_fair, c_org = _C["fairness"], _C["org_distance"]
     width = len(COMPONENTS)
+
+    name = {p.id: p.label for p in people}.__getitem__
+
     out: list[GroupDescription] = []
     for g, members in enumerate(groups):
         lo, hi = starts[g], starts[g + 1]
-        pair_group = hi - lo == 1
-        if pair_group:
+        if hi - lo == 1:
             totals = weighted[lo]
             score = pair_score[lo]
             rounded = weighted_rounded[lo]
@@ -139,30 +180,45 @@ def describe_groups(
             totals = [sum(weighted[r][k] for r in range(lo, hi)) for k in range(width)]
             score = round(sum(pair_score[lo:hi]), SCORE_DECIMALS)
             rounded = [round(t, SCORE_DECIMALS) for t in totals]
-
-        def best(k: int, lo=lo, hi=hi) -> int:
-            return max(range(lo, hi), key=lambda row, k=k: weighted[row][k])
-
-        ranked: list[tuple[float, str | None]] = []
+        # Each component gives its facts, weighed by what they add to the score.
+        found: list[tuple[int, list[Fact]]] = []
         if totals[c_proj] > 0:
-            r = best(c_proj)
-            ranked.append((totals[c_proj], writer.projects(a_l[r], b_l[r], pair_group)))
+            found.append((c_proj, maker.projects(members)))
         if totals[c_int] > 0:
-            r = best(c_int)
-            ranked.append((totals[c_int], writer.interests(members, a_l[r], b_l[r])))
+            found.append((c_int, maker.interests(members)))
         if totals[c_loc] > 0:
-            r = best(c_loc)
-            ranked.append((totals[c_loc], writer.place(members, a_l[r], b_l[r])))
+            found.append((c_loc, maker.places(members)))
         if totals[c_hours] > 0:
-            r = best(c_hours)
-            ranked.append((totals[c_hours], writer.hours(a_l[r], b_l[r], hours[r], pair_group)))
+            rows = [(a_l[r], b_l[r], hours[r]) for r in range(lo, hi)]
+            found.append((c_hours, maker.hours(rows)))
         if totals[c_fair] > 0:
-            ranked.append((totals[c_fair], writer.fairness(members)))
-        if totals[c_proj] == 0 and totals[c_org] > 0:
-            ranked.append((totals[c_org], writer.teams(members)))
+            found.append((c_fair, maker.fairness(members)))
+        if totals[c_org] > 0:
+            found.append((c_org, maker.teams(members)))
+        if hi - lo == 1:
+            ranked = [(totals[c], f) for c, facts_c in found for f in facts_c]
+        else:
+            # In a larger group a fact weighs what its own members' pairs gain from it, so
+            # each member's strongest reasons come first for them (see facts.pick).
+            index = {people[m].id: m for m in members}
+            ranked = []
+            for c, facts_c in found:
+                for fact in facts_c:
+                    inside = {index[i] for i in fact.members}
+                    if len(inside) < 2 or c == c_org:
+                        ranked.append((totals[c], fact))
+                        continue
+                    strength = sum(
+                        weighted[r][c]
+                        for r in range(lo, hi)
+                        if a_l[r] in inside and b_l[r] in inside
+                    )
+                    ranked.append((strength, fact))
         ranked.sort(key=lambda item: -item[0])
-        texts = [text for _, text in ranked if text][: MAX_REASONS - 1]
         met = [(weeks[r], a_l[r], b_l[r]) for r in range(lo, hi)]
-        texts.append(writer.novelty(met, pair_group))
-        out.append((score, tuple(texts), tuple(zip(COMPONENTS, rounded, strict=True))))
+        facts = [f for _, f in ranked]
+        facts += maker.novelty(members, met)
+        ids = tuple(people[m].id for m in members)
+        reasons = tuple(sentences(facts, ids, name))
+        out.append((score, tuple(facts), reasons, tuple(zip(COMPONENTS, rounded, strict=True))))
     return out

@@ -179,8 +179,8 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
     people = problem.participants
     described = describe_groups(groups, people, scorer)
     built = [
-        trusted_group(tuple(people[m].id for m in members), score, reasons, components)
-        for members, (score, reasons, components) in zip(groups, described, strict=True)
+        trusted_group(tuple(people[m].id for m in members), score, reasons, components, facts)
+        for members, (score, facts, reasons, components) in zip(groups, described, strict=True)
     ]
     order = sorted(range(len(built)), key=lambda k: (-built[k].score, min(groups[k])))
     unmatched = tuple(Unmatched(people[p].id, why_unmatched(scorer, p)) for p in leftovers)

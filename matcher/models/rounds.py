@@ -57,6 +57,9 @@ class MatchGroup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     score: Mapped[float] = mapped_column(default=0.0)
+    # What the members share, as the engine's facts (ids, not names): see matcher/reasons.py.
+    facts: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
+    # English reasons of rounds stored before facts, and of groups an admin put together.
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # First common 30-minute slot in the round's week, in UTC; None when no window overlaps.
     meeting_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -20,6 +20,7 @@ from matcher.feedback.tokens import feedback_url
 from matcher.models import MEETING_MODES, MatchGroup, Membership, OutboxMessage, Round, User
 from matcher.notify.ics import MEETING_LENGTH, build_invitation, pairing_uid
 from matcher.notify.mime import build_email, calendar_part, header_text, mailbox, one_line
+from matcher.reasons import reasons_for
 from matcher.rounds.weeks import week_of
 
 Rendered = Message | dict[str, Any]
@@ -199,7 +200,7 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
     context = {
         "me": person(user, group.meeting_at),
         "partners": [person(p, group.meeting_at) for p in partners],
-        "reasons": [str(r) for r in group.reasons or []],
+        "reasons": reasons_for(group, reader=user.id),
         "week": week,
         "when": local_time(group.meeting_at, zone),
         "dashboard_url": config["BASE_URL"].rstrip("/") + "/dashboard",
@@ -230,7 +231,8 @@ def pairing_invitation(group: MatchGroup, viewer: User, config: Mapping[str, Any
         start_utc=group.meeting_at,
         timezone=zone_of(viewer),
         summary=f"Coffee with {names}",
-        description="Why you were matched:\n" + "\n".join(f"- {r}" for r in group.reasons or []),
+        description="Why you were matched:\n"
+        + "\n".join(f"- {r}" for r in reasons_for(group, reader=viewer.id)),
         organizer=config["MAIL_FROM"],
         attendees=[(m.display_name, m.email) for m in [viewer, *partners]],
     )

@@ -26,6 +26,7 @@ from matcher.models import (
     User,
 )
 from matcher.models.people import new_session_token, utcnow
+from matcher.reasons import facts_without
 
 
 @dataclass(frozen=True)
@@ -246,15 +247,17 @@ def delete_account(session: Session, user: User) -> None:
         )
     )
     user.do_not_pair = []
-    # Copies elsewhere: the admin audit log, what they wrote in feedback, the reasons of their
-    # groups (which name shared interests, projects, their office), and the stored round
-    # problems (queued: years of rounds are too much work for one request).
+    # Copies elsewhere: the admin audit log, what they wrote in feedback, the facts of their
+    # groups (their shared interests, projects, office) and the old English reasons, and the
+    # stored round problems (queued: years of rounds are too much work for one request).
     erase_person(session, user.id, user.display_name, user.email)
     session.execute(
         update(Feedback).where(Feedback.user_id == user.id).values(private_note=None, kudos=None)
     )
     their_groups = select(Membership.group_id).where(Membership.user_id == user.id)
-    session.execute(update(MatchGroup).where(MatchGroup.id.in_(their_groups)).values(reasons=[]))
+    for group in session.scalars(select(MatchGroup).where(MatchGroup.id.in_(their_groups))):
+        group.facts = facts_without(group.facts or [], user.id)
+        group.reasons = []
     if session.get(PendingErasure, user.id) is None:
         session.add(PendingErasure(user_id=user.id))
     user.projects = []

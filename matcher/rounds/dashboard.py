@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher.models import Feedback, MatchGroup, Membership, Round, User
 from matcher.notify.render import zone_of
+from matcher.reasons import reasons_for
 from matcher.rounds import service
 from matcher.rounds.weeks import parse_week, week_start
 
@@ -28,6 +29,7 @@ class Pairing:
     partners: list[User]
     meeting_local: datetime | None  # in the viewer's time zone
     feedback: Feedback | None = None  # the viewer's own answer, if any
+    reasons: tuple[str, ...] = ()  # why they were matched, written to the viewer
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,16 @@ def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 10) -> l
             group.meeting_at.replace(tzinfo=UTC).astimezone(zone) if group.meeting_at else None
         )
         partners = [m.user for m in group.memberships if m.user_id != user.id]
-        result.append(Pairing(group.round, group, partners, meeting, answers.get(membership.id)))
+        result.append(
+            Pairing(
+                group.round,
+                group,
+                partners,
+                meeting,
+                answers.get(membership.id),
+                tuple(reasons_for(group, reader=user.id)),
+            )
+        )
     return result
 
 

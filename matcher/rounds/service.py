@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, undefer
 
 from matcher.matching import (
+    Fact,
     Participant,
     PastPairing,
     Problem,
@@ -76,7 +77,7 @@ class PlannedGroup:
 
     user_ids: tuple[int, ...]
     score: float
-    reasons: tuple[str, ...]
+    facts: tuple[Fact, ...]
     meeting_at: datetime | None  # naive UTC
 
 
@@ -385,7 +386,7 @@ def plan_round(
             PlannedGroup(
                 user_ids=tuple(group.members),
                 score=group.score,
-                reasons=tuple(group.reasons),
+                facts=tuple(group.facts),
                 meeting_at=slot.replace(tzinfo=None) if slot else None,
             )
         )
@@ -437,7 +438,7 @@ def save_round(session: Session, plan: RoundPlan) -> Round:
                 {
                     "round_id": round_.id,
                     "score": planned.score,
-                    "reasons": list(planned.reasons),
+                    "facts": [fact.to_dict() for fact in planned.facts],
                     "meeting_at": planned.meeting_at,
                 }
                 for planned in plan.groups

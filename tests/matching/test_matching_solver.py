@@ -2,12 +2,14 @@ import numpy as np
 import pytest
 
 from matcher.matching import (
+    Fact,
     Participant,
     PastPairing,
     Problem,
     Rules,
     augment,
     problem_from_json,
+    sentences,
     solve,
 )
 from matcher.matching.augment import maximise_cardinality
@@ -27,11 +29,23 @@ def test_small_problem_pairs_the_obvious_matches(small_problem):
     result = solve(problem_from_json(small_problem))
     groups = {frozenset(g.members): g for g in result.groups}
     assert frozenset({"ana", "bo"}) in groups
-    reasons = groups[frozenset({"ana", "bo"})].reasons
-    assert reasons[0] == "you both work on Checkout, from Payments and Search"
-    assert "both into climbing and rust" in reasons
-    assert reasons[-1] == "first time you meet"
-    assert len(reasons) <= 3
+    group = groups[frozenset({"ana", "bo"})]
+    members = tuple(group.members)
+    first = group.facts[0]
+    assert first.kind == "shared_project" and first.projects == ("Checkout",)
+    assert set(first.members) == {"ana", "bo"} and set(first.teams) == {"Payments", "Search"}
+    assert group.facts[-1] == Fact("first_meeting", members)
+    # The plain reasons are written for an onlooker; each member reads them addressed to them.
+    reasons = group.reasons
+    assert reasons[0] in {
+        "ana and bo both work on Checkout, from Payments and Search",
+        "bo and ana both work on Checkout, from Payments and Search",
+    }
+    assert reasons[-1].startswith("first time") and len(reasons) <= 3
+    to_ana = sentences(group.facts, members, str, reader="ana")
+    assert to_ana[0].startswith("you both work on Checkout, from ")
+    assert "you are both into climbing and rust" in to_ana
+    assert to_ana[-1] == "first time you meet"
     assert result.unmatched == ()
 
 
@@ -92,7 +106,10 @@ def test_cross_team_rule_can_be_switched_off():
 def test_repeat_reason_mentions_weeks():
     ps = people("A", "B")
     result = solve(Problem(ps, history=(PastPairing("p0", "p1", 6),)))
-    assert result.groups[0].reasons[-1] == "last met 6 weeks ago"
+    group = result.groups[0]
+    assert group.facts[-1].kind == "last_met_weeks" and group.facts[-1].weeks == 6
+    assert group.reasons[-1] in {"p0 and p1 last met 6 weeks ago", "p1 and p0 last met 6 weeks ago"}
+    assert sentences(group.facts, group.members, str, reader="p0")[-1] == "last met 6 weeks ago"
 
 
 @pytest.mark.parametrize("size", [3, 4])

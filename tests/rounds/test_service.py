@@ -64,7 +64,11 @@ def test_round_pairs_everyone_across_teams_and_stores_a_snapshot(app, org):
         assert round_.status == "draft" and round_.starts_on == MONDAY
         assert round_.rules["repeat_cooldown_weeks"] == 4
         assert round_.participant_count == 6
-        assert all(g.reasons for g in round_.groups)
+        # Facts are stored (ids and shared things), not sentences, and end with novelty.
+        for g in round_.groups:
+            ids = {m.user_id for m in g.memberships}
+            assert g.reasons == [] and g.facts[-1]["kind"] == "first_meeting"
+            assert all(set(f["members"]) <= ids for f in g.facts)
         # The stored problem reproduces the stored groups exactly.
         again = solve(problem_from_json(round_.problem))
         assert sorted(sorted(g.members) for g in again.groups) == sorted(sorted(g) for g in groups)
