@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
 from matcher.models import FEEDBACK_STATUSES
+from matcher.notify.place import meeting_place
 from matcher.notify.render import pairing_invitation, zone_of
 from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
@@ -35,6 +36,7 @@ def index() -> str:
     return render_template(
         "rounds/dashboard.html",
         current=pairings.current,
+        place=meeting_place(pairings.current.group.members) if pairings.current else None,
         upcoming=pairings.upcoming,
         past=pairings.past,
         next_round=next_round.start.astimezone(zone),
