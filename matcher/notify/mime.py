@@ -98,8 +98,8 @@ def mailbox_list(mailboxes: Sequence[tuple[str, str]]) -> str:
     boxes = [mailbox(name, address) for name, address in mailboxes]
     if all(isinstance(box, str) for box in boxes):
         return ", ".join(boxes)  # type: ignore[arg-type]
-    # Folded by hand, one mailbox a line: each name is encoded on its own, so a short name
-    # stays one encoded word (a fold inside one would read back with a space in the name).
+    # Each name encoded on its own, one mailbox a line: one Header holding them all splits a
+    # name into two encoded words at a fold, and policy.default reads a space into it.
     return ",\r\n ".join(
         box if isinstance(box, str) else box.encode(linesep="\r\n") for box in boxes
     )
