@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matcher.admin import views as admin_views
     from matcher.feedback import views as feedback_views
     from matcher.profile import views as profile_views
+    from matcher.rounds import skip_link
     from matcher.rounds import views as rounds_views
 
     auth.init_app(app)
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth.views.bp,
         profile_views.bp,
         rounds_views.bp,
+        skip_link.bp,
         feedback_views.bp,
         admin_views.bp,
     ):

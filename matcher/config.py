@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     # Feedback: links stay valid a month; a round closes two weeks after it was published.
     "FEEDBACK_LINK_MAX_AGE": 30 * 24 * 3600,
     "FEEDBACK_WINDOW_DAYS": 14,
+    # "Skip my next round" links in pairing emails stay valid a month too.
+    "SKIP_LINK_MAX_AGE": 30 * 24 * 3600,
     # Rate limits are kept in memory per process; point this at Redis for several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto. 0 = trust none,

@@ -31,12 +31,14 @@ RATE_LIMITS: dict[str, list[str]] = {
     "auth.reset_request": ["5 per minute"],
     "auth.reset_password": ["10 per minute"],
     "feedback.by_link": ["30 per minute"],
+    "skip.by_link": ["30 per minute"],
 }
 LOGIN_PER_EMAIL = "20 per hour"
 # Endpoint -> limit on GET: pages opened by a token in the URL, against probing for tokens.
 TOKEN_PAGE_LIMITS: dict[str, str] = {
     "auth.reset_password": "60 per minute",
     "feedback.by_link": "60 per minute",
+    "skip.by_link": "60 per minute",
 }
 
 
@@ -81,7 +83,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Feedback and reset links carry tokens in the URL: never leak them as a referrer.
+        # Feedback, skip and reset links carry tokens in the URL: never leak them as a referrer.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matcher.rounds.weeks import week_of
+from matcher.video_links import safe_video_link
 
 bp = Blueprint("web", __name__)
 
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
     """Register the landing page and template globals."""
     app.register_blueprint(bp)
     app.add_template_filter(week_of)
+    app.add_template_filter(safe_video_link)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

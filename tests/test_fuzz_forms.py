@@ -39,11 +39,11 @@ TEXT = st.one_of(
 FORMS = {
     "/auth/signup": ["display_name", "email", "password", "confirm", "team", "projects",
                      "interests", "location", "timezone", "cadence_weeks", "meeting_mode",
-                     "availability-day0-start", "availability-day0-end"],
+                     "video_link", "availability-day0-start", "availability-day0-end"],
     "/auth/login": ["email", "password", "remember", "next"],
     "/auth/reset": ["email"],
     "/me/edit": ["display_name", "team", "projects", "interests", "location", "timezone",
-                 "cadence_weeks", "meeting_mode", "availability-day2-start",
+                 "cadence_weeks", "meeting_mode", "video_link", "availability-day2-start",
                  "availability-day2-end"],
     "/me/snooze": ["until"],
     "/me/do-not-pair": ["email"],
@@ -85,6 +85,7 @@ DYNAMIC_FORMS = {
     "/feedback/{link}": ["status", "reason", "rating", "would_meet_again", "private_note",
                          "kudos"],
     "/auth/reset/{reset}": ["password", "confirm"],
+    "/skip/{skip}": ["csrf_token", "submit"],
     "/admin/rounds/{draft}/swap": ["first", "second"],
     "/admin/rounds/{draft}/take-out": ["person"],
     "/admin/vocabulary/interests/{interest}/rename": ["name"],
@@ -106,6 +107,7 @@ def world(app, make_user) -> dict[str, object]:
     from matcher.feedback.tokens import make_token
     from matcher.models import Interest, Membership, User
     from matcher.rounds import service
+    from matcher.rounds.tokens import make_skip_token
     from matcher.rounds.weeks import week_label
 
     admin = make_user(email="admin@example.com", is_admin=True, team="Ops")
@@ -122,6 +124,7 @@ def world(app, make_user) -> dict[str, object]:
             "group": mine.group_id,
             "link": make_token(app.config, mine.id, admin),
             "reset": make_reset_token(db.session.get(User, member)),
+            "skip": make_skip_token(app.config, member),
             "draft": draft.id,
             "interest": db.session.scalar(select(Interest.id).limit(1)),
             "member": member,

@@ -56,7 +56,11 @@ def hostile_values(payload: str | tuple[str, ...]) -> dict[str, str]:
     payloads = (payload,) if isinstance(payload, str) else payload
     # The fields the CSV exports hold come first, so each gets another formula prefix.
     fields = ("name", "team", "kudos", "note", "project", "interest", "location")
-    return {f: f"{payloads[k % len(payloads)]} {f}" for k, f in enumerate(fields)}
+    values = {f: f"{payloads[k % len(payloads)]} {f}" for k, f in enumerate(fields)}
+    # The form takes only an https link: the payload rides in its query, with ' and &, which
+    # a URI may hold and HTML must escape.
+    values["video"] = f"https://meet.example.com/room?q={quote(payloads[0], safe='')}&x='(1)'"
+    return values
 
 
 # Checks -----------------------------------------------------------------------------------
@@ -146,6 +150,7 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
         projects=values["project"],
         interests=values["interest"],
         location=values["location"],
+        video_link=values["video"],
     )
     # Ada shares Bob's project and interest (so reasons name them) and has her own entries.
     signup(
@@ -226,9 +231,18 @@ def _ics(w: World) -> str:
     response = w.ada.get(f"/dashboard/pairings/{w.ids['group']}.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     (event,) = Calendar.from_ical(response.data).walk("VEVENT")
-    assert len(event["attendee"]) == 2  # Ada and Bob, nobody smuggled in
-    texts = [str(event["summary"]), str(event["description"])]
-    return "\n".join(texts + [str(a.params["CN"]) for a in event["attendee"]])
+    # Ada's own entry: she is the organiser, nobody is invited (or smuggled in).
+    assert "attendee" not in event and str(event["organizer"]) == "mailto:ada@example.com"
+    # Different offices, both video: Bob's link, the only one, is where they meet.
+    texts = [str(event[key]) for key in ("summary", "description", "location", "conference")]
+    return "\n".join([*texts, str(event["conference"].params["LABEL"])])
+
+
+def _reply_to(w: World) -> str:
+    # Ada's replies go to Bob: one address, his, under his name exactly as typed.
+    (partner,) = w.emails()["ada@example.com", "pairing"]["Reply-To"].addresses
+    assert partner.addr_spec == "bob@example.com"
+    return partner.display_name
 
 
 def _mail(w: World, kind: str, part: str) -> str:
@@ -270,7 +284,7 @@ class Surface(NamedTuple):
     fields: tuple[str, ...]
 
 
-PROFILE = ("name", "team", "project", "interest", "location")
+PROFILE = ("name", "team", "project", "interest", "location", "video")
 SURFACES: dict[str, Surface] = {
     # What Ada sees of Bob.
     "dashboard": Surface("html", lambda w: w.page(w.ada, "/dashboard/"), (*PROFILE, "kudos")),
@@ -333,9 +347,10 @@ SURFACES: dict[str, Surface] = {
     "pairing email html": Surface("html", lambda w: _mail(w, "pairing", "html"), PROFILE),
     "pairing email text": Surface("text", lambda w: _mail(w, "pairing", "plain"), PROFILE),
     "pairing email subject": Surface("text", lambda w: _mail(w, "pairing", "subject"), ("name",)),
+    "pairing email reply-to": Surface("text", _reply_to, ("name",)),
     "reminder email html": Surface("html", lambda w: _mail(w, "reminder", "html"), ("name",)),
     "reminder email text": Surface("text", lambda w: _mail(w, "reminder", "plain"), ("name",)),
-    "calendar invitation": Surface("text", _ics, ("name",)),
+    "calendar invitation": Surface("text", _ics, ("name", "video")),
     # Exports: formula-safe, value intact.
     "pairs.csv": Surface("csv", lambda w: _csv(w, "pairs"), ("name", "team")),
     "feedback.csv": Surface(
@@ -383,13 +398,22 @@ def test_line_breaks_in_a_name_add_no_calendar_property(app, client, make_user):
     lines = response.data.split(b"\r\n")
     assert not [line for line in lines if line.upper().startswith(b"ATTENDEE:")]
     (event,) = Calendar.from_ical(response.data).walk("VEVENT")
-    attendees = {str(a): str(a.params["CN"]) for a in event["attendee"]}
-    assert sorted(attendees) == ["mailto:ada@example.com", "mailto:bob@example.com"]
+    assert "attendee" not in event  # a PUBLISH entry invites nobody, and none was smuggled in
+    assert str(event["organizer"]) == "mailto:ada@example.com"
 
     def intact(value: str) -> str:
-        # The format keeps a line break as LF (RFC 5545 \\n, RFC 6868 ^n): CR is dropped.
+        # The format keeps a line break as LF (RFC 5545 \\n): CR is dropped.
         return value.replace("\r\n", "\n")
 
-    assert attendees["mailto:bob@example.com"] == intact(evil_name)
     assert str(event["summary"]) == f"Coffee with {intact(evil_name)}"
+    assert f"{intact(evil_name)} <bob@example.com>" in str(event["description"])
     assert intact(evil_interest) in str(event["description"])
+    # Bob's copy: his name, line break and all, is the organiser's CN (RFC 6868 ^n).
+    bob_client = app.test_client()
+    login(bob_client, "bob@example.com")
+    response = bob_client.get(f"/dashboard/pairings/{group_id}.ics")
+    lines = response.data.split(b"\r\n")
+    assert not [line for line in lines if line.upper().startswith(b"ATTENDEE:")]
+    (event,) = Calendar.from_ical(response.data).walk("VEVENT")
+    assert "attendee" not in event
+    assert str(event["organizer"].params["CN"]) == intact(evil_name)

@@ -155,12 +155,11 @@ class _Outgoing:
     def __init__(self, message: Message) -> None:
         self.sender, self.recipients = envelope(message)
         self.data = as_bytes(message)
-        # Like send_message: an internationalised address needs the SMTPUTF8 extension.
-        self.options = (
-            ("SMTPUTF8", "BODY=8BITMIME")
-            if not all(a.isascii() for a in [self.sender, *self.recipients])
-            else ()
-        )
+        # Like send_message: an internationalised address needs the SMTPUTF8 extension, and so
+        # does one in a header outside the envelope (a partner's address in Reply-To).
+        head = self.data.partition(b"\r\n\r\n")[0]
+        international = not all(a.isascii() for a in [self.sender, *self.recipients])
+        self.options = ("SMTPUTF8", "BODY=8BITMIME") if international or not head.isascii() else ()
 
     def send(self, smtp: smtplib.SMTP) -> None:
         """Hand the message to smtp (raises what smtplib raises)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from collections.abc import Sequence
 from email.charset import Charset
 from email.encoders import encode_base64
 from email.generator import BytesGenerator
@@ -88,6 +89,26 @@ def mailbox(name: str, address: str) -> str | Header:
     return header
 
 
+def mailbox_list(mailboxes: Sequence[tuple[str, str]]) -> str:
+    """'A <a@x>, "B, Jr." <b@x>' (for Reply-To): each (name, address) written as mailbox() does."""
+    if not all(address.isascii() for _, address in mailboxes):
+        # As in mailbox(): raw UTF-8, names included (the transport then asks for SMTPUTF8).
+        raw = ", ".join(_raw_mailbox(one_line(name), address) for name, address in mailboxes)
+        return raw.encode().decode("ascii", "surrogateescape")
+    boxes = [mailbox(name, address) for name, address in mailboxes]
+    if all(isinstance(box, str) for box in boxes):
+        return ", ".join(boxes)  # type: ignore[arg-type]
+    # Each name encoded on its own, one mailbox a line: one Header holding them all splits a
+    # name into two encoded words at a fold, and policy.default reads a space into it.
+    return ",\r\n ".join(
+        box if isinstance(box, str) else box.encode(linesep="\r\n") for box in boxes
+    )
+
+
+def _raw_mailbox(name: str, address: str) -> str:
+    return f"{_quoted(name)} <{address}>" if name else address
+
+
 def _quoted(name: str) -> str:
     # Quotes keep a name holding , ; < > " and the like one name, as formataddr does.
     return f'"{quote(name)}"' if _SPECIALS.search(name) else name
@@ -108,13 +129,13 @@ def text_part(text: str, subtype: str) -> MIMENonMultipart:
     return part
 
 
-def calendar_part(ics: bytes) -> MIMEBase:
-    """A text/calendar; method=REQUEST attachment named invite.ics, base64 encoded."""
-    part = MIMEBase("text", "calendar", method="REQUEST", charset="utf-8")
+def calendar_part(ics: bytes, method: str = "PUBLISH", filename: str = "coffee.ics") -> MIMEBase:
+    """A text/calendar attachment, base64 encoded; method matches the calendar's METHOD."""
+    part = MIMEBase("text", "calendar", method=method, charset="utf-8")
     del part["MIME-Version"]
     part.set_payload(ics)
     encode_base64(part)
-    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    part.add_header("Content-Disposition", "attachment", filename=filename)
     return part
 
 

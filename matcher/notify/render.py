@@ -19,8 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.feedback.tokens import feedback_url
 from matcher.models import MEETING_MODES, MatchGroup, Membership, OutboxMessage, Round, User
 from matcher.notify.ics import MEETING_LENGTH, build_invitation, pairing_uid
-from matcher.notify.mime import build_email, calendar_part, header_text, mailbox, one_line
+from matcher.notify.mime import (
+    build_email,
+    calendar_part,
+    header_text,
+    mailbox,
+    mailbox_list,
+    one_line,
+)
+from matcher.notify.place import Place, meeting_place
 from matcher.reasons import reasons_for
+from matcher.rounds.tokens import skip_url
 from matcher.rounds.weeks import week_of
 
 Rendered = Message | dict[str, Any]
@@ -119,13 +128,19 @@ def new_email(
     subject: str,
     bodies: tuple[str, str],
     invitation: bytes | None = None,
+    reply_to: list[User] | None = None,
 ) -> Message:
-    """An email to one user with the standard headers, (text, html) bodies and an invitation."""
+    """An email to one user with the standard headers, (text, html) bodies, an optional
+    calendar entry, and Reply-To the people in reply_to (answers go to them, not to us)."""
     sender, domain = _sender(config["MAIL_FROM"])
     headers = [
         ("Subject", header_text(subject)),
         ("From", sender),
         ("To", mailbox(to.display_name, to.email)),
+    ]
+    if reply_to:
+        headers.append(("Reply-To", mailbox_list([(u.display_name, u.email) for u in reply_to])))
+    headers += [
         # Stable per outbox row: a re-send after a crash is the same message to mail clients.
         ("Message-ID", f"<outbox-{message.id}@{domain}>"),
         ("Date", format_datetime(datetime.now(UTC))),
@@ -180,9 +195,24 @@ def person(user: User, meeting_at: datetime | None) -> Person:
     )
 
 
+# How the email addresses a group, by its size (the recipient included).
+GROUP_WORDS = {2: "you both", 3: "all three of you", 4: "all four of you"}
+
+
+def group_words(size: int) -> str:
+    """'you both', 'all three of you', ...: the group addressed as a whole."""
+    return GROUP_WORDS.get(size, "all of you")
+
+
+def and_join(names: list[str]) -> str:
+    """'Ada', 'Ada and Bob', 'Ada, Bob and Cy'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 @renderer("pairing")
 def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
-    """The pairing email to one member: who, why, when (in their zone), and an invitation."""
+    """The pairing email to one member: who, why, when (in their zone), where, and a calendar
+    entry; replies go to the partners."""
     user = recipient(session, message)
     group = session.get(MatchGroup, payload_int(message, "group_id"))
     if group is None:
@@ -197,14 +227,21 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
     week = week_of(group.round.starts_on)
     zone = zone_of(user)
     names = ", ".join(p.display_name for p in partners)
+    place = meeting_place(members)
     context = {
         "me": person(user, group.meeting_at),
         "partners": [person(p, group.meeting_at) for p in partners],
         "reasons": reasons_for(group, reader=user.id),
         "week": week,
         "when": local_time(group.meeting_at, zone),
+        "place": place,
+        "whose_link": place.whose_link(user.id) if place.video_link else None,
+        "together": group_words(len(partners) + 1),
+        "partner_names": and_join([p.display_name for p in partners]),
+        "pair": len(partners) == 1,
         "dashboard_url": config["BASE_URL"].rstrip("/") + "/dashboard",
         "feedback_url": feedback_url(config, membership.id, user.id),
+        "skip_url": skip_url(config, user.id),
         "org_name": config.get("ORG_NAME", "Engineering"),
     }
     return new_email(
@@ -216,25 +253,38 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
             render_template("email/pairing.txt", **context),
             render_template("email/pairing.html", **context),
         ),
-        pairing_invitation(group, user, config),
+        pairing_invitation(group, user, config, place),
+        reply_to=partners,
     )
 
 
-def pairing_invitation(group: MatchGroup, viewer: User, config: Mapping[str, Any]) -> bytes | None:
-    """The group's calendar invitation as `viewer` sees it (their zone), or None without a time."""
+def pairing_invitation(
+    group: MatchGroup, viewer: User, config: Mapping[str, Any], place: Place | None = None
+) -> bytes | None:
+    """The group's calendar entry as `viewer` sees it (their zone, they the organiser), or None
+    without a time. place: meeting_place(group.members), when the caller has it already."""
     if group.meeting_at is None:
         return None
     partners = [m for m in group.members if m.id != viewer.id and not m.is_deleted]
     names = ", ".join(p.display_name for p in partners)
+    place = place if place is not None else meeting_place(group.members)
+    lines = [f"Coffee with {', '.join(f'{p.display_name} <{p.email}>' for p in partners)}."]
+    if place.sentence(viewer.id):
+        lines.append(place.sentence(viewer.id))
+    reasons = reasons_for(group, reader=viewer.id)
+    if reasons:
+        lines += ["", "Why you were matched:", *(f"- {r}" for r in reasons)]
+    lines += ["", f"Your pairings: {config['BASE_URL'].rstrip('/')}/dashboard"]
+    video = (place.video_link, f"Video call ({place.link_owner})") if place.video_link else None
     return build_invitation(
         uid=pairing_uid(group.round.week, group.id),
         start_utc=group.meeting_at,
         timezone=zone_of(viewer),
         summary=f"Coffee with {names}",
-        description="Why you were matched:\n"
-        + "\n".join(f"- {r}" for r in reasons_for(group, reader=viewer.id)),
-        organizer=config["MAIL_FROM"],
-        attendees=[(m.display_name, m.email) for m in [viewer, *partners]],
+        description="\n".join(lines),
+        organizer=(viewer.display_name, viewer.email),
+        location=place.location,
+        video=video,
     )
 
 

@@ -18,6 +18,7 @@ from wtforms import (
     StringField,
     SubmitField,
     TimeField,
+    URLField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -26,6 +27,7 @@ from wtforms.widgets import TextInput
 from matcher.models import MEETING_MODES, Cadence, normalise_name, vocabulary_key
 from matcher.profile.service import ProfileData, Slot
 from matcher.timezones import is_timezone, timezone_names
+from matcher.video_links import video_link_problem
 
 NAME_MAX = 80
 TAG_MAX_LENGTH = 60
@@ -103,6 +105,11 @@ for _index, _name in enumerate(calendar.day_name):
     setattr(WeekForm, f"day{_index}", FormField(DayForm, label=_name))
 
 
+def strip(value: str | None) -> str | None:
+    """The value without surrounding white space (None stays None)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def minutes(t: time) -> int:
     """Minutes since midnight."""
     return t.hour * 60 + t.minute
@@ -140,6 +147,13 @@ class ProfileFieldsForm(FlaskForm):
         choices=[SelectChoice(value, label) for value, label in MEETING_MODES.items()],
         default="either",
     )
+    video_link = URLField(
+        "Your video-call link",
+        filters=[strip],
+        render_kw={"placeholder": "https://meet.example.com/your-room", "autocomplete": "url"},
+        description="Optional: your own meeting room (https://…). When you meet by video, "
+        "the calendar entry links to it.",
+    )
     availability = FormField(WeekForm)
 
     def __init__(self, *args, **kwargs):
@@ -149,6 +163,11 @@ class ProfileFieldsForm(FlaskForm):
     def validate_timezone(self, field: SelectField) -> None:
         if not is_timezone(field.data or ""):
             raise ValidationError("Unknown time zone: pick one from the list.")
+
+    def validate_video_link(self, field: URLField) -> None:
+        problem = video_link_problem(field.data) if field.data else None
+        if problem is not None:
+            raise ValidationError(problem)
 
     def profile_data(self) -> ProfileData:
         """The validated input as a plain value for the profile service."""
@@ -165,6 +184,7 @@ class ProfileFieldsForm(FlaskForm):
             timezone=self.timezone.data,
             cadence_weeks=self.cadence_weeks.data,
             meeting_mode=self.meeting_mode.data,
+            video_link=self.video_link.data or None,
             availability=tuple(slots),
         )
 

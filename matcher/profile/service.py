@@ -50,6 +50,7 @@ class ProfileData:
     cadence_weeks: int = 1
     meeting_mode: str = "either"
     availability: tuple[Slot, ...] = ()
+    video_link: str | None = None
 
 
 class DoNotPairError(ValueError):
@@ -68,6 +69,7 @@ def update_profile(session: Session, user: User, data: ProfileData) -> None:
     profile.timezone = data.timezone
     profile.cadence_weeks = data.cadence_weeks
     profile.meeting_mode = data.meeting_mode
+    profile.video_link = data.video_link
     user.availability = [
         AvailabilityWindow(
             weekday=slot.weekday, start_minute=slot.start_minute, end_minute=slot.end_minute
@@ -94,6 +96,7 @@ def profile_data_of(user: User) -> ProfileData:
         timezone=profile.timezone or "UTC",
         cadence_weeks=profile.cadence_weeks or 1,
         meeting_mode=profile.meeting_mode or "either",
+        video_link=profile.video_link,
         availability=tuple(
             Slot(w.weekday, w.start_minute, w.end_minute) for w in user.availability
         ),
@@ -213,6 +216,7 @@ def export_user_data(session: Session, user: User) -> dict[str, Any]:
             "timezone": profile.timezone,
             "cadence_weeks": profile.cadence_weeks,
             "meeting_mode": profile.meeting_mode,
+            "video_link": profile.video_link,
             "snoozed_until": profile.snoozed_until.isoformat() if profile.snoozed_until else None,
             "opted_out": profile.opted_out,
             "pause_reason": profile.pause_reason,

@@ -94,6 +94,7 @@ def _prefill(form: ProfileForm) -> None:
     form.timezone.data = data.timezone
     form.cadence_weeks.data = data.cadence_weeks
     form.meeting_mode.data = data.meeting_mode
+    form.video_link.data = data.video_link
     # The form shows one window a day: the earliest start to the latest end.
     for slot in data.availability:
         day = form.availability.form.days()[slot.weekday]

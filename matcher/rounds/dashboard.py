@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -135,6 +136,27 @@ def next_round_for(session: Session, user: User, now: datetime) -> NextRound:
         start, week = service.next_round(session, start)
     # Not reachable with cadences of a few weeks; fall back on the programme's next round.
     return NextRound(first, parse_week(first_week), first_week)
+
+
+def is_skipping(user: User, next_round: NextRound) -> bool:
+    """True when the user's snooze already leaves them out of next_round."""
+    profile = user.profile
+    return bool(profile and profile.snoozed_until and profile.snoozed_until >= next_round.monday)
+
+
+def skip_next_round(session: Session, user: User, now: datetime) -> NextRound:
+    """Leave the user (who has a profile) out of their next round: a snooze until the day it
+    runs. Returns that round. The dashboard's button and the email's link both come here."""
+    next_round = next_round_for(session, user, now)
+    # The day the round runs, in the programme's zone: inside that round's week (so only
+    # that round is skipped) and never already past, so the profile shows the snooze.
+    settings = service.programme_settings(session)
+    run_day = next_round.start.astimezone(ZoneInfo(settings.round_timezone or "UTC")).date()
+    until = max(next_round.monday, run_day)
+    profile = user.profile
+    if profile.snoozed_until is None or profile.snoozed_until < until:
+        profile.snoozed_until = until
+    return next_round
 
 
 def is_current(pairing: Pairing, today: date) -> bool:

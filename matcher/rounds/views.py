@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -11,8 +10,9 @@ from flask_login import current_user, login_required
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
 from matcher.models import FEEDBACK_STATUSES
+from matcher.notify.place import meeting_place
 from matcher.notify.render import pairing_invitation, zone_of
-from matcher.rounds import dashboard, service
+from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
 
 bp = Blueprint("rounds", __name__, url_prefix="/dashboard")
@@ -36,6 +36,7 @@ def index() -> str:
     return render_template(
         "rounds/dashboard.html",
         current=pairings.current,
+        place=meeting_place(pairings.current.group.members) if pairings.current else None,
         upcoming=pairings.upcoming,
         past=pairings.past,
         next_round=next_round.start.astimezone(zone),
@@ -43,9 +44,7 @@ def index() -> str:
             next_round.not_due_start.astimezone(zone) if next_round.not_due_start else None
         ),
         cadence_weeks=profile.cadence_weeks if profile and profile.cadence_weeks else 1,
-        skipping=bool(
-            profile and profile.snoozed_until and profile.snoozed_until >= next_round.monday
-        ),
+        skipping=dashboard.is_skipping(current_user, next_round),
         zone=zone.key,
         skip_form=SkipForm(),
         kudos=kudos_for(db.session, current_user),
@@ -58,15 +57,7 @@ def index() -> str:
 def skip() -> Response:
     """Leave the user's next round out (a snooze until the day it runs)."""
     if SkipForm().validate_on_submit() and current_user.profile is not None:
-        next_round = dashboard.next_round_for(db.session, current_user, datetime.now(UTC))
-        # The day the round runs, in the programme's zone: inside that round's week (so only
-        # that round is skipped) and never already past, so the profile shows the snooze.
-        settings = service.programme_settings(db.session)
-        run_day = next_round.start.astimezone(ZoneInfo(settings.round_timezone or "UTC")).date()
-        until = max(next_round.monday, run_day)
-        profile = current_user.profile
-        if profile.snoozed_until is None or profile.snoozed_until < until:
-            profile.snoozed_until = until
+        next_round = dashboard.skip_next_round(db.session, current_user, datetime.now(UTC))
         db.session.commit()
         when = next_round.start.astimezone(zone_of(current_user))
         flash(f"You will skip your next round ({when:%A %d %B}). See you the week after!", "ok")

@@ -14,6 +14,7 @@ from matcher.notify.mime import (
     envelope,
     header_text,
     mailbox,
+    mailbox_list,
 )
 
 HOSTILE = '<script>alert("x")</script>, O\'Brien; "Bobby" \\ =?utf-8?q?Boss?=\nBcc: v@example.com'
@@ -76,8 +77,8 @@ def test_structure_bodies_and_invitation():
     plain = message.get_body(preferencelist=("plain",)).get_content()
     assert plain.replace("\r\n", "\n") == text  # not ">From", long line intact (base64)
     assert invitation.get_content_type() == "text/calendar"
-    assert invitation.get_param("method") == "REQUEST"
-    assert invitation.get_filename() == "invite.ics"
+    assert invitation.get_param("method") == "PUBLISH"
+    assert invitation.get_filename() == "coffee.ics"
     assert invitation.get_content() == ics.decode()
     assert message["MIME-Version"] == "1.0"
     assert all(part["MIME-Version"] is None for part in message.walk() if part is not message)
@@ -95,3 +96,40 @@ def test_internationalised_address_is_written_raw_for_smtputf8():
     )
     assert envelope(built) == ("a@example.com", ["zoë@exämple.com"])
     assert "To: Zoë <zoë@exämple.com>\r\n".encode() in as_bytes(built)
+
+
+REPLY_TO = [
+    (HOSTILE, "eve@example.com"),
+    ("Zoë Ünïcödé", "zoe@example.com"),
+    ("Plain Bob", "bob@example.com"),
+    ("O'Brien, Dee", "dee@example.com"),
+]
+
+
+def test_reply_to_list_keeps_every_mailbox_whole_and_adds_no_recipient():
+    for chosen in (REPLY_TO[2:3], REPLY_TO[3:], REPLY_TO[:1], REPLY_TO):
+        headers = [("From", "a@example.com"), ("To", "to@example.com")]
+        built = build_email([*headers, ("Reply-To", mailbox_list(chosen))], "a", "b")
+        raw = as_bytes(built)
+        message = parse(raw)
+        assert [a.addr_spec for a in message["Reply-To"].addresses] == [e for _, e in chosen]
+        assert message["Bcc"] is None and message.defects == []
+        legacy = email.message_from_bytes(raw)
+        names = [decoded(name) for name, _ in getaddresses([legacy["Reply-To"]])]
+        assert names == [" ".join(name.split()) for name, _ in chosen]
+        assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+        # Reply-To is read by the recipient's client only: the envelope is unchanged.
+        assert envelope(built) == ("a@example.com", ["to@example.com"])
+
+
+def test_reply_to_an_internationalised_address_asks_for_smtputf8():
+    from matcher.notify.mail import _Outgoing
+
+    reply_to = mailbox_list([("Zoë", "zoë@exämple.com"), ("Bob", "bob@example.com")])
+    built = build_email([("From", "a@example.com"), ("To", "to@example.com")], "a", "b")
+    assert _Outgoing(built).options == ()
+    built = build_email(
+        [("From", "a@example.com"), ("To", "to@example.com"), ("Reply-To", reply_to)], "a", "b"
+    )
+    assert "Reply-To: Zoë <zoë@exämple.com>, Bob <bob@example.com>\r\n".encode() in as_bytes(built)
+    assert _Outgoing(built).options == ("SMTPUTF8", "BODY=8BITMIME")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from icalendar import Calendar
 
 from matcher.extensions import db
-from matcher.models import User
+from matcher.models import Profile, User
 from tests.notify.conftest import REASONS, outbox_rows, queue_round, send
 from tests.notify.support import body_text, calendar_part, smtp_server
 
@@ -58,9 +60,9 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
     for message, zone, hour in ((to_ada, "Europe/Berlin", 15), (to_bob, "America/New_York", 9)):
         part = calendar_part(message)
         assert part is not None
-        assert part.get_param("method") == "REQUEST"
+        assert part.get_param("method") == "PUBLISH"
         calendar = Calendar.from_ical(part.get_content())
-        assert str(calendar["method"]) == "REQUEST"
+        assert str(calendar["method"]) == "PUBLISH"
         event = calendar.walk("VEVENT")[0]
         assert str(event["uid"]) == f"pairing-2026-W49-{group_id}@matcher"
         start = event.decoded("dtstart")
@@ -68,9 +70,11 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
         assert (start.hour, str(start.tzinfo)) == (hour, zone)
         assert (event.decoded("dtend") - start).total_seconds() == 30 * 60
         assert [tz["tzid"] for tz in calendar.walk("VTIMEZONE")] == [zone]
-        attendees = sorted(str(a) for a in event["attendee"])
-        assert attendees == ["mailto:ada@example.com", "mailto:bob@example.com"]
-        assert str(event["organizer"]) == "mailto:matcher@localhost"
+        # An entry for the recipient's own calendar: nobody is asked to reply to anyone.
+        own = message["To"].addresses[0]
+        assert str(event["organizer"]) == f"mailto:{own.addr_spec}"
+        assert str(event["organizer"].params["CN"]) == own.display_name
+        assert "attendee" not in event and "matcher@localhost" not in part.get_content()
         assert str(event["summary"]).startswith("Coffee with ")
         assert REASONS[0] in str(event["description"])
 
@@ -100,10 +104,16 @@ def test_hostile_names_are_escaped_in_html_and_survive_in_the_invitation(
     # The newline did not become a header of its own.
     assert to_bob["Bcc"] is None and "\n" not in str(to_bob["To"])
     assert "<script>" in to_ada["Subject"]
+    calendar = Calendar.from_ical(calendar_part(to_bob).get_content())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["organizer"].params["CN"]) == evil + "\nBcc: victim@example.com"
     calendar = Calendar.from_ical(calendar_part(to_ada).get_content())
-    names = sorted(str(a.params["CN"]) for a in calendar.walk("VEVENT")[0]["attendee"])
-    assert names == sorted(["Ada Lovelace", evil + "\nBcc: victim@example.com"])
-    assert evil in str(calendar.walk("VEVENT")[0]["summary"])
+    (event,) = calendar.walk("VEVENT")
+    assert evil in str(event["summary"]) and evil in str(event["description"])
+    # Replies go to the partner, whose hostile name stays one display name of one address.
+    (partner,) = to_ada["Reply-To"].addresses
+    assert partner.addr_spec == "bob@example.com"
+    assert partner.display_name == evil + " Bcc: victim@example.com"
 
 
 def test_no_common_time_means_no_invitation_and_a_plain_note(app, make_user, make_round):
@@ -117,7 +127,7 @@ def test_no_common_time_means_no_invitation_and_a_plain_note(app, make_user, mak
     assert calendar_part(message) is None
     for part in ("plain", "html"):
         text = body_text(message, part)
-        assert "no time when you are all free" in text
+        assert "no time when you are both free" in text
         assert "agree a time" in text
         assert "Suggested time" not in text
 
@@ -136,7 +146,9 @@ def test_group_of_three_names_both_partners(app, make_user, make_round):
     event = Calendar.from_ical(calendar_part(messages["cy@example.com"]).get_content()).walk(
         "VEVENT"
     )[0]
-    assert len(event["attendee"]) == 3
+    assert "attendee" not in event
+    assert "Ada <ada@example.com>" in str(event["description"])
+    assert "Bob <bob@example.com>" in str(event["description"])
 
 
 def test_deleted_recipient_is_dropped_not_crashed(app, make_user, make_round):
@@ -155,3 +167,168 @@ def test_deleted_recipient_is_dropped_not_crashed(app, make_user, make_round):
     assert rows[bob]["last_error"] == "recipient deleted"
     assert rows[ada]["last_error"] == "no partner left in the group"
     assert all(r["gave_up_at"] is not None for r in rows.values())
+
+
+def sent_to_everyone(app, make_round, groups, **round_options):
+    """Publish groups (lists of user ids), send through a real SMTP server; mail by address."""
+    round_id, _ = make_round(groups, **round_options)
+    queue_round(app, round_id)
+    with smtp_server() as smtp:
+        send(app, **smtp.config)
+        return by_recipient(smtp.messages), smtp.handler.envelopes
+
+
+def test_a_group_of_four_replies_to_all_three_partners_and_is_addressed_as_four(
+    app, make_user, make_round
+):
+    people = [
+        ("ada@example.com", "Ada Lovelace"),
+        ("bob@example.com", 'Bob "The Builder", Jr.'),
+        ("zoe@example.com", "Zoë Ünïcödé"),
+        ("dee@example.com", "Dee =?utf-8?q?Boss?= O'Brien"),
+    ]
+    ids = [make_user(email=e, name=n, team=f"T{i}") for i, (e, n) in enumerate(people)]
+    messages, envelopes = sent_to_everyone(app, make_round, [ids])
+    assert len(messages) == 4
+    for address, _ in people:
+        message = messages[address]
+        others = [(n, e) for e, n in people if e != address]
+        replies = [(a.display_name, a.addr_spec) for a in message["Reply-To"].addresses]
+        assert replies == others
+        assert message["Bcc"] is None and message["Cc"] is None
+        for part in ("plain", "html"):
+            text = body_text(message, part)
+            assert "all four of you" in text and "you both" not in text
+    # Reply-To changes no envelope: each message went to its one recipient only.
+    assert sorted(rcpt for e in envelopes for rcpt in e.rcpt_tos) == sorted(e for e, _ in people)
+
+
+def test_a_pair_is_you_both_and_a_trio_all_three(app, make_user, make_round):
+    ada, bob = make_user(email="ada@example.com"), make_user(email="bob@example.com", team="B")
+    trio = [make_user(email=f"{n}@example.com", name=n, team=n) for n in ("cy", "dee", "eve")]
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob], trio])
+    for part in ("plain", "html"):
+        pair_text = body_text(messages["ada@example.com"], part)
+        assert "does not suit you both" in " ".join(pair_text.split())
+        trio_text = " ".join(body_text(messages["cy@example.com"], part).split())
+        assert "does not suit all three of you" in trio_text
+        assert "you both" not in trio_text
+        assert "write to dee and eve" in trio_text
+
+
+def test_a_group_sharing_an_office_meets_there(app, make_user, make_round):
+    ada = make_user(email="ada@example.com", location="Berlin Mitte", video_link=VIDEO["ada"])
+    bob = make_user(email="bob@example.com", team="B", location="Berlin Mitte")
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob]])
+    for address in ("ada@example.com", "bob@example.com"):
+        message = messages[address]
+        (event,) = Calendar.from_ical(calendar_part(message).get_content()).walk("VEVENT")
+        assert str(event["location"]) == "Berlin Mitte"
+        assert "conference" not in event  # in person: no video link, though Ada has one
+        for part in ("plain", "html"):
+            text = " ".join(body_text(message, part).split())
+            assert "in person, at the office you share" in text.lower()
+            assert "Berlin Mitte" in text and VIDEO["ada"] not in text
+
+
+VIDEO = {
+    "ada": "https://meet.example.com/ada-room",
+    "bob": "https://video.example.org/j/123?pwd=x&y=1",
+}
+
+
+def test_a_video_group_meets_on_the_first_members_link_and_says_whose(app, make_user, make_round):
+    # Different offices (and Bob wants video only): by video. Both have a link: Ada's, the
+    # first member's, in every copy.
+    ada = make_user(email="ada@example.com", location="Berlin", video_link=VIDEO["ada"])
+    bob = make_user(
+        email="bob@example.com",
+        name="Bob Builder",
+        team="B",
+        location="Berlin",
+        meeting_mode="video",
+        video_link=VIDEO["bob"],
+    )
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob]])
+    for address, whose in (("ada@example.com", "your"), ("bob@example.com", "Ada Lovelace’s")):
+        message = messages[address]
+        (event,) = Calendar.from_ical(calendar_part(message).get_content()).walk("VEVENT")
+        assert str(event["location"]) == VIDEO["ada"]
+        assert str(event["conference"]) == VIDEO["ada"]
+        assert str(event["conference"].params["LABEL"]) == "Video call (Ada Lovelace)"
+        assert f"on {whose} link: {VIDEO['ada']}" in str(event["description"])
+        for part in ("plain", "html"):
+            text = body_text(message, part)
+            assert f"on {whose} link" in text and VIDEO["bob"] not in text
+        assert f'href="{VIDEO["ada"]}"' in body_text(message, "html")
+    # Without a link of her own, Bob's is the one.
+    with app.app_context():
+        db.session.get(Profile, ada).video_link = None
+        db.session.commit()
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob]], week="2026-W50")
+    (event,) = Calendar.from_ical(calendar_part(messages["ada@example.com"]).get_content()).walk(
+        "VEVENT"
+    )
+    assert str(event["location"]) == VIDEO["bob"]
+    assert "on Bob Builder’s link" in body_text(messages["ada@example.com"], "plain")
+
+
+def test_a_stored_link_that_is_not_https_is_never_put_in_mail(app, make_user, make_round):
+    ada = make_user(email="ada@example.com", location="Berlin")
+    bob = make_user(email="bob@example.com", team="B", location="Lisbon")
+    with app.app_context():
+        # An old import or a direct write: the form would refuse it.
+        db.session.get(Profile, ada).video_link = "javascript:alert(1)//https://x.example"
+        db.session.commit()
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob]])
+    message = messages["bob@example.com"]
+    (event,) = Calendar.from_ical(calendar_part(message).get_content()).walk("VEVENT")
+    assert "location" not in event and "conference" not in event
+    for part in ("plain", "html"):
+        assert "javascript:" not in body_text(message, part)
+
+
+def test_html_is_styled_inline_for_a_phone_and_the_text_part_says_everything(
+    app, make_user, make_round
+):
+    ada = make_user(email="ada@example.com", location="Berlin", video_link=VIDEO["ada"])
+    bob = make_user(email="bob@example.com", name="Bob", team="B", location="Lisbon")
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob]])
+    message = messages["bob@example.com"]
+    html, text = body_text(message, "html"), body_text(message, "plain")
+    # Mail clients drop <style> and classes: every style is inline, one column at most
+    # 560 px wide that shrinks to a phone's width.
+    assert "<style" not in html and "class=" not in html
+    assert 'width="100%"' in html and "max-width: 560px" in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert 'style="' in re.search(r"<a href=\"http[^>]*feedback[^>]*>", html).group(0)
+    links = {urlsplit(u).path.split("/")[1] for u in re.findall(r"https?://\S+", text)}
+    assert {"feedback", "dashboard", "skip"} <= links
+    for url in re.findall(r"http://127\.0\.0\.1:5000/\S+", text):
+        assert f'href="{url}"' in html  # every link of the text part is in the HTML too
+    for needed in ("Ada Lovelace", "Why you were matched", REASONS[0], "When:", "Where:"):
+        assert needed in text
+    assert "Reply to this email to write to Ada Lovelace." in text
+
+
+def test_the_emails_skip_link_opens_a_confirm_page_for_its_recipient(
+    app, client, make_user, make_round
+):
+    ada = make_user(email="ada@example.com")
+    bob = make_user(email="bob@example.com", name="Bob Builder", team="B")
+    messages, _ = sent_to_everyone(app, make_round, [[ada, bob]])
+    for address, user_id, name in (
+        ("ada@example.com", ada, "Ada"),
+        ("bob@example.com", bob, "Bob"),
+    ):
+        text = body_text(messages[address], "plain")
+        (url,) = re.findall(r"http://127\.0\.0\.1:5000(/skip/\S+)", text)
+        assert f"http://127.0.0.1:5000{url}" in body_text(messages[address], "html")
+        page = client.get(url)
+        assert page.status_code == 200 and f"{name}" in page.get_data(as_text=True)
+        assert "Skip my next round" in page.get_data(as_text=True)
+        with app.app_context():
+            assert db.session.get(Profile, user_id).snoozed_until is None  # GET: nothing yet
+        assert client.post(url).status_code == 302
+        with app.app_context():
+            assert db.session.get(Profile, user_id).snoozed_until is not None
