@@ -183,7 +183,7 @@ ACTIONS: dict[str, Callable[[AuditEntry], str]] = {
     "person.deactivate": lambda e: f"Deactivated the account of {_person(e.target)}",
     "person.reactivate": lambda e: f"Reactivated the account of {_person(e.target)}",
     **{f"{kind}.rename": _rename(kind) for kind in ("teams", "projects", "interests")},
-    **{f"{kind}.merge": _merge(kind) for kind in ("teams", "projects", "interests")},
+    **{f"{kind}.merge": _merge(kind) for kind in ("teams", "projects", "interests", "offices")},
     "rules.update": _rules,
     "round.draft": _draft,
     "round.swap": _swap,

@@ -126,7 +126,7 @@ SAMPLES = {
     },
     **{
         f"{kind}.merge": (f"{kind} #3", {"name": "K8s"}, {"merged_into": "Kubernetes", "moved": 2})
-        for kind in ("teams", "projects", "interests")
+        for kind in ("teams", "projects", "interests", "offices")
     },
     "rules.update": (
         "programme settings",
@@ -151,7 +151,7 @@ EXPECTED = {
     "person.make-admin": "Made Ada Lovelace (ada@example.com) an admin",
     "person.revoke-admin": "Revoked the admin rights of Ada Lovelace (ada@example.com)",
     "interests.rename": "Renamed the interest “K8s” to “Kubernetes”",
-    "interests.merge": "Merged the interest “K8s” into “Kubernetes” (2 people moved)",
+    "offices.merge": "Merged the office “K8s” into “Kubernetes” (2 people moved)",
     "rules.update": (
         "Changed the rules: Group size 2 → 3; Projects weight 2 → 4; Round time 09:00 → 14:30"
     ),
