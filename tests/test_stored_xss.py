@@ -313,6 +313,17 @@ SURFACES: dict[str, Surface] = {
     # The admin console.
     "admin people": Surface("html", lambda w: w.page(w.admin, "/admin/people"), ("name", "team")),
     "admin people search": Surface("html", lambda w: _search(w), ("name", "team")),
+    "admin person page": Surface(
+        "html",
+        lambda w: w.page(w.admin, f"/admin/people/{w.ids['bob']}"),
+        (*PROFILE, "kudos", "note"),
+    ),
+    "admin person page of a partner": Surface(
+        "html", lambda w: w.page(w.admin, f"/admin/people/{w.ids['ada']}"), ("name",)
+    ),
+    "admin vocabulary offices": Surface(
+        "html", lambda w: w.page(w.admin, "/admin/vocabulary/offices"), ("location",)
+    ),
     "admin vocabulary teams": Surface(
         "html", lambda w: w.page(w.admin, "/admin/vocabulary/teams"), ("team",)
     ),

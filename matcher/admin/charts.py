@@ -188,7 +188,13 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def heatmap_summary(labels: Sequence[str], matrix: Sequence[Sequence[int]], most: int = 5) -> str:
+def heatmap_summary(
+    labels: Sequence[str],
+    matrix: Sequence[Sequence[int]],
+    most: int = 5,
+    verb: str = "have met at least once",
+    alone_words: str = "Not met any other team shown yet",
+) -> str:
     """The heatmap in words, for screen readers: coverage, the busiest pairs, the loners."""
     n = len(labels)
     pairs = [
@@ -198,10 +204,7 @@ def heatmap_summary(labels: Sequence[str], matrix: Sequence[Sequence[int]], most
         if matrix[i][j] > 0
     ]
     possible = n * (n - 1) // 2
-    parts = [
-        f"{_plural(n, 'team', 'teams')}; {len(pairs)} of {possible} team pairs"
-        " have met at least once."
-    ]
+    parts = [f"{_plural(n, 'team', 'teams')}; {len(pairs)} of {possible} team pairs {verb}."]
     if pairs:
         pairs.sort(key=lambda p: (-p[0], str(p[1]).casefold(), str(p[2]).casefold()))
         busiest = "; ".join(
@@ -211,7 +214,7 @@ def heatmap_summary(labels: Sequence[str], matrix: Sequence[Sequence[int]], most
         parts.append(f"Most connected: {busiest}.")
     alone = [labels[i] for i in range(n) if not any(matrix[i][j] for j in range(n) if j != i)]
     if alone:
-        parts.append(f"Not met any other team shown yet: {', '.join(map(str, alone))}.")
+        parts.append(f"{alone_words}: {', '.join(map(str, alone))}.")
     return " ".join(parts)
 
 
@@ -221,6 +224,8 @@ def heatmap(
     title: str,
     legend: str,
     cell: int = 34,
+    verb: str = "have met at least once",
+    alone_words: str = "Not met any other team shown yet",
 ) -> Markup:
     """A symmetric team x team grid; each cell's colour and number is the count for that pair."""
     n = len(labels)
@@ -282,5 +287,5 @@ def heatmap(
         title,
         body,
         css_class="chart heatmap",
-        description=heatmap_summary(labels, matrix),
+        description=heatmap_summary(labels, matrix, verb=verb, alone_words=alone_words),
     )

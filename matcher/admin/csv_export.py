@@ -157,10 +157,16 @@ def feedback_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
 
 
 def teams_rows(session: Session) -> tuple[list[str], Iterator[list[object]]]:
-    """One row per team: its people and how far across the organisation they have met."""
-    header = ["team", "people", "other_teams_met", "cross_team_pairs"]
+    """One row per team: its people, the other teams they were matched with and met."""
+    header = [
+        "team", "people", "other_teams_matched", "other_teams_met",
+        "cross_team_pairs_matched", "cross_team_pairs_met",
+    ]  # fmt: skip
     reach = sorted(compute(session).reach, key=lambda r: r.name.casefold())
-    return header, ([r.name, r.people, r.teams_met, r.cross_team_pairs] for r in reach)
+    return header, (
+        [r.name, r.people, r.teams_matched, r.teams_met, r.pairs_matched, r.pairs_met]
+        for r in reach
+    )
 
 
 def export(session: Session, what: str) -> str:

@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
+from matcher.admin.people import STATUSES
 from matcher.matching import ProblemError, Rules, Weights
 from matcher.models import ProgrammeSettings
 from matcher.rounds.weeks import WeekError, parse_week
@@ -131,6 +132,17 @@ class PeopleSearchForm(FlaskForm):
         csrf = False
 
     q = SearchField("Search", validators=[Length(max=100)])
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(key, label) for key, label in STATUSES.items()],
+        default="",
+        validate_choice=False,  # the message below says what to do instead
+    )
+
+    def validate_status(self, field: SelectField) -> None:
+        if field.data and field.data not in STATUSES:
+            raise ValidationError("Pick a status from the list.")
 
 
 class UserActionForm(FlaskForm):
@@ -157,6 +169,26 @@ class MergeForm(FlaskForm):
 
     target = ChoiceField("Merge into", message="Pick the entry to merge into from the list.")
     submit = SubmitField("Merge")
+
+
+class OfficeMergeForm(FlaskForm):
+    """Merge one office, as written on profiles, into another."""
+
+    source = SelectField("Office", validate_choice=False)
+    target = SelectField("Merge into", validate_choice=False)
+    submit = SubmitField("Merge")
+
+    def validate_source(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Pick the office to merge from the list.")
+        if len(field.data) > 200:
+            raise ValidationError("That is not an office on the list.")
+
+    def validate_target(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Pick the office to merge into from the list.")
+        if field.data == self.source.data:
+            raise ValidationError("Pick another office to merge into.")
 
 
 class EngineRulesForm(FlaskForm):

@@ -29,7 +29,8 @@ class RoundStats:
     answers: int
     met: int
     average_rating: float | None
-    new_pairs: int
+    new_pairs: int  # pairs in a group together for the first time
+    new_met: int = 0  # pairs whose first "we met" is in this round
 
     @property
     def meeting_rate(self) -> float | None:
@@ -39,12 +40,14 @@ class RoundStats:
 
 @dataclass(frozen=True)
 class TeamReach:
-    """How connected one team is: other teams its people have met, and those pairs."""
+    """How connected one team is: other teams its people were matched with and met."""
 
     name: str
     people: int  # current members
+    teams_matched: int
     teams_met: int
-    cross_team_pairs: int
+    pairs_matched: int  # distinct cross-team people pairs ever in a group together
+    pairs_met: int  # ... of which at least one of the two answered "we met"
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,16 @@ class Insights:
     """Everything the insights page shows."""
 
     rounds: tuple[RoundStats, ...]
-    teams: tuple[str, ...]  # the heatmap's teams: the largest HEATMAP_TEAMS, by name
-    matrix: tuple[tuple[int, ...], ...]  # distinct people pairs met, team x team
+    teams: tuple[str, ...]  # the heatmaps' teams: the largest HEATMAP_TEAMS, by name
+    matrix: tuple[tuple[int, ...], ...]  # distinct people pairs who met, team x team
+    matched_matrix: tuple[tuple[int, ...], ...]  # distinct people pairs matched, team x team
     unconnected: tuple[str, ...]  # teams nobody from another team has met yet
-    team_pairs_connected: int
+    never_matched: tuple[str, ...]  # ... of which nobody from another team was even matched
+    team_pairs_met: int
+    team_pairs_matched: int
     team_pairs_possible: int
-    people_pairs: int
+    people_pairs_met: int
+    people_pairs_matched: int
     reach: tuple[TeamReach, ...] = ()  # every team, least connected first
 
     @property
@@ -88,6 +95,29 @@ def _feedback_by_round(session: Session) -> dict[int, tuple[int, int, float | No
     }
 
 
+def _said_met(session: Session) -> dict[int, set[int]]:
+    """For each group of a published or closed round, who answered "we met"."""
+    said: dict[int, set[int]] = defaultdict(set)
+    rows = session.execute(
+        select(Feedback.group_id, Feedback.user_id)
+        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+        .join(Round, Round.id == MatchGroup.round_id)
+        .where(Round.status != "draft", Feedback.status == "met")
+    )
+    for group_id, user_id in rows:
+        said[group_id].add(user_id)
+    return said
+
+
+def pairs_of(members: list[int], said_met: set[int]) -> list[tuple[tuple[int, int], bool]]:
+    """Each pair in a group and whether it met: one of the two answered "we met".
+
+    In a trio, A's "we met" counts for A with each partner; B and C met only if one of them
+    says so (an answer is per person, not per pair).
+    """
+    return [((a, b), a in said_met or b in said_met) for a, b in combinations(sorted(members), 2)]
+
+
 def compute(session: Session) -> Insights:
     """Read published and closed rounds, their groups and feedback."""
     rounds = session.scalars(
@@ -99,6 +129,7 @@ def compute(session: Session) -> Insights:
         ).all()
     )
     feedback = _feedback_by_round(session)
+    said_met = _said_met(session)
     rows = session.execute(
         select(Membership.round_id, Membership.group_id, Membership.user_id)
         .join(Round, Round.id == Membership.round_id)
@@ -107,19 +138,23 @@ def compute(session: Session) -> Insights:
     groups: dict[int, tuple[int, list[int]]] = {}
     for round_id, group_id, user_id in rows:
         groups.setdefault(group_id, (round_id, []))[1].append(user_id)
-    by_round: dict[int, list[list[int]]] = defaultdict(list)
-    for round_id, members in groups.values():
-        by_round[round_id].append(members)
-    seen: set[tuple[int, int]] = set()
+    by_round: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+    for group_id, (round_id, members) in groups.items():
+        by_round[round_id].append((group_id, members))
+    matched: set[tuple[int, int]] = set()
+    met: set[tuple[int, int]] = set()
     stats = []
-    for r in rounds:  # oldest first, so a pair is new only the first week it meets
-        new = 0
-        for members in by_round.get(r.id, []):
-            for pair in combinations(sorted(members), 2):
-                if pair not in seen:
-                    seen.add(pair)
+    for r in rounds:  # oldest first: a pair is new the first week it is matched (or met)
+        new = new_met = 0
+        for group_id, members in by_round.get(r.id, []):
+            for pair, they_met in pairs_of(members, said_met.get(group_id, set())):
+                if pair not in matched:
+                    matched.add(pair)
                     new += 1
-        answers, met, rating = feedback.get(r.id, (0, 0, None))
+                if they_met and pair not in met:
+                    met.add(pair)
+                    new_met += 1
+        answers, met_answers, rating = feedback.get(r.id, (0, 0, None))
         stats.append(
             RoundStats(
                 r.week,
@@ -127,9 +162,10 @@ def compute(session: Session) -> Insights:
                 r.participant_count,
                 group_counts.get(r.id, 0),
                 answers,
-                met,
+                met_answers,
                 rating,
                 new,
+                new_met,
             )  # fmt: skip
         )
     team_of = dict(
@@ -143,22 +179,27 @@ def compute(session: Session) -> Insights:
             .group_by(Team.id, Team.name)
         ).all()
     )
-    reach, pair_counts = team_connections(seen, team_of, headcount)
+    reach, matched_counts, met_counts = team_connections(matched, met, team_of, headcount)
     names = sorted((r.name for r in reach), key=str.casefold)
     shown = sorted(
         sorted(names, key=lambda n: -headcount.get(n, 0))[:HEATMAP_TEAMS], key=str.casefold
     )
-    matrix = tuple(
-        tuple(pair_counts.get(_team_pair(a, b), 0) for b in shown) for a in shown
-    )  # fmt: skip
+
+    def grid(counts: Counter[tuple[str, str]]) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(counts.get(_team_pair(a, b), 0) for b in shown) for a in shown)
+
     return Insights(
         rounds=tuple(stats[-ROUNDS_SHOWN:]),
         teams=tuple(shown),
-        matrix=matrix,
+        matrix=grid(met_counts),
+        matched_matrix=grid(matched_counts),
         unconnected=tuple(r.name for r in reach if r.teams_met == 0),
-        team_pairs_connected=sum(1 for a, b in pair_counts if a != b),
+        never_matched=tuple(r.name for r in reach if r.teams_matched == 0),
+        team_pairs_met=sum(1 for a, b in met_counts if a != b),
+        team_pairs_matched=sum(1 for a, b in matched_counts if a != b),
         team_pairs_possible=len(names) * (len(names) - 1) // 2,
-        people_pairs=len(seen),
+        people_pairs_met=len(met),
+        people_pairs_matched=len(matched),
         reach=reach,
     )
 
@@ -167,26 +208,51 @@ def _team_pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def team_connections(
-    pairs: set[tuple[int, int]], team_of: dict[int, str], headcount: dict[str, int]
-) -> tuple[tuple[TeamReach, ...], Counter[tuple[str, str]]]:
-    """Per-team reach (least connected first) and people pairs per team pair, from user pairs."""
+def _team_counts(
+    pairs: set[tuple[int, int]], team_of: dict[int, str]
+) -> tuple[Counter[tuple[str, str]], dict[str, set[str]], Counter[str]]:
+    """People pairs per team pair, the other teams each team reached, its cross-team pairs."""
     pair_counts: Counter[tuple[str, str]] = Counter()
     for a, b in pairs:
         ta, tb = team_of.get(a), team_of.get(b)
         if ta is not None and tb is not None:
             pair_counts[_team_pair(ta, tb)] += 1
-    met: dict[str, set[str]] = defaultdict(set)
+    others: dict[str, set[str]] = defaultdict(set)
     across: Counter[str] = Counter()
     for (ta, tb), count in pair_counts.items():
         if ta != tb:
-            met[ta].add(tb)
-            met[tb].add(ta)
+            others[ta].add(tb)
+            others[tb].add(ta)
             across[ta] += count
             across[tb] += count
-    names = set(headcount) | {t for pair in pair_counts for t in pair}
+    return pair_counts, others, across
+
+
+def team_connections(
+    matched: set[tuple[int, int]],
+    met: set[tuple[int, int]],
+    team_of: dict[int, str],
+    headcount: dict[str, int],
+) -> tuple[tuple[TeamReach, ...], Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+    """Per-team reach (least connected first), and people pairs per team pair matched and met."""
+    matched_counts, matched_teams, matched_across = _team_counts(matched, team_of)
+    met_counts, met_teams, met_across = _team_counts(met, team_of)
+    names = set(headcount) | {t for pair in matched_counts for t in pair}
     reach = sorted(
-        (TeamReach(n, headcount.get(n, 0), len(met[n]), across[n]) for n in names),
-        key=lambda r: (r.teams_met, r.cross_team_pairs, -r.people, r.name.casefold()),
-    )
-    return tuple(reach), pair_counts
+        (
+            TeamReach(
+                n,
+                headcount.get(n, 0),
+                len(matched_teams[n]),
+                len(met_teams[n]),
+                matched_across[n],
+                met_across[n],
+            )
+            for n in names
+        ),
+        key=lambda r: (
+            r.teams_met, r.pairs_met, r.teams_matched, r.pairs_matched, -r.people,
+            r.name.casefold(),
+        ),
+    )  # fmt: skip
+    return tuple(reach), matched_counts, met_counts

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from matcher.admin.audit import changed_keys, record
+from matcher.admin.audit_text import setting_changes
 from matcher.matching import ProblemError, Rules
 from matcher.models import ProgrammeSettings
 from matcher.rounds import service
@@ -37,7 +38,7 @@ def current_rules_or_default(session: Session) -> Rules:
 
 
 def save_settings(session: Session, values: dict[str, Any], actor_id: int) -> list[str]:
-    """Write the settings row (id 1) and audit the change; returns what changed. Not committed."""
+    """Write the settings row (id 1) and audit it; returns the changes in words. Not committed."""
     settings = service.programme_settings(session)
     before = settings_values(settings)
     changed = changed_keys(before, values)
@@ -53,4 +54,4 @@ def save_settings(session: Session, values: dict[str, Any], actor_id: int) -> li
     settings.pause_after_missed = values["pause_after_missed"]
     record(session, actor_id, "rules.update", "programme settings", before=before, after=values)
     session.flush()
-    return changed
+    return setting_changes(before, values)

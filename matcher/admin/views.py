@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
+
+from matcher.admin import people as people_service
 
 # The other view modules add their routes to the same blueprint when imported.
 from matcher.admin import (  # noqa: F401
@@ -16,32 +18,27 @@ from matcher.admin import (  # noqa: F401
     views_rules,
     views_vocabulary,
 )
-from matcher.admin.audit import changed_keys, page_of_entries, record
+from matcher.admin.audit import page_of_entries, record
+from matcher.admin.audit_text import describe
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import PeopleSearchForm, UserActionForm
 from matcher.admin.views_rounds import current_delivery
 from matcher.extensions import db
-from matcher.models import Profile, Round, Team, User
+from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, Round, Team, User
 from matcher.notify.status import outbox_counts
 from matcher.rounds import service
 
 __all__ = ["bp"]
 
-PAGE_SIZE = 50
-
 
 @bp.route("/")
 def index() -> str:
     """Programme overview: who takes part, the latest rounds and the next scheduled run."""
-    live = User.deleted_at.is_(None)
+    statuses = people_service.status_counts(db.session, datetime.now(UTC).date())
     counts = {
-        "people": db.session.scalar(select(func.count()).select_from(User).where(live)),
-        "participating": db.session.scalar(
-            select(func.count())
-            .select_from(User)
-            .join(Profile)
-            .where(live, User.active, Profile.opted_out.is_(False))
-        ),
+        "people": sum(statuses.values()),
+        # Snoozed people are in the programme, only skipping rounds for now.
+        "participating": statuses["active"] + statuses["snoozed"],
         "teams": db.session.scalar(select(func.count()).select_from(Team)),
         "drafts": db.session.scalar(
             select(func.count()).select_from(Round).where(Round.status == "draft")
@@ -55,6 +52,8 @@ def index() -> str:
         outbox=outbox_counts(db.session),
         delivery=current_delivery(),
         counts=counts,
+        statuses=statuses,
+        labels=people_service.STATUSES,
         rounds=rounds,
         next_run=next_run,
         next_week=next_week,
@@ -62,28 +61,89 @@ def index() -> str:
     )
 
 
+def _people_args() -> dict[str, str]:
+    """The search, status filter and page of the People list, to keep them across actions."""
+    args = {
+        "q": request.args.get("q", "")[:100],
+        "status": request.args.get("status", "")[:20],
+        "page": request.args.get("page", "")[:10],
+    }
+    return {key: value for key, value in args.items() if value}
+
+
 @bp.route("/people")
-def people() -> str:
-    """Search people by name, email or team."""
+def people() -> tuple[str, int]:
+    """Search people by name, email, team or status, 50 a page."""
     form = PeopleSearchForm(request.args)
-    query = select(User).where(User.deleted_at.is_(None)).outerjoin(Team)
-    if form.validate() and form.q.data:
-        # Escape LIKE wildcards so a search for '%' matches a literal '%'.
-        needle = form.q.data.strip().lower().replace("\\", "\\\\")
-        needle = needle.replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{needle}%"
-        query = query.where(
-            or_(
-                func.lower(User.display_name).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
-                Team.key.like(pattern, escape="\\"),
+    valid = form.validate()
+    q = form.q.data if valid else None
+    status = (form.status.data or None) if valid else None
+    today = datetime.now(UTC).date()
+    raw_page = request.args.get("page")
+    page = people_service.parse_page(raw_page)
+    result, problem, code = None, None, 200
+    shown = (raw_page or "").strip()[:20]
+    if page is None:
+        problem, code = f"“{shown}” is not a page number: pages are numbered 1, 2, 3…", 400
+    else:
+        result = people_service.people_page(db.session, q, status, page, today)
+        if result is None:
+            total = people_service.count_people(db.session, q, status, today)
+            pages = people_service.pages_for(total)
+            problem = (
+                f"There is no page {shown}: {total:,} "
+                f"{'person fits' if total == 1 else 'people fit'} on "
+                f"{pages} {'page' if pages == 1 else 'pages'}."
             )
-        )
-    users = db.session.scalars(query.order_by(User.display_name).limit(PAGE_SIZE)).all()
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return render_template(
-        "admin/people.html", form=form, users=users, total=total, action=UserActionForm()
+            code = 404
+    if result is None:  # say what went wrong above the first page, rather than an error page
+        result = people_service.people_page(db.session, q, status, 1, today)
+    page_html = render_template(
+        "admin/people.html",
+        form=form,
+        result=result,
+        problem=problem,
+        # After a page past the end, link the last pages: that is where the reader was going.
+        links=people_service.page_links(result.pages if code == 404 else result.page, result.pages),
+        labels=people_service.STATUSES,
+        action=UserActionForm(),
+        back=_people_args(),
     )
+    return page_html, code
+
+
+@bp.route("/people/<int:user_id>")
+def person(user_id: int) -> str:
+    """One person: profile, pairing history, the answers they gave, what the audit log says."""
+    detail = people_service.person_detail(db.session, user_id, datetime.now(UTC).date())
+    if detail is None:
+        abort(404)
+    return render_template(
+        "admin/person.html",
+        detail=detail,
+        labels=people_service.STATUSES,
+        status_help=people_service.STATUS_HELP,
+        answer_label=people_service.answer_label,
+        week_name=people_service.week_name,
+        reasons=NOT_MEETING_REASONS,
+        modes=MEETING_MODES,
+        action=UserActionForm(),
+    )
+
+
+# url action: (audit action, attribute, new value, what the flash message says)
+PERSON_ACTIONS = {
+    "make-admin": ("person.make-admin", "is_admin", True, "is now an admin"),
+    "revoke-admin": ("person.revoke-admin", "is_admin", False, "is no longer an admin"),
+    "deactivate": ("person.deactivate", "active", False, "is deactivated"),
+    "reactivate": ("person.reactivate", "active", True, "is active again"),
+}
+
+
+def _back(user_id: int) -> Response:
+    if request.args.get("from") == "person":
+        return redirect(url_for("admin.person", user_id=user_id))
+    return redirect(url_for("admin.people", **_people_args()))
 
 
 @bp.route("/people/<int:user_id>/<action>", methods=["POST"])
@@ -96,30 +156,24 @@ def person_action(user_id: int, action: str) -> Response:
         abort(400)
     if user.id == current_user.id and action in {"revoke-admin", "deactivate"}:
         flash("You cannot remove your own admin rights or deactivate yourself.", "error")
-        return redirect(url_for("admin.people", q=request.args.get("q", "")[:100] or None))
-    changes = {
-        "make-admin": ("is_admin", True, "is now an admin"),
-        "revoke-admin": ("is_admin", False, "is no longer an admin"),
-        "deactivate": ("active", False, "is deactivated"),
-        "reactivate": ("active", True, "is active again"),
-    }
-    if action not in changes:
+        return _back(user.id)
+    if action not in PERSON_ACTIONS:
         abort(404)
-    attribute, value, said = changes[action]
+    audit_action, attribute, value, said = PERSON_ACTIONS[action]
     before = getattr(user, attribute)
     setattr(user, attribute, value)
     if before != value:
         record(
             db.session,
             current_user.id,
-            f"person.{action}",
+            audit_action,
             f"{user.display_name} <{user.email}>",
             before={attribute: before},
             after={attribute: value},
         )
     db.session.commit()
     flash(f"{user.display_name} {said}.", "ok")
-    return redirect(url_for("admin.people", q=request.args.get("q", "")[:100]))
+    return _back(user.id)
 
 
 @bp.route("/audit")
@@ -129,5 +183,5 @@ def audit_log() -> str:
     entries, pages = page_of_entries(db.session, page)
     page = min(max(page, 1), pages)
     return render_template(
-        "admin/audit.html", entries=entries, page=page, pages=pages, changed_keys=changed_keys
+        "admin/audit.html", entries=entries, page=page, pages=pages, describe=describe
     )

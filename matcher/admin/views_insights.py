@@ -17,7 +17,7 @@ from matcher.rounds import whatif
 
 @bp.route("/insights")
 def insights_page() -> str:
-    """Participation, meeting rate, ratings, new connections and the team x team map."""
+    """Participation, meeting rate, ratings, new connections and the team x team maps."""
     data = insights.compute(db.session)
     weeks = [r.week.split("-")[1] for r in data.rounds]  # "W49": the year is in the table
     figures = {
@@ -32,19 +32,27 @@ def insights_page() -> str:
             max_value=100, value_format="{:.0f}",
         ),
         "new_pairs": charts.bar_chart(
-            weeks, [r.new_pairs for r in data.rounds], "New connections (first-time pairs)",
+            weeks, [r.new_pairs for r in data.rounds], "New pairs matched (first time together)",
+            "round (ISO week)", "pairs",
+        ),
+        "new_met": charts.bar_chart(
+            weeks, [r.new_met for r in data.rounds], "New pairs who met (first “we met”)",
             "round (ISO week)", "pairs",
         ),
     }  # fmt: skip
     cell = 34 if len(data.teams) <= 16 else 22
-    heatmap = charts.heatmap(
-        data.teams,
-        data.matrix,
-        "People pairs who met, team × team",
-        "pairs met",
-        cell=cell,
-    )
-    return render_template("admin/insights.html", data=data, figures=figures, heatmap=heatmap)
+    heatmaps = {
+        "met": charts.heatmap(
+            data.teams, data.matrix, "People pairs who met (“we met”), team × team",
+            "pairs met", cell=cell,
+        ),
+        "matched": charts.heatmap(
+            data.teams, data.matched_matrix, "People pairs matched, team × team",
+            "pairs matched", cell=cell, verb="have been matched at least once",
+            alone_words="Not matched with any other team shown yet",
+        ),
+    }  # fmt: skip
+    return render_template("admin/insights.html", data=data, figures=figures, heatmaps=heatmaps)
 
 
 @bp.route("/whatif")

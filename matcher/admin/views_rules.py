@@ -25,7 +25,7 @@ def rules() -> tuple[str, int] | Response:
         values = form.settings_values()
         changed = commit_retrying(lambda: save_settings(db.session, values, current_user.id))
         if changed:
-            flash(f"Rules saved ({', '.join(changed)} changed). The next round uses them.", "ok")
+            flash(f"Rules saved ({'; '.join(changed)}). The next round uses them.", "ok")
         else:
             flash("Nothing changed.", "info")
         return redirect(url_for("admin.rules"))

@@ -1,4 +1,4 @@
-"""Vocabulary pages: rename teams, projects and interests, and merge duplicates."""
+"""Vocabulary pages: rename teams, projects and interests; merge duplicates, offices too."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from matcher.admin import vocabulary
+from matcher.admin import duplicates, vocabulary
 from matcher.admin.audit import record
 from matcher.admin.blueprint import bp
-from matcher.admin.forms import MergeForm, RenameForm
+from matcher.admin.forms import MergeForm, OfficeMergeForm, RenameForm
 from matcher.extensions import db
 
 
@@ -25,11 +25,54 @@ def _model(kind: str) -> vocabulary.VocabularyModel:
 @bp.route("/vocabulary/")
 @bp.route("/vocabulary/<kind>")
 def vocabulary_list(kind: str = "teams") -> str:
-    """Every team, project or interest with how many people use it."""
-    entries = vocabulary.entries_with_counts(db.session, _model(kind))
-    return render_template(
-        "admin/vocabulary.html", kind=kind, kinds=vocabulary.KINDS, entries=entries
+    """Every team, project, interest or office with how many people use it, and look-alikes."""
+    return _render_list(kind)[0]
+
+
+def _render_list(kind: str, office_form: OfficeMergeForm | None = None) -> tuple[str, int]:
+    if kind == "offices":
+        entries = vocabulary.office_counts(db.session)
+    else:
+        entries = vocabulary.entries_with_counts(db.session, _model(kind))
+    office_form = office_form or OfficeMergeForm()
+    if kind == "offices":
+        names = [SelectChoice("", "— pick an office —")] + [
+            SelectChoice(e.name, f"{e.name} ({e.people} people)") for e in entries
+        ]
+        office_form.source.choices = office_form.target.choices = names
+    page = render_template(
+        "admin/vocabulary.html",
+        kind=kind,
+        kinds=vocabulary.TABS,
+        label=vocabulary.LABELS[kind],
+        entries=entries,
+        suggestions=duplicates.near_duplicates(entries),
+        shown=duplicates.SHOWN,
+        office_form=office_form,
+        merge_form=MergeForm(prefix="merge"),
     )
+    return page, (422 if office_form.errors else 200)
+
+
+@bp.route("/vocabulary/offices/merge", methods=["POST"])
+def office_merge() -> tuple[str, int] | Response:
+    """Write one office's name on every profile that has another one: they are one place."""
+    form = OfficeMergeForm()
+    if form.validate_on_submit():
+        source, target = form.source.data or "", form.target.data or ""
+        try:
+            moved = vocabulary.merge_offices(db.session, source, target)
+        except vocabulary.VocabularyError as error:
+            form.source.errors = [str(error)]
+        else:
+            record(
+                db.session, current_user.id, "offices.merge", "offices",
+                before={"name": source}, after={"merged_into": target, "moved": moved},
+            )  # fmt: skip
+            db.session.commit()
+            flash(f"Merged “{source}” into “{target}”; {_people(moved)} moved.", "ok")
+            return redirect(url_for("admin.vocabulary_list", kind="offices"))
+    return _render_list("offices", form)
 
 
 def _forms(kind: str, entry_id: int) -> tuple[object, RenameForm, MergeForm]:
@@ -120,6 +163,10 @@ def vocabulary_merge(kind: str, entry_id: int) -> tuple[str, int] | Response:
                 before={"name": source_name}, after={"merged_into": target_name, "moved": moved},
             )  # fmt: skip
             db.session.commit()
-            flash(f"Merged “{source_name}” into “{target_name}”; {moved} people moved.", "ok")
+            flash(f"Merged “{source_name}” into “{target_name}”; {_people(moved)} moved.", "ok")
             return redirect(url_for("admin.vocabulary_list", kind=kind))
     return _render(kind, entry, rename_form, merge_form)
+
+
+def _people(count: int) -> str:
+    return f"{count} {'person' if count == 1 else 'people'}"

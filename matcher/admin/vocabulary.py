@@ -1,4 +1,4 @@
-"""Teams, projects and interests: list, rename and merge duplicates without losing profiles."""
+"""Teams, projects, interests and offices: list, rename and merge duplicates, keeping profiles."""
 
 from __future__ import annotations
 
@@ -7,12 +7,22 @@ from dataclasses import dataclass
 from sqlalchemy import Table, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from matcher.models import Interest, Project, Team, User, normalise_name, vocabulary_key
+from matcher.models import (
+    Interest,
+    Profile,
+    Project,
+    Team,
+    User,
+    normalise_name,
+    vocabulary_key,
+)
 from matcher.models.people import user_interests, user_projects
 
 VocabularyModel = type[Team] | type[Project] | type[Interest]
 KINDS: dict[str, VocabularyModel] = {"teams": Team, "projects": Project, "interests": Interest}
-LABELS = {"teams": "Team", "projects": "Project", "interests": "Interest"}
+LABELS = {"teams": "Team", "projects": "Project", "interests": "Interest", "offices": "Office"}
+# The tabs of the vocabulary page: the three tables, then the offices written on profiles.
+TABS = (*KINDS, "offices")
 NAME_MAX = 80
 
 
@@ -107,3 +117,33 @@ def merge(session: Session, model: VocabularyModel, source_id: int, target_id: i
     session.expire_all()
     session.execute(delete(model).where(model.id == source_id))
     return max(moved or 0, 0)
+
+
+# Offices are not a vocabulary table: each profile holds its office as text (Profile.location),
+# and the engine pairs people in person only when the two strings are equal.
+
+
+def office_counts(session: Session) -> list[EntryUse]:
+    """Every office written on a profile (of an account not deleted), by name, with its people."""
+    rows = session.execute(
+        select(Profile.location, func.count())
+        .join(User, User.id == Profile.user_id)
+        .where(Profile.location.is_not(None), Profile.location != "", User.deleted_at.is_(None))
+        .group_by(Profile.location)
+    ).all()
+    entries = [EntryUse(0, name, vocabulary_key(name), int(n)) for name, n in rows]
+    return sorted(entries, key=lambda e: (e.key, e.name))
+
+
+def merge_offices(session: Session, source: str, target: str) -> int:
+    """Write target on every profile whose office is source; returns profiles changed."""
+    if not source or not target or source == target:
+        raise VocabularyError("Pick two different offices.")
+    used = {e.name for e in office_counts(session)}
+    if source not in used or target not in used:
+        raise VocabularyError("That office is not on anyone's profile any more.")
+    changed = session.execute(
+        update(Profile).where(Profile.location == source).values(location=target)
+    ).rowcount
+    session.expire_all()  # profiles loaded before the update hold the old office
+    return max(changed or 0, 0)

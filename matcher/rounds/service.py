@@ -216,6 +216,7 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
             Profile.meeting_mode,
             Profile.snoozed_until,
             Profile.opted_out,
+            Profile.pause_reason,
         )
         .join(Profile, Profile.user_id == User.id)
         .outerjoin(Team, Team.id == User.team_id)
@@ -226,10 +227,14 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
     excluded: dict[str, int] = defaultdict(int)
     chosen = []
     for row in rows:
-        if row.opted_out:
+        # No team means the profile was never filled in (an admin made from the command line
+        # is also opted out): they never joined, which is not the same as leaving.
+        if row.name is None:
+            excluded["never joined (no profile)"] += 1
+        elif row.opted_out and row.pause_reason:
+            excluded["paused after missed coffees"] += 1
+        elif row.opted_out:
             excluded["left the programme"] += 1
-        elif row.name is None:
-            excluded["profile incomplete"] += 1
         elif row.snoozed_until is not None and row.snoozed_until >= monday:
             excluded["snoozed"] += 1
         elif not due_by_cadence(last.get(row.id), monday, row.cadence_weeks):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
@@ -56,8 +57,9 @@ def test_insights_show_participation_feedback_and_an_escaped_heatmap(app, client
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Search &amp; Rescue" in page
-    assert page.count("<svg") == 4  # heatmap, participation, meeting rate, new connections
-    assert "People pairs who met, team × team" in page and "pairs met" in page  # title, legend
+    # Two heatmaps (met, matched), participation, meeting rate, new pairs matched and met.
+    assert page.count("<svg") == 6
+    assert "People pairs who met (“we met”), team × team" in page and "pairs met" in page
     assert "Teams nobody from another team has met yet" in page and "Lonely" in page
     # 4 answers, 3 "met": a 75% meeting rate and an average rating of 4.0.
     assert "75%" in page and "4.0" in page
@@ -97,7 +99,7 @@ def test_big_orgs_get_the_largest_teams_on_the_map_and_every_team_in_the_table(
             make_user(email=f"{team}{k}@example.com".lower(), name=f"{team} {k}", team=team)
     publish_with_feedback(app)
     page = client.get("/admin/insights").get_data(as_text=True)
-    assert "The map shows the 2 largest of 4 teams" in page  # Big, Mid, Small and Admins
+    assert "The maps show the 2 largest of 4 teams" in page  # Big, Mid, Small and Admins
     heatmap = page[page.index("<svg") : page.index("</svg>")]
     assert "Big" in heatmap and "Mid" in heatmap and "Small" not in heatmap
     assert "Least connected teams" in page and "Small" in page
@@ -105,7 +107,7 @@ def test_big_orgs_get_the_largest_teams_on_the_map_and_every_team_in_the_table(
     rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(teams))}
     assert set(rows) == {"team", "Admins", "Big", "Mid", "Small"}
     assert rows["Big"][0] == "3" and rows["Small"][0] == "1"
-    # 7 people, 3 groups: everyone taking part met someone from another team.
+    # 7 people, 3 groups: everyone taking part was matched with someone from another team.
     assert all(int(rows[t][1]) >= 1 for t in ("Big", "Mid", "Small"))
 
 
@@ -113,13 +115,16 @@ def test_team_connections_count_distinct_teams_and_pairs():
     from matcher.admin.insights import team_connections
 
     team_of = {1: "A", 2: "A", 3: "B", 4: "C", 5: "C"}
-    reach, pairs = team_connections(
-        {(1, 3), (2, 3), (1, 2), (4, 5)}, team_of, {"A": 2, "B": 1, "C": 2, "D": 0}
+    matched = {(1, 3), (2, 3), (1, 2), (4, 5)}
+    reach, pairs, met = team_connections(
+        matched, {(1, 3)}, team_of, {"A": 2, "B": 1, "C": 2, "D": 0}
     )
     by_name = {r.name: r for r in reach}
     assert pairs[("A", "B")] == 2 and pairs[("A", "A")] == 1 and pairs[("C", "C")] == 1
-    assert (by_name["A"].teams_met, by_name["A"].cross_team_pairs) == (1, 2)
-    assert (by_name["C"].teams_met, by_name["C"].cross_team_pairs) == (0, 0)
+    assert met == {("A", "B"): 1}
+    assert (by_name["A"].teams_matched, by_name["A"].pairs_matched) == (1, 2)
+    assert (by_name["A"].teams_met, by_name["A"].pairs_met) == (1, 1)
+    assert (by_name["C"].teams_matched, by_name["C"].pairs_matched) == (0, 0)
     # Least connected first: C (people, same-team pair only) and D before A and B.
     assert [r.name for r in reach][:2] == ["C", "D"]
 
@@ -129,3 +134,126 @@ def test_safe_cell():
     assert safe_cell("\tx") == "'\tx" and safe_cell("\rx") == "'\rx"
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("-2+3") == "'-2+3"
     assert safe_cell("Ada") == "Ada" and safe_cell(-1.5) == -1.5 and safe_cell(None) == ""
+
+
+def make_round(app, week: str, status: str, groups: list[list[tuple[int, str | None]]]) -> None:
+    """A round with exactly these groups; each member answers as given (None: no answer)."""
+    from matcher.models import MatchGroup, Round
+    from matcher.rounds.weeks import parse_week
+
+    with app.app_context():
+        round_ = Round(week=week, starts_on=parse_week(week), status=status, rules={})
+        round_.participant_count = sum(len(g) for g in groups)
+        db.session.add(round_)
+        for members in groups:
+            group = MatchGroup(round=round_)
+            db.session.add(group)
+            for user_id, said in members:
+                membership = Membership(group=group, round=round_, user_id=user_id)
+                db.session.add(membership)
+                db.session.flush()
+                if said is not None:
+                    db.session.add(
+                        Feedback(
+                            membership_id=membership.id,
+                            group_id=group.id,
+                            user_id=user_id,
+                            status=said,
+                            rating=5 if said == "met" else None,
+                        )
+                    )
+        db.session.commit()
+
+
+def cells(svg: str) -> dict[str, int]:
+    """The heatmap's non-empty cells above the diagonal: {'A × B': 1}."""
+    found = {}
+    for a, b, n in re.findall(r"<title>([^<×]+) × ([^<:]+): (\d+)</title>", svg):
+        if a < b and int(n):
+            found[f"{a} × {b}"] = int(n)
+    return found
+
+
+def test_insights_count_matched_and_met_apart(app, client, make_user, admin):
+    ids = {
+        name: make_user(email=f"{name}@example.com", name=name, team=name[0].upper())
+        for name in ("a1", "a2", "b1", "b2", "c1", "d1")
+    }
+    a1, a2, b1, b2, c1, d1 = (ids[n] for n in ("a1", "a2", "b1", "b2", "c1", "d1"))
+    # W48: a trio; only a1 says "we met", so a1 met c1 and d1, but c1 and d1 only matched.
+    make_round(app, "2026-W48", "closed", [[(a1, "met"), (c1, None), (d1, None)]])
+    # W49: a met pair, a pair that did not meet (one answer, one silence), a silent pair.
+    make_round(
+        app, "2026-W49", "published",
+        [[(a1, "met"), (b1, "met")], [(a2, "will_not_meet"), (c1, None)], [(b2, None), (d1, None)]],
+    )  # fmt: skip
+    # W50, next week's round: published, one answer ("not yet"), nobody has met.
+    make_round(
+        app, "2026-W50", "published", [[(a2, None), (d1, "not_yet")], [(b2, None), (c1, None)]]
+    )
+    make_round(app, "2026-W51", "draft", [[(a2, None), (b2, None)]])  # drafts never count
+
+    data = compute_insights(app)
+    assert (data.team_pairs_met, data.team_pairs_matched, data.team_pairs_possible) == (3, 6, 10)
+    assert (data.people_pairs_met, data.people_pairs_matched) == (3, 8)
+    assert data.unconnected == ("Admins",) and data.never_matched == ("Admins",)
+    per_round = {r.week: (r.answers, r.met, r.new_pairs, r.new_met) for r in data.rounds}
+    assert per_round == {
+        "2026-W48": (1, 1, 3, 2),
+        "2026-W49": (3, 2, 3, 1),
+        "2026-W50": (1, 0, 2, 0),
+    }
+    reach = {
+        r.name: (r.people, r.teams_met, r.teams_matched, r.pairs_met, r.pairs_matched)
+        for r in data.reach
+    }
+    assert reach == {
+        "A": (2, 3, 3, 3, 5),
+        "B": (2, 1, 3, 1, 3),
+        "C": (1, 1, 3, 1, 4),
+        "D": (1, 1, 3, 1, 4),
+        "Admins": (1, 0, 0, 0, 0),
+    }
+    assert [r.name for r in data.least_connected] == ["Admins", "B", "C", "D", "A"]
+
+    page = client.get("/admin/insights").get_data(as_text=True)
+    for label, value in [
+        ("Team pairs met", '3 <span class="small">of 10</span>'),
+        ("Team pairs matched", '6 <span class="small">of 10</span>'),
+        ("People pairs met", "3"),
+        ("People pairs matched", "8"),
+    ]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in page, label
+    met_map, matched_map = re.findall(r'<svg[^>]*class="chart heatmap".*?</svg>', page, re.S)
+    assert "People pairs who met (“we met”), team × team" in met_map
+    assert cells(met_map) == {"A × B": 1, "A × C": 1, "A × D": 1}
+    assert "3 of 10 team pairs have met at least once." in met_map
+    assert "People pairs matched, team × team" in matched_map
+    assert cells(matched_map) == {
+        "A × B": 1, "A × C": 2, "A × D": 2, "B × C": 1, "B × D": 1, "C × D": 1,
+    }  # fmt: skip
+    assert "6 of 10 team pairs have been matched at least once." in matched_map
+    row = re.search(r"<tr><td>B</td>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["2", "1 of 4", "3 of 4", "1", "3"]
+    week = re.search(r"<tr><td>2026-W49</td>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", week)[-5:] == ["3", "67%", "5.0", "3", "1"]
+    teams = client.get("/admin/export/teams.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(teams)))
+    assert rows[0] == [
+        "team", "people", "other_teams_matched", "other_teams_met",
+        "cross_team_pairs_matched", "cross_team_pairs_met",
+    ]  # fmt: skip
+    assert rows[1:] == [
+        ["A", "2", "3", "3", "5", "3"],
+        ["Admins", "1", "0", "0", "0", "0"],
+        ["B", "2", "3", "1", "3", "1"],
+        ["C", "1", "3", "1", "4", "1"],
+        ["D", "1", "3", "1", "4", "1"],
+    ]
+
+
+def compute_insights(app):
+    from matcher.admin.insights import compute
+
+    with app.app_context():
+        return compute(db.session)

@@ -94,20 +94,128 @@ def test_every_admin_page_answers_an_admin_without_error(app, client, org):
             assert 'aria-label="Admin"' in response.get_data(as_text=True), url  # the admin nav
 
 
-def test_people_page_says_how_many_match_beyond_the_first_page(client, make_user, monkeypatch):
-    from matcher.admin import views
+def people_on(page: str) -> list[str]:
+    """Names in the People table, in order."""
+    return re.findall(r'<td><a href="/admin/people/\d+">([^<]+)</a>', page)
 
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+
+def test_people_come_50_a_page_with_links_that_keep_the_search(client, make_user, monkeypatch):
+    from matcher.admin import people
+
+    monkeypatch.setattr(people, "PAGE_SIZE", 2)
     make_user(email="root@example.com", name="Root", is_admin=True, team="Ops")
-    for k in range(3):
+    for k in range(4):
         make_user(email=f"p{k}@example.com", name=f"Person {k}", team="Search")
     login(client, "root@example.com")
     page = client.get("/admin/people").get_data(as_text=True)
-    assert "Showing the first 2 of 4 people" in page
-    narrowed = client.get("/admin/people", query_string={"q": "Person 1"})
-    assert "Showing the first" not in narrowed.get_data(as_text=True)
+    assert people_on(page) == ["Person 0", "Person 1"]
+    assert "People 1–2 of 5, by name (page 1 of 3)" in page
+    assert 'href="/admin/people?page=2"' in page and 'href="/admin/people?page=3"' in page
+    last = client.get("/admin/people?page=3").get_data(as_text=True)
+    assert people_on(last) == ["Root"] and "People 5–5 of 5" in last
+    # The search is kept in every page link, and a page of it holds only matches.
+    found = client.get("/admin/people", query_string={"q": "person", "page": "2"})
+    text = found.get_data(as_text=True)
+    assert people_on(text) == ["Person 2", "Person 3"]
+    links = re.findall(r'href="/admin/people\?page=([^"]*)"', text)
+    assert links == ["1&amp;q=person", "1&amp;q=person"]  # "Previous" and "1"
     # Refusing to demote yourself keeps the search you were in.
     with client.application.app_context():
         root = db.session.scalar(select(User.id).where(User.email == "root@example.com"))
     response = client.post(f"/admin/people/{root}/revoke-admin?q=Root")
     assert response.status_code == 302 and response.headers["Location"].endswith("?q=Root")
+    ada = make_user(email="ada@example.com", name="Ada", team="Search")
+    response = client.post(f"/admin/people/{ada}/deactivate?q=a&status=active&page=2")
+    assert response.headers["Location"].endswith("/admin/people?q=a&status=active&page=2")
+    response = client.post(f"/admin/people/{ada}/reactivate?from=person")
+    assert response.headers["Location"].endswith(f"/admin/people/{ada}")
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "says"),
+    [
+        ("4", 404, "There is no page 4: 5 people fit on 3 pages."),
+        ("99999999999999999999999", 404, "There is no page 99999999999999999999:"),
+        ("0", 400, "“0” is not a page number"),
+        ("-1", 400, "“-1” is not a page number"),
+        ("abc", 400, "“abc” is not a page number"),
+        ("1.5", 400, "“1.5” is not a page number"),
+        ("٣", 400, "“٣” is not a page number"),  # an Arabic-Indic 3: a digit, not a page
+        ("' OR 1=1 --", 400, "is not a page number"),
+    ],
+)
+def test_a_page_that_does_not_exist_says_so(client, make_user, monkeypatch, raw, status, says):
+    from matcher.admin import people
+
+    monkeypatch.setattr(people, "PAGE_SIZE", 2)
+    make_user(email="root@example.com", name="Root", is_admin=True, team="Ops")
+    for k in range(4):
+        make_user(email=f"p{k}@example.com", name=f"Person {k}", team="Search")
+    login(client, "root@example.com")
+    response = client.get("/admin/people", query_string={"page": raw})
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert says in page and people_on(page) == []
+    assert 'href="/admin/people?page=3"' in page  # a way on: links to the pages that exist
+
+
+def test_status_tells_never_joined_from_left_paused_and_snoozed(app, client, make_user):
+    from datetime import UTC, datetime, timedelta
+
+    from matcher.auth.service import register_user
+    from matcher.models import Profile
+
+    today = datetime.now(UTC).date()
+    with app.app_context():
+        # As `users create-admin` makes one: no profile filled in, so outside the pairings.
+        register_user(db.session, "Cli Admin", "cli@example.com", "x" * 12, None, True)
+        db.session.commit()
+    ids = {
+        name: make_user(email=f"{name}@example.com", name=name.capitalize(), team=team)
+        for name, team in [
+            ("active", "A"), ("leaver", "B"), ("paused", "A"), ("snoozed", "B"), ("gone", "A")
+        ]
+    }  # fmt: skip
+    with app.app_context():
+        db.session.get(Profile, ids["leaver"]).opted_out = True
+        paused = db.session.get(Profile, ids["paused"])
+        paused.opted_out, paused.pause_reason = True, "3 coffees in a row without a meeting"
+        db.session.get(Profile, ids["snoozed"]).snoozed_until = today + timedelta(days=20)
+        db.session.get(User, ids["gone"]).active = False
+        db.session.commit()
+    login(client, "active@example.com")  # not an admin yet
+    with app.app_context():
+        db.session.get(User, ids["active"]).is_admin = True
+        db.session.commit()
+    page = client.get("/admin/people").get_data(as_text=True)
+    statuses = dict(
+        re.findall(
+            r'<a href="/admin/people/\d+">([^<]+)</a>.*?<span class="status status-person-\w+">'
+            r"([^<]+)</span>",
+            page,
+            re.S,
+        )
+    )
+    assert statuses == {
+        "Active": "active",
+        "Cli Admin": "never joined",
+        "Gone": "deactivated",
+        "Leaver": "left",
+        "Paused": "paused",
+        "Snoozed": "snoozed",
+    }
+    overview = client.get("/admin/").get_data(as_text=True)
+    assert re.search(r"<span class=\"big\">6</span> people signed up", overview)
+    assert re.search(r"<span class=\"big\">2</span> taking part", overview)  # active, snoozed
+    for count, label in [(1, "active"), (1, "paused"), (1, "left"), (1, "never joined")]:
+        assert f"{count} {label}</a>" in overview
+    left = client.get("/admin/people?status=left").get_data(as_text=True)
+    assert people_on(left) == ["Leaver"]
+    never = client.get("/admin/people?status=never_joined").get_data(as_text=True)
+    assert people_on(never) == ["Cli Admin"]
+    bad = client.get("/admin/people?status=%27%3B--").get_data(as_text=True)
+    assert "Pick a status from the list." in bad and len(people_on(bad)) == 6
+    # The round's "not taking part" counts say the same thing.
+    preview = client.get("/admin/preview").get_data(as_text=True)
+    assert "1 never joined (no profile)" in preview
+    assert "1 left the programme" in preview and "1 paused after missed coffees" in preview

@@ -131,7 +131,8 @@ def test_saving_rules_is_audited_and_the_next_round_uses_them(app, client, org, 
     with app.app_context():
         assert len(db.session.scalars(select(AuditEntry)).all()) == 1
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "rules.update" in page and "rules.group_size" in page and "Root Admin" in page
+    assert "Changed the rules:" in page and "Group size 2 → 3" in page and "Root Admin" in page
+    assert "rules.update" not in page and "rules.group_size" not in page
 
 
 def test_rules_need_the_csrf_token(app_factory, make_user):

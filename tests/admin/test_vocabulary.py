@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 from sqlalchemy import func, select
 
 from matcher.extensions import db
@@ -92,3 +95,179 @@ def test_bad_vocabulary_input_gets_messages_not_errors(app, client, make_user, a
     assert client.get("/admin/vocabulary/widgets").status_code == 404
     assert client.get("/admin/vocabulary/interests/999999").status_code == 404
     assert interest_id(app, "k8s") == source
+
+
+# --- near-duplicates ------------------------------------------------------------------------
+
+
+def suggest(*entries: tuple[str, int]) -> list[tuple[str, str, int]]:
+    """(merged away, kept, rule) for named entries with their people counts."""
+    from matcher.admin.duplicates import near_duplicates
+    from matcher.admin.vocabulary import EntryUse
+
+    found = near_duplicates([EntryUse(k, n, n.casefold(), p) for k, (n, p) in enumerate(entries)])
+    return [(s.merge.name, s.keep.name, s.rule) for s in found]
+
+
+def test_near_duplicates_follow_four_rules_and_keep_the_more_used_entry():
+    assert suggest(("Berlin-Mitte", 1), ("berlin mitte", 3)) == [
+        ("Berlin-Mitte", "berlin mitte", 1)
+    ]
+    assert suggest(("k8s", 4), ("Kubernetes", 2)) == [("Kubernetes", "k8s", 2)]
+    assert suggest(("a11y", 1), ("Accessibility", 5)) == [("a11y", "Accessibility", 2)]
+    assert suggest(("Rust", 5), ("Rust lang", 1)) == [("Rust lang", "Rust", 3)]
+    assert suggest(("Berlin Mitte", 1), ("Berlin", 9)) == [("Berlin Mitte", "Berlin", 3)]
+    assert suggest(("Kubernetes", 3), ("Kubernets", 1)) == [("Kubernets", "Kubernetes", 4)]
+    # A tie keeps the shorter name.
+    assert suggest(("Rust lang", 2), ("Rust", 2)) == [("Rust lang", "Rust", 3)]
+    # Different numbers, different things; a word inside another word is no match; too short.
+    for a, b in [
+        ("Checkout v2", "Checkout v3"), ("Floor 2", "Floor 3"), ("Java", "JavaScript"),
+        ("Go", "Go tooling"), ("Chess", "Cooking"), ("Rust", "Trust"),
+    ]:  # fmt: skip
+        assert suggest((a, 1), (b, 1)) == [], (a, b)
+    # The strongest rule first, then the pairs that concern the most people.
+    found = suggest(("Rust", 1), ("Rust lang", 1), ("Berlin", 5), ("Berlin Mitte", 4), ("RUST!", 1))
+    assert found[0] == ("RUST!", "Rust", 1)
+    assert found[1] == ("Berlin Mitte", "Berlin", 3)
+
+
+def test_near_duplicates_stay_fast_for_a_big_vocabulary():
+    import random
+    import time
+
+    from matcher.admin.duplicates import near_duplicates
+    from matcher.admin.vocabulary import EntryUse
+
+    rng = random.Random(3)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    names = {"".join(rng.choice(letters) for _ in range(rng.randint(4, 14))) for _ in range(3000)}
+    entries = [EntryUse(k, n, n, rng.randint(0, 40)) for k, n in enumerate(sorted(names))]
+    started = time.perf_counter()
+    near_duplicates(entries)
+    assert time.perf_counter() - started < 3
+
+
+def vocabulary_page(client, kind: str) -> str:
+    response = client.get(f"/admin/vocabulary/{kind}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def merge_forms(page: str) -> list[tuple[str, dict[str, str]]]:
+    """(action, hidden fields) of each one-click merge on a vocabulary page."""
+    forms = []
+    for action, body in re.findall(
+        r'<form method="post" action="([^"]+)" class="inline"[^>]*>(.*?)</form>', page, re.S
+    ):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
+        fields.pop("csrf_token", None)
+        forms.append((unescape(action), {k: unescape(v) for k, v in fields.items()}))
+    return forms
+
+
+def suggested(page: str) -> set[tuple[str, str]]:
+    """(entry, looks like) pairs of the possible-duplicates list."""
+    return {
+        (unescape(a), unescape(b))
+        for a, b in re.findall(
+            r'<strong class="entry">([^<]+)</strong>.*?<strong class="keep">([^<]+)</strong>',
+            page,
+            re.S,
+        )
+    }
+
+
+def test_vocabulary_tabs_suggest_merges_that_one_click_does(app, client, make_user, admin):
+    make_user(email="a@example.com", interests=("Kubernetes", "Rust"), projects=("Ledger",))
+    make_user(email="b@example.com", interests=("Kubernetes",), projects=("Ledger v2",))
+    make_user(email="c@example.com", interests=("k8s", "Rust lang"), projects=("Ledger v3",))
+    page = vocabulary_page(client, "interests")
+    assert "Possible duplicates" in page
+    assert "“k8s” is short for it (k + 8 letters + s)" in page
+    assert "“Rust” is part of “Rust lang”" in page
+    forms = merge_forms(page)
+    k8s = interest_id(app, "k8s")
+    assert (
+        f"/admin/vocabulary/interests/{k8s}/merge",
+        {"merge-target": str(interest_id(app, "kubernetes"))},
+    ) in forms
+    action, fields = next(f for f in forms if f[0].endswith(f"/{k8s}/merge"))
+    assert client.post(action, data=fields).status_code == 302
+    assert interest_id(app, "k8s") is None
+    page = vocabulary_page(client, "interests")
+    assert "Merged “k8s” into “Kubernetes”" in page and "short for it" not in page
+    assert suggested(page) == {("Rust lang", "Rust")}
+    # "Ledger v2" and "Ledger v3" are two things, each containing "Ledger".
+    projects = vocabulary_page(client, "projects")
+    assert suggested(projects) == {("Ledger v2", "Ledger"), ("Ledger v3", "Ledger")}
+    assert "No near-duplicates among the teams." in vocabulary_page(client, "teams")
+
+
+def offices_of(app) -> dict[str, str | None]:
+    from matcher.models import Profile
+
+    with app.app_context():
+        return dict(
+            db.session.execute(
+                select(User.email, Profile.location).join(Profile, Profile.user_id == User.id)
+            ).all()
+        )
+
+
+def test_offices_are_listed_and_merged_by_rewriting_profiles(app, client, make_user, admin):
+    for k, office in enumerate(
+        ["Berlin", "Berlin", "Berlin Mitte", "berlin-mitte", "Lisbon", None]
+    ):
+        make_user(email=f"p{k}@example.com", name=f"P{k}", team="Search", location=office)
+    page = vocabulary_page(client, "offices")
+    assert re.search(r"<td>Berlin</td><td>2</td>", page) and "<td>Lisbon</td><td>1</td>" in page
+    forms = merge_forms(page)
+    assert (
+        "/admin/vocabulary/offices/merge",
+        {"source": "Berlin Mitte", "target": "Berlin"},
+    ) in forms
+    assert (
+        "/admin/vocabulary/offices/merge",
+        {"source": "berlin-mitte", "target": "Berlin Mitte"},  # a tie: the first name stays
+    ) in forms
+    response = client.post(
+        "/admin/vocabulary/offices/merge", data={"source": "Berlin Mitte", "target": "Berlin"}
+    )
+    assert response.status_code == 302
+    offices = offices_of(app)
+    assert offices["p2@example.com"] == "Berlin" and offices["p3@example.com"] == "berlin-mitte"
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "offices.merge")
+        ).one()
+        assert entry.before == {"name": "Berlin Mitte"}
+        assert entry.after == {"merged_into": "Berlin", "moved": 1}
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert "Merged the office “Berlin Mitte” into “Berlin” (1 person moved)." in log
+    # One office fewer: those people can be paired in person now.
+    page = vocabulary_page(client, "offices")
+    assert "<td>Berlin Mitte</td>" not in page and re.search(r"<td>Berlin</td><td>3</td>", page)
+
+
+def test_bad_office_merges_get_a_message_and_change_nothing(app, client, make_user, admin):
+    make_user(email="p0@example.com", location="Berlin")
+    make_user(email="p1@example.com", location="Lisbon")
+    before = offices_of(app)
+    for source, target, says in [
+        ("", "Berlin", "Pick the office to merge from the list."),
+        ("Berlin", "", "Pick the office to merge into from the list."),
+        ("Berlin", "Berlin", "Pick another office to merge into."),
+        ("Atlantis", "Berlin", "not on anyone's profile any more"),
+        ("Berlin", "Atlantis", "not on anyone's profile any more"),
+        ("x" * 5000, "Berlin", "not an office on the list"),
+    ]:
+        response = client.post(
+            "/admin/vocabulary/offices/merge", data={"source": source, "target": target}
+        )
+        assert response.status_code == 422, (source, target)
+        text = response.get_data(as_text=True)
+        assert says in unescape(text), (source, target)
+    assert offices_of(app) == before
+    with app.app_context():
+        assert db.session.scalars(select(AuditEntry)).all() == []

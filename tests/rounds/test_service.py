@@ -112,7 +112,7 @@ def test_who_takes_part(app, org, make_user):
         assert plan.excluded == {
             "left the programme": 1,
             "snoozed": 1,
-            "profile incomplete": 1,
+            "never joined (no profile)": 1,
         }
         # A snooze that ended before the week no longer counts.
         db.session.get(Profile, org["bob"]).snoozed_until = MONDAY - timedelta(days=1)
