@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, url_
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matcher.rounds.weeks import week_of
+from matcher.rounds.weeks import PEOPLE_DATE_FILTERS
 
 bp = Blueprint("web", __name__)
 
@@ -30,7 +30,8 @@ def healthz() -> dict[str, str]:
 def init_app(app: Flask) -> None:
     """Register the landing page and template globals."""
     app.register_blueprint(bp)
-    app.add_template_filter(week_of)
+    for name, function in PEOPLE_DATE_FILTERS.items():
+        app.add_template_filter(function, name)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

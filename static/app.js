@@ -21,3 +21,26 @@ document.addEventListener("submit", (event) => {
     (form instanceof HTMLFormElement && form.dataset.confirm);
   if (question && !window.confirm(question)) event.preventDefault();
 });
+
+// Parts of the feedback form that belong to some answers only carry data-shown-for (the
+// rating: "met"; why not: "will_not_meet"). Shown for those answers; for the others hidden
+// and disabled, so nothing in them is sent. A part showing an error from the server stays.
+function showPartsForAnswer(form) {
+  const checked = form.querySelector("input[name=status]:checked");
+  const answer = checked ? checked.value : "";
+  for (const part of form.querySelectorAll("[data-shown-for]")) {
+    const shown = part.dataset.shownFor.split(" ").includes(answer) || !!part.querySelector(".error");
+    part.hidden = !shown;
+    for (const control of part.querySelectorAll("input, select, textarea")) control.disabled = !shown;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form")) {
+    if (!form.querySelector("[data-shown-for]")) continue;
+    showPartsForAnswer(form);
+    form.addEventListener("change", (event) => {
+      if (event.target.name === "status") showPartsForAnswer(form);
+    });
+  }
+});

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ def populate(app: Flask, make_user) -> dict[str, int]:
             session,
             membership,
             Answer(status="met", rating=5, would_meet_again=True, kudos="Great chat"),
+            # The fixed week's coffee is over a week after its Monday, whatever today is.
+            now=datetime.combine(membership.round.starts_on + timedelta(days=7), time()),
         )
         # An account deleted moments ago, its snapshots not erased yet.
         session.add(PendingErasure(user_id=ids["fay"], done_through_round_id=0))

@@ -283,7 +283,9 @@ def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
     with app.app_context():
         rounds.run_round(db.session, week, publish=True)
         group = db.session.scalars(select(MatchGroup)).one()
-        group.meeting_at = datetime(2030, 1, 7, 14, 0)
+        # A slot already past: before it, "not yet" is the only answer (derived from now).
+        met_at = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+        group.meeting_at = met_at - timedelta(hours=1)
         db.session.commit()
         group_id = group.id
     client.post(
@@ -307,7 +309,11 @@ def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.get_data(as_text=True))
     assert data["pairings"] == [
-        {"week": week, "partners": ["Cy Young"], "suggested_time": "2030-01-07T14:00:00Z"}
+        {
+            "week": week,
+            "partners": ["Cy Young"],
+            "suggested_time": (met_at - timedelta(hours=1)).isoformat() + "Z",
+        }
     ]
     [given] = data["feedback_given"]
     assert {k: given[k] for k in ("week", "status", "rating", "would_meet_again")} == {

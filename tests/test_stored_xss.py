@@ -28,7 +28,15 @@ from matcher.models import Interest, Membership, Profile, Project, Team, User, v
 from matcher.notify import queue_message, send_pending
 from matcher.rounds import service
 from matcher.rounds.weeks import week_label
-from tests.conftest import BACKENDS, PG_ADMIN_URL, _empty_tables, _migrate, login, make_app
+from tests.conftest import (
+    BACKENDS,
+    PG_ADMIN_URL,
+    _empty_tables,
+    _migrate,
+    login,
+    make_app,
+    meetings_over,
+)
 from tests.test_auth import signup_data
 
 # Each payload starts every hostile field, so CSV cells start with it too. A tuple hands its
@@ -180,6 +188,7 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
         w.ids["group"], w.ids["ada-membership"] = membership.group_id, membership.id
     w.cache["admin draft round"] = w.page(w.admin, f"/admin/rounds/{w.ids['round']}")
     post(w.admin, f"/admin/rounds/{w.ids['round']}/publish")
+    meetings_over(app)  # the round is two weeks ahead: before its slot only "not yet" goes
     feedback = {"status": "met", "rating": "5", "would_meet_again": "yes"}
     feedback |= {"kudos": values["kudos"], "private_note": values["note"]}
     post(w.bob, f"/feedback/pairing/{w.ids['group']}", feedback)

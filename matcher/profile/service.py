@@ -26,6 +26,7 @@ from matcher.models import (
     User,
 )
 from matcher.models.people import new_session_token, utcnow
+from matcher.rounds.weeks import week_label
 
 
 @dataclass(frozen=True)
@@ -232,8 +233,8 @@ def export_user_data(session: Session, user: User) -> dict[str, Any]:
         "pairings": export_pairings(session, user),
         "feedback_given": export_feedback_given(session, user),
         "kudos_received": [
-            {"week": week, "from": author, "text": text}
-            for week, author, text in kudos_for(session, user, limit=None)
+            {"week": week_label(monday), "from": author, "text": text}
+            for monday, author, text in kudos_for(session, user, limit=None)
         ],
     }
 

@@ -34,6 +34,7 @@ from matcher.profile.forms import (
 )
 from matcher.rounds.dashboard import next_round_for
 from matcher.rounds.service import erase_pending
+from matcher.rounds.weeks import long_day
 from matcher.transaction import commit_retrying
 
 # Seconds a deletion request spends erasing the account from stored round problems.
@@ -117,7 +118,7 @@ def snooze() -> Response:
     if form.validate_on_submit():
         service.snooze(current_user, form.until.data)
         db.session.commit()
-        flash(f"Snoozed: no pairings until {form.until.data:%A %d %B %Y}.", "ok")
+        flash(f"Snoozed: no pairings until {long_day(form.until.data, year=True)}.", "ok")
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -204,7 +205,7 @@ def welcome_back() -> str:
     """What to say when someone ends a snooze or rejoins: the round they are in next."""
     start = next_round_for(db.session, current_user, datetime.now(UTC)).start
     when = start.astimezone(zone_of(current_user))
-    return f"Welcome back: you are in the next round, {when:%A} {when.day} {when:%B}."
+    return f"Welcome back: you are in the next round, {long_day(when)}."
 
 
 def erase_snapshots_now() -> None:
