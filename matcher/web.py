@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -19,6 +27,15 @@ def index() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("rounds.index"))
     return render_template("index.html")
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The icon for clients that ask /favicon.ico rather than reading the page's link."""
+    # The same SVG as the pages link to: browsers go by the content type, not the name.
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
 
 
 @bp.route("/healthz")

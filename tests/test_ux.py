@@ -380,3 +380,19 @@ def test_other_email_errors_stay_escaped(client):
     page = client.post("/auth/signup", data=signup_data(email="<b>x")).get_data(as_text=True)
     assert "<b>x" not in page
     assert "That does not look like an email address." in page
+
+
+# --- favicon ---------------------------------------------------------------------------------
+
+
+def test_every_page_links_an_icon_and_favicon_ico_answers(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert link, "no icon link"
+    icon = client.get(link.group(1))
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.get_data(as_text=True).lstrip().startswith("<svg")
+    # Browsers and tools still ask for /favicon.ico: the same icon, not a 404.
+    legacy = client.get("/favicon.ico")
+    assert legacy.status_code == 200 and legacy.mimetype == "image/svg+xml"
+    assert legacy.get_data() == icon.get_data()
