@@ -44,3 +44,34 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Comma-separated lists (projects, interests) suggest names for the entry being typed: the
+// datalist's options become "what is typed up to the last comma" + a name not chosen yet,
+// so the browser's own suggestion list completes the last entry. Without this file the
+// datalist still completes the first entry.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[data-tags][list]")) {
+    const list = document.getElementById(input.getAttribute("list"));
+    if (!list) continue;
+    const names = [...list.options].map((option) => option.value);
+    const key = (name) => name.trim().replace(/\s+/g, " ").toLowerCase();
+    const update = () => {
+      const cut = input.value.lastIndexOf(",");
+      const head = input.value.slice(0, cut + 1);
+      const rest = input.value.slice(cut + 1);
+      let spacing = rest.match(/^\s*/)[0];
+      if (cut >= 0 && rest === "") spacing = " ";
+      const chosen = new Set(head.split(",").map(key));
+      const options = names
+        .filter((name) => !chosen.has(key(name)))
+        .map((name) => {
+          const option = document.createElement("option");
+          option.value = head + spacing + name;
+          return option;
+        });
+      list.replaceChildren(...options);
+    };
+    input.addEventListener("input", update);
+    update();
+  }
+});

@@ -119,7 +119,8 @@ class ProfileFieldsForm(FlaskForm):
     projects = TagListField(
         "Projects",
         noun="projects",
-        description="What you work on, separated by commas (e.g. Checkout, Search API).",
+        description="What you work on, separated by commas (e.g. Checkout, Search API); "
+        "the suggestions are what colleagues wrote.",
     )
     interests = TagListField(
         "Interests",
@@ -129,7 +130,8 @@ class ProfileFieldsForm(FlaskForm):
     location = StringField(
         "Office or city",
         validators=[Length(max=NAME_MAX)],
-        description="Used to pair you in person with people in the same place.",
+        description="Used to pair you in person with people in the same place: pick it from "
+        "the suggestions when it is there, so one office has one name.",
     )
     timezone = SelectField("Time zone", validate_choice=False, default="UTC")
     cadence_weeks = SelectField(

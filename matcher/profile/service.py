@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.admin.audit import erase_person
@@ -25,7 +25,13 @@ from matcher.models import (
     Team,
     User,
 )
-from matcher.models.people import new_session_token, utcnow
+from matcher.models.people import (
+    new_session_token,
+    user_interests,
+    user_projects,
+    utcnow,
+    vocabulary_key,
+)
 from matcher.rounds.weeks import week_label
 
 
@@ -50,6 +56,58 @@ class ProfileData:
     cadence_weeks: int = 1
     meeting_mode: str = "either"
     availability: tuple[Slot, ...] = ()
+
+
+# Suggestions offered per list as people type: the most used entries, enough to recognise
+# the usual spellings without sending the whole vocabulary with every form.
+SUGGESTIONS_MAX = 40
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Entries other people use, most used first, for the profile form's suggestion lists."""
+
+    projects: list[str]
+    interests: list[str]
+    locations: list[str]
+
+
+def suggestions(
+    session: Session, user_id: int | None = None, limit: int = SUGGESTIONS_MAX
+) -> Suggestions:
+    """What other live accounts than user_id wrote for projects, interests and office."""
+    others = (User.deleted_at.is_(None), User.active.is_(True), User.id != (user_id or 0))
+
+    def used(model: Any, link: Any, column: Any) -> list[str]:
+        users = func.count(link.c.user_id)
+        rows = session.execute(
+            select(model.name)
+            .join(link, column == model.id)
+            .join(User, User.id == link.c.user_id)
+            .where(*others)
+            .group_by(model.id, model.name)
+            .order_by(users.desc(), func.lower(model.name), model.name)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    places = session.execute(
+        select(Profile.location, func.count())
+        .join(User, User.id == Profile.user_id)
+        .where(*others, Profile.location.is_not(None), Profile.location != "")
+        .group_by(Profile.location)
+        .order_by(func.count().desc(), func.lower(Profile.location), Profile.location)
+        .limit(limit * 2)
+    )
+    # Offices are free text: "Berlin" and "berlin" are one place, named as most people write it.
+    locations: dict[str, str] = {}
+    for name, _count in places:
+        locations.setdefault(vocabulary_key(name), name)
+    return Suggestions(
+        projects=used(Project, user_projects, user_projects.c.project_id),
+        interests=used(Interest, user_interests, user_interests.c.interest_id),
+        locations=list(locations.values())[:limit],
+    )
 
 
 class DoNotPairError(ValueError):

@@ -80,7 +80,8 @@ def edit() -> str | Response:
         flash("Profile saved.", "ok")
         return redirect(url_for("profile.show"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
-    return render_template("profile/edit.html", form=form, teams=teams), (
+    suggest = service.suggestions(db.session, current_user.id)
+    return render_template("profile/edit.html", form=form, teams=teams, suggest=suggest), (
         422 if form.errors else 200
     )
 
