@@ -45,6 +45,8 @@ def populate(app: Flask, make_user) -> dict[str, int]:
     with app.app_context():
         session = db.session
         add_do_not_pair(session, session.get(User, ids["ada"]), "bob@example.com")
+        # An address nobody has signed up with yet: a pending entry.
+        add_do_not_pair(session, session.get(User, ids["cy"]), "newcomer@example.com")
         values = settings_values(service.programme_settings(session))
         values["round_minute"] = 10 * 60 + 30
         values["round_timezone"] = "Europe/Berlin"
@@ -145,7 +147,7 @@ def test_round_trip_restores_every_row_and_new_rows_get_fresh_ids(
     assert all(before.values()), {t: len(rows) for t, rows in before.items()}
     document = export_to(app, tmp_path / "backup.json")
     assert document["format"] == "matcher-backup" and document["version"] == 1
-    assert document["alembic_revision"] == "0004_erasures"
+    assert document["alembic_revision"] == "0005_privacy"
     assert [t.name for t in db.metadata.sorted_tables] == list(document["tables"])
     assert len(document["tables"]["outbox"]) == len(document["tables"]["memberships"]) == 7
 

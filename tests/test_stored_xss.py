@@ -195,7 +195,6 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
     # Deactivating and reactivating Bob puts his name in the audit log and in flash messages.
     post(w.admin, f"/admin/people/{w.ids['bob']}/deactivate")
     w.cache["admin action flash"] = post(w.admin, f"/admin/people/{w.ids['bob']}/reactivate")
-    w.cache["do-not-pair flash"] = post(w.ada, "/me/do-not-pair", {"email": "bob@example.com"})
     with app.app_context():
         queue_message(
             db.session,
@@ -293,12 +292,16 @@ SURFACES: dict[str, Surface] = {
         ),
         ("name", "team"),
     ),
-    "do-not-pair list": Surface("html", lambda w: w.page(w.ada, "/me/do-not-pair"), ("name",)),
-    "do-not-pair flash": Surface(
-        "html", _flash("do-not-pair flash", "You will not be paired with"), ("name",)
+    # The do-not-pair list names addresses only, never the person behind one.
+    # Suggestion lists: what other people wrote, offered as one types.
+    "sign-up suggestions": Surface(
+        "html",
+        lambda w: w.page(w.anon, "/auth/signup"),
+        ("team", "project", "interest", "location"),
     ),
-    "sign-up team list": Surface("html", lambda w: w.page(w.anon, "/auth/signup"), ("team",)),
-    "profile edit team list": Surface("html", lambda w: w.page(w.ada, "/me/edit"), ("team",)),
+    "profile edit suggestions": Surface(
+        "html", lambda w: w.page(w.ada, "/me/edit"), ("team", "project", "interest", "location")
+    ),
     # Bob's own values written back into form fields and textareas (attribute breakout).
     "own profile edit": Surface("html", lambda w: w.page(w.bob, "/me/edit"), PROFILE),
     "own profile": Surface("html", lambda w: w.page(w.bob, "/me/"), PROFILE),

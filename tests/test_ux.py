@@ -238,13 +238,15 @@ def test_aria_describedby_only_names_rendered_help_and_errors(client, make_user)
     assert 'aria-describedby="email-error"' in bad and 'aria-invalid="true"' in bad
 
 
-def test_do_not_pair_remove_buttons_name_the_person(client, make_user):
+def test_do_not_pair_remove_buttons_name_the_address(client, make_user):
     make_user()
     make_user(email="bob@example.com", name="Bob Builder")
     login(client, "ada@example.com")
     client.post("/me/do-not-pair", data={"email": "bob@example.com"})
     page = client.get("/me/do-not-pair").get_data(as_text=True)
-    assert 'Remove<span class="visually-hidden">: Bob Builder</span></button>' in page
+    # By the address typed: the person's name would tell that the address has an account.
+    assert 'Remove<span class="visually-hidden">: bob@example.com</span></button>' in page
+    assert "Bob Builder" not in page
 
 
 def test_feedback_form_groups_every_radio_set_in_a_fieldset(app, client, colleagues):

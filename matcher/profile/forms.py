@@ -13,6 +13,7 @@ from wtforms import (
     Field,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -208,8 +209,17 @@ class DoNotPairForm(FlaskForm):
     email = EmailField(
         "Colleague's email",
         validators=[DataRequired("Whose email?"), Length(max=254), Email("Not a valid email.")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description="Also works for someone who has not signed up (yet).",
     )
     submit = SubmitField("Never pair me with them")
+
+
+class RemoveDoNotPairForm(FlaskForm):
+    """Take one address off the do-not-pair list (the address rides in a hidden field)."""
+
+    email = HiddenField(validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("Remove")
 
 
 class DeleteAccountForm(FlaskForm):

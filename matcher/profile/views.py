@@ -16,11 +16,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
+from matcher.auth import service as auth
+from matcher.auth.forms import ChangePasswordForm
 from matcher.extensions import db
 from matcher.models import Team, User
 from matcher.notify.render import zone_of
@@ -30,6 +32,7 @@ from matcher.profile.forms import (
     DeleteAccountForm,
     DoNotPairForm,
     ProfileForm,
+    RemoveDoNotPairForm,
     SnoozeForm,
 )
 from matcher.rounds.dashboard import next_round_for
@@ -59,6 +62,7 @@ def show() -> str:
         snooze_form=SnoozeForm(),
         confirm_form=ConfirmForm(),
         today=date.today(),
+        do_not_pair_count=len(service.do_not_pair_entries(db.session, current_user)),
     )
 
 
@@ -159,33 +163,36 @@ def rejoin() -> Response:
 
 @bp.route("/do-not-pair", methods=["GET", "POST"])
 def do_not_pair() -> str | Response:
-    """The private list of people never to be paired with."""
+    """The private list of people never to be paired with, by email address."""
     form = DoNotPairForm()
     if form.validate_on_submit():
+        typed = form.email.data
         try:
-            other = service.add_do_not_pair(db.session, current_user, form.email.data)
+            service.add_do_not_pair(db.session, current_user, typed)
         except service.DoNotPairError as refused:
             form.email.errors.append(str(refused))
         else:
             db.session.commit()
-            flash(f"You will not be paired with {other.display_name}.", "ok")
+            # The same words whether or not the address has an account: no oracle.
+            flash(f"We\u2019ll never pair you with {typed}.", "ok")
             return redirect(url_for("profile.do_not_pair"))
     return render_template(
         "profile/do_not_pair.html",
         form=form,
-        entries=current_user.do_not_pair,
-        remove_form=ConfirmForm(),
+        entries=service.do_not_pair_entries(db.session, current_user),
+        remove_form=RemoveDoNotPairForm(),
     ), (422 if form.errors else 200)
 
 
-@bp.route("/do-not-pair/<int:other_id>/remove", methods=["POST"])
-def remove_do_not_pair(other_id: int) -> Response:
-    """Take someone off the private list."""
-    if ConfirmForm().validate_on_submit() and service.remove_do_not_pair(
-        db.session, current_user, other_id
+@bp.route("/do-not-pair/remove", methods=["POST"])
+def remove_do_not_pair() -> Response:
+    """Take an address off the private list."""
+    form = RemoveDoNotPairForm()
+    if form.validate_on_submit() and service.remove_do_not_pair(
+        db.session, current_user, form.email.data
     ):
         db.session.commit()
-        flash("Removed from your list.", "ok")
+        flash(f"Removed {form.email.data} from your list.", "ok")
     return redirect(url_for("profile.do_not_pair"))
 
 
@@ -217,6 +224,29 @@ def erase_snapshots_now() -> None:
         # The deletion is committed and the queue keeps the work: never fail the page here.
         db.session.rollback()
         current_app.logger.warning("Erasing round snapshots deferred", exc_info=True)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> str | Response:
+    """Change the password (the current one is asked first); other sessions end, this one stays."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            auth.change_password(user, form.current_password.data, form.password.data)
+        except auth.WrongPassword as wrong:
+            form.current_password.errors.append(str(wrong))
+        else:
+            db.session.commit()
+            # The session token rotated: log this browser in again under the new one, keeping
+            # "remember me" if it was on (the old cookie names the old token).
+            cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            remember = cookie in request.cookies
+            session.clear()
+            login_user(user, remember=remember)
+            flash("Password changed. Your other sessions are logged out.", "ok")
+            return redirect(url_for("profile.show"))
+    return render_template("profile/password.html", form=form), (422 if form.errors else 200)
 
 
 @bp.route("/delete", methods=["GET", "POST"])
