@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 # A strict policy: every script and stylesheet is a file of ours; no inline code at all.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -32,8 +33,17 @@ RATE_LIMITS: dict[str, list[str]] = {
     "auth.reset_password": ["10 per minute"],
     "feedback.by_link": ["30 per minute"],
     "skip.by_link": ["30 per minute"],
+    # Like log-in: the current password can be guessed here, and do-not-pair answers were
+    # once an oracle for who has an account.
+    "profile.change_password": ["10 per minute"],
+    "profile.do_not_pair": ["10 per minute"],
 }
 LOGIN_PER_EMAIL = "20 per hour"
+# Endpoint -> a limit per logged-in account, whatever address the requests come from.
+PER_ACCOUNT_LIMITS: dict[str, str] = {
+    "profile.change_password": "20 per hour",
+    "profile.do_not_pair": "20 per hour",
+}
 # Endpoint -> limit on GET: pages opened by a token in the URL, against probing for tokens.
 TOKEN_PAGE_LIMITS: dict[str, str] = {
     "auth.reset_password": "60 per minute",
@@ -44,6 +54,11 @@ TOKEN_PAGE_LIMITS: dict[str, str] = {
 
 def _login_email() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def _account() -> str:
+    # The user id, not get_id(): that carries the session token, which a password change rotates.
+    return f"user:{current_user.id if current_user.is_authenticated else ''}"
 
 
 def _fresh_wrapper(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,6 +88,9 @@ def init_app(app: Flask) -> None:
             view = limiter.limit(limit, methods=["POST"])(view)
         if endpoint == "auth.login":
             view = limiter.limit(LOGIN_PER_EMAIL, methods=["POST"], key_func=_login_email)(view)
+        if endpoint in PER_ACCOUNT_LIMITS:
+            limit = PER_ACCOUNT_LIMITS[endpoint]
+            view = limiter.limit(limit, methods=["POST"], key_func=_account)(view)
         if endpoint in TOKEN_PAGE_LIMITS:
             # HEAD runs the GET view too: limit it, or it probes tokens for free.
             view = limiter.limit(TOKEN_PAGE_LIMITS[endpoint], methods=["GET", "HEAD"])(view)

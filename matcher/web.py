@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matcher.rounds.weeks import week_of
+from matcher.rounds.weeks import PEOPLE_DATE_FILTERS
 from matcher.video_links import safe_video_link
 
 bp = Blueprint("web", __name__)
@@ -22,6 +30,15 @@ def index() -> str | Response:
     return render_template("index.html")
 
 
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The icon for clients that ask /favicon.ico rather than reading the page's link."""
+    # The same SVG as the pages link to: browsers go by the content type, not the name.
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
+
+
 @bp.route("/healthz")
 def healthz() -> dict[str, str]:
     """Liveness probe for load balancers."""
@@ -31,7 +48,8 @@ def healthz() -> dict[str, str]:
 def init_app(app: Flask) -> None:
     """Register the landing page and template globals."""
     app.register_blueprint(bp)
-    app.add_template_filter(week_of)
+    for name, function in PEOPLE_DATE_FILTERS.items():
+        app.add_template_filter(function, name)
     app.add_template_filter(safe_video_link)
 
     @app.context_processor

@@ -21,3 +21,57 @@ document.addEventListener("submit", (event) => {
     (form instanceof HTMLFormElement && form.dataset.confirm);
   if (question && !window.confirm(question)) event.preventDefault();
 });
+
+// Parts of the feedback form that belong to some answers only carry data-shown-for (the
+// rating: "met"; why not: "will_not_meet"). Shown for those answers; for the others hidden
+// and disabled, so nothing in them is sent. A part showing an error from the server stays.
+function showPartsForAnswer(form) {
+  const checked = form.querySelector("input[name=status]:checked");
+  const answer = checked ? checked.value : "";
+  for (const part of form.querySelectorAll("[data-shown-for]")) {
+    const shown = part.dataset.shownFor.split(" ").includes(answer) || !!part.querySelector(".error");
+    part.hidden = !shown;
+    for (const control of part.querySelectorAll("input, select, textarea")) control.disabled = !shown;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form")) {
+    if (!form.querySelector("[data-shown-for]")) continue;
+    showPartsForAnswer(form);
+    form.addEventListener("change", (event) => {
+      if (event.target.name === "status") showPartsForAnswer(form);
+    });
+  }
+});
+
+// Comma-separated lists (projects, interests) suggest names for the entry being typed: the
+// datalist's options become "what is typed up to the last comma" + a name not chosen yet,
+// so the browser's own suggestion list completes the last entry. Without this file the
+// datalist still completes the first entry.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[data-tags][list]")) {
+    const list = document.getElementById(input.getAttribute("list"));
+    if (!list) continue;
+    const names = [...list.options].map((option) => option.value);
+    const key = (name) => name.trim().replace(/\s+/g, " ").toLowerCase();
+    const update = () => {
+      const cut = input.value.lastIndexOf(",");
+      const head = input.value.slice(0, cut + 1);
+      const rest = input.value.slice(cut + 1);
+      let spacing = rest.match(/^\s*/)[0];
+      if (cut >= 0 && rest === "") spacing = " ";
+      const chosen = new Set(head.split(",").map(key));
+      const options = names
+        .filter((name) => !chosen.has(key(name)))
+        .map((name) => {
+          const option = document.createElement("option");
+          option.value = head + spacing + name;
+          return option;
+        });
+      list.replaceChildren(...options);
+    };
+    input.addEventListener("input", update);
+    update();
+  }
+});

@@ -229,3 +229,24 @@ def admin(make_user, client: FlaskClient) -> int:
     user_id = make_user(email="root@example.com", name="Root Admin", team="Admins", is_admin=True)
     login(client, "root@example.com")
     return user_id
+
+
+def meetings_over(app: Flask) -> None:
+    """Move every group's suggested slot an hour before now, so "we met" can be answered.
+
+    Rounds of this week suggest Monday 10:00 UTC (make_user's window): on a Monday morning
+    that is still ahead, and before it only "not yet" is accepted.
+    """
+    from sqlalchemy import update
+
+    from matcher.extensions import db
+    from matcher.models import MatchGroup
+
+    an_hour_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    with app.app_context():
+        db.session.execute(
+            update(MatchGroup)
+            .where(MatchGroup.meeting_at.is_not(None))
+            .values(meeting_at=an_hour_ago)
+        )
+        db.session.commit()

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.feedback.service import Answer
 from matcher.feedback.service import record as record_feedback
-from matcher.models import Membership, OutboxMessage, PendingDoNotPair, PendingErasure, User
+from matcher.models import Membership, OutboxMessage, PendingErasure, User
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
 from matcher.rounds import service
 from tests.conftest import PG_ADMIN_URL, make_app
@@ -45,8 +46,8 @@ def populate(app: Flask, make_user) -> dict[str, int]:
     with app.app_context():
         session = db.session
         add_do_not_pair(session, session.get(User, ids["ada"]), "bob@example.com")
-        # Someone Cy keeps apart from, who has not signed up yet.
-        session.add(PendingDoNotPair(user_id=ids["cy"], email="later@example.com"))
+        # An address nobody has signed up with yet: a pending entry.
+        add_do_not_pair(session, session.get(User, ids["cy"]), "newcomer@example.com")
         values = settings_values(service.programme_settings(session))
         values["round_minute"] = 10 * 60 + 30
         values["round_timezone"] = "Europe/Berlin"
@@ -60,6 +61,8 @@ def populate(app: Flask, make_user) -> dict[str, int]:
             session,
             membership,
             Answer(status="met", rating=5, would_meet_again=True, kudos="Great chat"),
+            # The fixed week's coffee is over a week after its Monday, whatever today is.
+            now=datetime.combine(membership.round.starts_on + timedelta(days=7), time()),
         )
         # An account deleted moments ago, its snapshots not erased yet.
         session.add(PendingErasure(user_id=ids["fay"], done_through_round_id=0))

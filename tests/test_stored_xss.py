@@ -28,7 +28,15 @@ from matcher.models import Interest, Membership, Profile, Project, Team, User, v
 from matcher.notify import queue_message, send_pending
 from matcher.rounds import service
 from matcher.rounds.weeks import week_label
-from tests.conftest import BACKENDS, PG_ADMIN_URL, _empty_tables, _migrate, login, make_app
+from tests.conftest import (
+    BACKENDS,
+    PG_ADMIN_URL,
+    _empty_tables,
+    _migrate,
+    login,
+    make_app,
+    meetings_over,
+)
 from tests.test_auth import signup_data
 
 # Each payload starts every hostile field, so CSV cells start with it too. A tuple hands its
@@ -185,13 +193,13 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
         w.ids["group"], w.ids["ada-membership"] = membership.group_id, membership.id
     w.cache["admin draft round"] = w.page(w.admin, f"/admin/rounds/{w.ids['round']}")
     post(w.admin, f"/admin/rounds/{w.ids['round']}/publish")
+    meetings_over(app)  # the round is two weeks ahead: before its slot only "not yet" goes
     feedback = {"status": "met", "rating": "5", "would_meet_again": "yes"}
     feedback |= {"kudos": values["kudos"], "private_note": values["note"]}
     post(w.bob, f"/feedback/pairing/{w.ids['group']}", feedback)
     # Deactivating and reactivating Bob puts his name in the audit log and in flash messages.
     post(w.admin, f"/admin/people/{w.ids['bob']}/deactivate")
     w.cache["admin action flash"] = post(w.admin, f"/admin/people/{w.ids['bob']}/reactivate")
-    w.cache["do-not-pair flash"] = post(w.ada, "/me/do-not-pair", {"email": "bob@example.com"})
     with app.app_context():
         queue_message(
             db.session,
@@ -298,12 +306,16 @@ SURFACES: dict[str, Surface] = {
         ),
         ("name", "team"),
     ),
-    "do-not-pair list": Surface("html", lambda w: w.page(w.ada, "/me/do-not-pair"), ("name",)),
-    "do-not-pair flash": Surface(
-        "html", _flash("do-not-pair flash", "You will not be paired with"), ("name",)
+    # The do-not-pair list names addresses only, never the person behind one.
+    # Suggestion lists: what other people wrote, offered as one types.
+    "sign-up suggestions": Surface(
+        "html",
+        lambda w: w.page(w.anon, "/auth/signup"),
+        ("team", "project", "interest", "location"),
     ),
-    "sign-up team list": Surface("html", lambda w: w.page(w.anon, "/auth/signup"), ("team",)),
-    "profile edit team list": Surface("html", lambda w: w.page(w.ada, "/me/edit"), ("team",)),
+    "profile edit suggestions": Surface(
+        "html", lambda w: w.page(w.ada, "/me/edit"), ("team", "project", "interest", "location")
+    ),
     # Bob's own values written back into form fields and textareas (attribute breakout).
     "own profile edit": Surface("html", lambda w: w.page(w.bob, "/me/edit"), PROFILE),
     "own profile": Surface("html", lambda w: w.page(w.bob, "/me/"), PROFILE),

@@ -61,6 +61,10 @@ def long_date(d: date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
+def week_of(monday: date) -> str:
+    return f"the week of {monday.day} {monday:%B %Y}"
+
+
 @pytest.fixture
 def colleagues(app, make_user, admin):
     """Four people in four teams (the admin opts out); returns {name: id}."""
@@ -241,13 +245,15 @@ def test_aria_describedby_only_names_rendered_help_and_errors(client, make_user)
     assert 'aria-describedby="email-error"' in bad and 'aria-invalid="true"' in bad
 
 
-def test_do_not_pair_remove_buttons_name_the_person(client, make_user):
+def test_do_not_pair_remove_buttons_name_the_address(client, make_user):
     make_user()
     make_user(email="bob@example.com", name="Bob Builder")
     login(client, "ada@example.com")
     client.post("/me/do-not-pair", data={"email": "bob@example.com"})
     page = client.get("/me/do-not-pair").get_data(as_text=True)
-    assert 'Remove<span class="visually-hidden">: Bob Builder</span></button>' in page
+    # By the address typed: the person's name would tell that the address has an account.
+    assert 'Remove<span class="visually-hidden">: bob@example.com</span></button>' in page
+    assert "Bob Builder" not in page
 
 
 def test_feedback_form_groups_every_radio_set_in_a_fieldset(app, client, colleagues):
@@ -324,7 +330,7 @@ def test_skipping_a_round_says_that_week_is_skipped_and_when_you_are_back(app, c
     text = status_text(client)
     assert text.startswith(
         f"Snoozed until {long_date(monday)}: no pairings up to and including that week’s round. "
-        f"You are back in the pairings from the week of {long_date(monday + timedelta(days=7))}."
+        f"You are back in the pairings from {week_of(monday + timedelta(days=7))}."
     )
     assert "until then" not in text
     assert profile_of(app, ada).is_snoozed(today)
@@ -341,9 +347,9 @@ def test_a_snooze_ending_mid_week_names_the_monday_of_the_last_week_left_out(
     last_monday = until - timedelta(days=until.weekday())
     text = status_text(client)
     assert text.startswith(
-        f"Snoozed until {long_date(until)}: no pairings up to and including the round for the "
-        f"week of {long_date(last_monday)}. You are back in the pairings from the week of "
-        f"{long_date(last_monday + timedelta(days=7))}."
+        f"Snoozed until {long_date(until)}: no pairings up to and including the round for "
+        f"{week_of(last_monday)}. You are back in the pairings from "
+        f"{week_of(last_monday + timedelta(days=7))}."
     )
 
 
@@ -383,3 +389,19 @@ def test_other_email_errors_stay_escaped(client):
     page = client.post("/auth/signup", data=signup_data(email="<b>x")).get_data(as_text=True)
     assert "<b>x" not in page
     assert "That does not look like an email address." in page
+
+
+# --- favicon ---------------------------------------------------------------------------------
+
+
+def test_every_page_links_an_icon_and_favicon_ico_answers(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    link = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert link, "no icon link"
+    icon = client.get(link.group(1))
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.get_data(as_text=True).lstrip().startswith("<svg")
+    # Browsers and tools still ask for /favicon.ico: the same icon, not a 404.
+    legacy = client.get("/favicon.ico")
+    assert legacy.status_code == 200 and legacy.mimetype == "image/svg+xml"
+    assert legacy.get_data() == icon.get_data()

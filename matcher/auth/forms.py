@@ -97,3 +97,18 @@ class ResetPasswordForm(NewPasswordHint, FlaskForm):
     password = PasswordField("New password", validators=NEW_PASSWORD_RULES)
     confirm = PasswordField("Repeat new password", validators=PASSWORDS_MATCH)
     submit = SubmitField("Set password")
+
+
+class ChangePasswordForm(NewPasswordHint, FlaskForm):
+    """A logged-in member's new password: the current one first, then the new one twice."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[
+            DataRequired("Type your current password."),
+            Length(max=PASSWORD_MAX, message="That is not your current password."),
+        ],
+    )
+    password = PasswordField("New password", validators=NEW_PASSWORD_RULES)
+    confirm = PasswordField("Repeat new password", validators=PASSWORDS_MATCH)
+    submit = SubmitField("Change password")

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.models import OutboxMessage, Profile, User
-from matcher.models.people import new_session_token, utcnow
+from matcher.models.people import new_session_token, normalise_email, utcnow
 from matcher.notify.queue import queue_message
-from matcher.profile.service import ProfileData, update_profile
+from matcher.profile.service import ProfileData, claim_pending_do_not_pair, update_profile
 
 RESET_SALT = "password-reset"
 # How much of the session token a reset link carries: enough to tell generations apart.
@@ -30,11 +30,6 @@ _DUMMY_HASH: dict[str, str] = {}
 
 class EmailTaken(ValueError):
     """An account with that email exists already (in any letter case)."""
-
-
-def normalise_email(email: str) -> str:
-    """The stored form of an email: trimmed and lower-cased."""
-    return email.strip().lower()
 
 
 def hash_password(password: str) -> str:
@@ -71,6 +66,8 @@ def register_user(
     else:
         # Without a profile (an admin made from the CLI) nobody should be paired with them.
         session.add(Profile(user=user, opted_out=True))
+    # People who asked never to be paired with this address, before it had an account.
+    claim_pending_do_not_pair(session, user)
     return user
 
 
@@ -97,6 +94,17 @@ def set_password(user: User, password: str) -> None:
     """Change the password and end every other session of the user."""
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
+
+
+class WrongPassword(ValueError):
+    """The current password given to change it is not the account's."""
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password once the current one is checked; ends every session (not committed)."""
+    if not check_password_hash(user.password_hash, current):
+        raise WrongPassword("That is not your current password.")
+    set_password(user, new)
 
 
 class ResetLinkInvalid(ValueError):

@@ -34,6 +34,7 @@ from matcher.auth.service import (
 from matcher.extensions import db
 from matcher.models import Team
 from matcher.models.people import new_session_token
+from matcher.profile.service import suggestions
 from matcher.transaction import commit_retrying
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -85,7 +86,8 @@ def signup() -> str | Response:
             flash("Welcome to matcher! You will get your first pairing with the next round.", "ok")
             return redirect(url_for("rounds.index"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
-    return render_template("auth/signup.html", form=form, teams=teams), (
+    suggest = suggestions(db.session)
+    return render_template("auth/signup.html", form=form, teams=teams, suggest=suggest), (
         422 if form.errors else 200
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,13 +13,23 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.models import Feedback, MatchGroup, Membership, Round, User
 from matcher.models.people import utcnow
 from matcher.notify.queue import queue_message
+from matcher.notify.render import zone_of
 from matcher.rounds import service as rounds
+from matcher.rounds.weeks import day_time, week_of
 
 DEFAULT_WINDOW_DAYS = 14
 
 
+# The one answer that makes sense before the coffee could have happened.
+ANSWER_BEFORE_MEETING = "not_yet"
+
+
 class FeedbackClosed(Exception):
     """The round's feedback window is over."""
+
+
+class TooEarly(ValueError):
+    """An answer other than "not yet" before the coffee can have happened; message for people."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,44 @@ def feedback_of(session: Session, membership: Membership) -> Feedback | None:
     return session.scalar(select(Feedback).where(Feedback.membership_id == membership.id))
 
 
-def record(session: Session, membership: Membership, answer: Answer) -> Feedback:
-    """Store or update the member's answer (not committed); closed rounds refuse."""
+def answerable_from(membership: Membership) -> datetime:
+    """When the coffee can first have happened, in naive UTC."""
+    # The suggested slot when there is one; else Monday 00:00 where the member lives.
+    if membership.group.meeting_at is not None:
+        return membership.group.meeting_at
+    start = datetime.combine(membership.round.starts_on, time(), tzinfo=zone_of(membership.user))
+    return start.astimezone(UTC).replace(tzinfo=None)
+
+
+def too_early(membership: Membership, now: datetime | None = None) -> str | None:
+    """Why only "not yet" can be answered now, for people; None once the coffee can be over."""
+    if (now or utcnow()) >= answerable_from(membership):
+        return None
+    meeting_at = membership.group.meeting_at
+    if meeting_at is not None:
+        zone = zone_of(membership.user)
+        local = meeting_at.replace(tzinfo=UTC).astimezone(zone)
+        when = f"planned for {day_time(local)} ({zone.key})"
+    else:
+        when = f"for {week_of(membership.round.starts_on)}"
+    return f"Your coffee is {when}: until then, the only answer is \u201cNot yet\u201d."
+
+
+def check_answer(membership: Membership, status: str, now: datetime | None = None) -> None:
+    """Raise TooEarly for an answer other than "not yet" before the coffee can have happened."""
+    if status != ANSWER_BEFORE_MEETING:
+        message = too_early(membership, now)
+        if message:
+            raise TooEarly(message)
+
+
+def record(
+    session: Session, membership: Membership, answer: Answer, now: datetime | None = None
+) -> Feedback:
+    """Store or update the answer (not committed); refuses closed rounds and answers too early."""
     if membership.round.status == "closed":
         raise FeedbackClosed("The feedback window for this round is over.")
+    check_answer(membership, answer.status, now)
     feedback = feedback_of(session, membership)
     if feedback is None:
         feedback = Feedback(
@@ -79,11 +123,11 @@ def record(session: Session, membership: Membership, answer: Answer) -> Feedback
     return feedback
 
 
-def kudos_for(session: Session, user: User, limit: int | None = 20) -> list[tuple[str, str, str]]:
-    """(week, from whom, text) of kudos addressed to the user, newest first (None: all)."""
+def kudos_for(session: Session, user: User, limit: int | None = 20) -> list[tuple[date, str, str]]:
+    """(Monday of the week, from whom, text) of kudos to the user, newest first (None: all)."""
     mine = select(Membership.group_id).where(Membership.user_id == user.id)
     rows = session.execute(
-        select(Round.week, User.display_name, Feedback.kudos)
+        select(Round.starts_on, User.display_name, Feedback.kudos)
         .join(MatchGroup, MatchGroup.id == Feedback.group_id)
         .join(Round, Round.id == MatchGroup.round_id)
         .join(User, User.id == Feedback.user_id)
@@ -95,7 +139,7 @@ def kudos_for(session: Session, user: User, limit: int | None = 20) -> list[tupl
         .order_by(Round.starts_on.desc(), Feedback.id)
         .limit(limit)
     )
-    return [(week, name, text) for week, name, text in rows]
+    return [(monday, name, text) for monday, name, text in rows]
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Response,
@@ -20,6 +22,7 @@ from matcher.feedback import service
 from matcher.feedback.forms import FeedbackForm
 from matcher.feedback.tokens import LinkError, read_token
 from matcher.models import Membership
+from matcher.models.people import utcnow
 from matcher.transaction import commit_retrying
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
@@ -62,7 +65,8 @@ def _form_page(
     form = FeedbackForm() if request.method == "POST" else FeedbackForm(obj=existing)
     closed = membership.round.status == "closed"
     partners = [m.user for m in membership.group.memberships if m.user_id != membership.user_id]
-    if not closed and form.validate_on_submit():
+    now = utcnow()
+    if not closed and form.validate_on_submit() and _answer_in_time(form, membership, now):
         answer = service.Answer(
             status=form.status.data,
             reason=form.reason.data or None,
@@ -74,7 +78,7 @@ def _form_page(
         membership_id = membership.id
 
         def save() -> None:
-            service.record(db.session, db.session.get(Membership, membership_id), answer)
+            service.record(db.session, db.session.get(Membership, membership_id), answer, now)
 
         commit_retrying(save)
         if thanks:
@@ -88,4 +92,15 @@ def _form_page(
         partners=partners,
         closed=closed,
         existing=existing,
+        too_early=service.too_early(membership, now),
     ), status
+
+
+def _answer_in_time(form: FeedbackForm, membership: Membership, now: datetime) -> bool:
+    """False, with the reason next to "Did you meet?", for an answer given too early."""
+    try:
+        service.check_answer(membership, form.status.data, now)
+    except service.TooEarly as early:
+        form.status.errors.append(str(early))
+        return False
+    return True

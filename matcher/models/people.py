@@ -52,6 +52,11 @@ def normalise_name(raw: str) -> str:
     return " ".join(raw.split())
 
 
+def normalise_email(email: str) -> str:
+    """The stored form of an email: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
 def vocabulary_key(raw: str) -> str:
     """The case- and space-insensitive key that makes 'Rust', ' rust ' and 'RUST' one entry."""
     return normalise_name(raw).casefold()

@@ -30,7 +30,7 @@ from matcher.notify.mime import (
 from matcher.notify.place import Place, meeting_place
 from matcher.reasons import reasons_for
 from matcher.rounds.tokens import skip_url
-from matcher.rounds.weeks import week_of
+from matcher.rounds.weeks import day_time, week_of
 
 Rendered = Message | dict[str, Any]
 Renderer = Callable[[Session, OutboxMessage, Mapping[str, Any]], Rendered]
@@ -172,10 +172,7 @@ def local_time(meeting_at: datetime | None, zone: ZoneInfo) -> str | None:
         return None
     start = meeting_at.replace(tzinfo=UTC).astimezone(zone)
     end = start + MEETING_LENGTH
-    return (
-        f"{start:%A} {start.day} {start:%B %Y}, {start:%H:%M}\u2013{end:%H:%M} "
-        f"({start.tzname()}, {zone.key})"
-    )
+    return f"{day_time(start, year=True)}\u2013{end:%H:%M} ({start.tzname()}, {zone.key})"
 
 
 def person(user: User, meeting_at: datetime | None) -> Person:
@@ -326,14 +323,14 @@ def render_feedback_reminder(
     if membership is None or membership.user_id != user.id:
         raise Undeliverable("membership gone")
     partners = [m.user.display_name for m in membership.group.memberships if m.user_id != user.id]
-    week = membership.round.week
+    week = week_of(membership.round.starts_on)
     return _notice(
         config,
         message,
         user,
-        f"Did you meet {', '.join(partners)}? ({week})",
+        f"Did you meet {', '.join(partners)} in {week}?",
         [
-            f"How did your coffee with {', '.join(partners)} go this week ({week})?",
+            f"How did your coffee with {', '.join(partners)} in {week} go?",
             "Two clicks tell us whether you met and help us pick better pairings.",
         ],
         ("Tell us how it went", feedback_url(config, membership.id, user.id)),
@@ -414,7 +411,7 @@ def render_chat_round(
     if round_ is None:
         raise Undeliverable("round deleted")
     groups = round_.groups
-    lines = [f"Coffee pairings for {round_.week} are out: {len(groups)} groups."]
+    lines = [f"Coffee pairings for {week_of(round_.starts_on)} are out: {len(groups)} groups."]
     for group in groups[:CHAT_GROUP_LIMIT]:
         names = [m.display_name for m in group.members if not m.is_deleted]
         lines.append("\u2022 " + " & ".join(slack_escape(n) for n in names))

@@ -13,6 +13,7 @@ from wtforms import (
     Field,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -126,7 +127,8 @@ class ProfileFieldsForm(FlaskForm):
     projects = TagListField(
         "Projects",
         noun="projects",
-        description="What you work on, separated by commas (e.g. Checkout, Search API).",
+        description="What you work on, separated by commas (e.g. Checkout, Search API); "
+        "the suggestions are what colleagues wrote.",
     )
     interests = TagListField(
         "Interests",
@@ -136,7 +138,8 @@ class ProfileFieldsForm(FlaskForm):
     location = StringField(
         "Office or city",
         validators=[Length(max=NAME_MAX)],
-        description="Used to pair you in person with people in the same place.",
+        description="Used to pair you in person with people in the same place: pick it from "
+        "the suggestions when it is there, so one office has one name.",
     )
     timezone = SelectField("Time zone", validate_choice=False, default="UTC")
     cadence_weeks = SelectField(
@@ -226,8 +229,17 @@ class DoNotPairForm(FlaskForm):
     email = EmailField(
         "Colleague's email",
         validators=[DataRequired("Whose email?"), Length(max=254), Email("Not a valid email.")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description="Also works for someone who has not signed up (yet).",
     )
     submit = SubmitField("Never pair me with them")
+
+
+class RemoveDoNotPairForm(FlaskForm):
+    """Take one address off the do-not-pair list (the address rides in a hidden field)."""
+
+    email = HiddenField(validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("Remove")
 
 
 class DeleteAccountForm(FlaskForm):

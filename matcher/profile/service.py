@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.admin.audit import erase_person
@@ -18,6 +18,7 @@ from matcher.models import (
     Interest,
     MatchGroup,
     Membership,
+    PendingDoNotPair,
     PendingErasure,
     Profile,
     Project,
@@ -25,8 +26,16 @@ from matcher.models import (
     Team,
     User,
 )
-from matcher.models.people import new_session_token, utcnow
+from matcher.models.people import (
+    new_session_token,
+    normalise_email,
+    user_interests,
+    user_projects,
+    utcnow,
+    vocabulary_key,
+)
 from matcher.reasons import facts_without
+from matcher.rounds.weeks import week_label
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,62 @@ class ProfileData:
     meeting_mode: str = "either"
     availability: tuple[Slot, ...] = ()
     video_link: str | None = None
+
+
+# Suggestions offered per list as people type: the most used entries, enough to recognise
+# the usual spellings without sending the whole vocabulary with every form.
+SUGGESTIONS_MAX = 40
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Entries other people use, most used first, for the profile form's suggestion lists."""
+
+    projects: list[str]
+    interests: list[str]
+    locations: list[str]
+
+
+def suggestions(
+    session: Session, user_id: int | None = None, limit: int = SUGGESTIONS_MAX
+) -> Suggestions:
+    """What other live accounts than user_id wrote for projects, interests and office."""
+    others = (User.deleted_at.is_(None), User.active.is_(True), User.id != (user_id or 0))
+
+    def used(model: Any, link: Any, column: Any) -> list[str]:
+        users = func.count(link.c.user_id)
+        rows = session.execute(
+            select(model.name)
+            .join(link, column == model.id)
+            .join(User, User.id == link.c.user_id)
+            .where(*others)
+            .group_by(model.id, model.name)
+            .order_by(users.desc(), func.lower(model.name), model.name)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    places = session.execute(
+        select(Profile.location, func.count())
+        .join(User, User.id == Profile.user_id)
+        .where(*others, Profile.location.is_not(None), Profile.location != "")
+        .group_by(Profile.location)
+        .order_by(func.count().desc(), func.lower(Profile.location), Profile.location)
+        .limit(limit * 2)
+    )
+    # Offices are free text: "Berlin" and "berlin" are one place, named as most people write it.
+    locations: dict[str, str] = {}
+    for name, _count in places:
+        locations.setdefault(vocabulary_key(name), name)
+    return Suggestions(
+        projects=used(Project, user_projects, user_projects.c.project_id),
+        interests=used(Interest, user_interests, user_interests.c.interest_id),
+        locations=list(locations.values())[:limit],
+    )
+
+
+# Entries one member may keep: far more than anyone needs, and a bound on what they can store.
+DO_NOT_PAIR_MAX = 200
 
 
 class DoNotPairError(ValueError):
@@ -116,27 +181,81 @@ def set_opted_out(user: User, opted_out: bool) -> None:
         user.profile.pause_reason = None
 
 
-def add_do_not_pair(session: Session, user: User, email: str) -> User:
-    """Add the user with that email to user's private list; returns them."""
-    other = session.scalar(
-        select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None))
+@dataclass(frozen=True)
+class DoNotPairEntry:
+    """One line of a member's do-not-pair list: the address they typed, and when."""
+
+    email: str
+    added_at: datetime
+
+
+def do_not_pair_entries(session: Session, user: User) -> list[DoNotPairEntry]:
+    """The user's list by address, whether or not each address has an account."""
+    accounts = session.execute(
+        select(User.email, DoNotPair.created_at)
+        .join(User, User.id == DoNotPair.blocked_user_id)
+        .where(DoNotPair.user_id == user.id)
     )
-    if other is None:
-        raise DoNotPairError("Nobody with that email has signed up.")
-    if other.id == user.id:
-        raise DoNotPairError("That is your own email.")
-    if session.get(DoNotPair, (user.id, other.id)) is None:
+    pending = session.execute(
+        select(PendingDoNotPair.email, PendingDoNotPair.created_at).where(
+            PendingDoNotPair.user_id == user.id
+        )
+    )
+    entries = [DoNotPairEntry(email, added) for email, added in [*accounts, *pending]]
+    return sorted(entries, key=lambda e: e.email)
+
+
+def add_do_not_pair(session: Session, user: User, email: str) -> str:
+    """Keep user apart from whoever has, or later signs up with, that email; returns it stored.
+
+    Nothing here may tell whether the address has an account: the same answer either way.
+    """
+    address = normalise_email(email)
+    if address == user.email:
+        raise DoNotPairError("That is your own address: you are never paired with yourself.")
+    entries = do_not_pair_entries(session, user)
+    if any(entry.email == address for entry in entries):
+        return address  # the same address twice is one entry
+    if len(entries) >= DO_NOT_PAIR_MAX:
+        raise DoNotPairError(f"Your list is full ({DO_NOT_PAIR_MAX}): remove someone first.")
+    other = session.scalar(select(User).where(User.email == address, User.deleted_at.is_(None)))
+    if other is not None:
         session.add(DoNotPair(user_id=user.id, blocked_user_id=other.id))
-    return other
+    else:
+        session.add(PendingDoNotPair(user_id=user.id, email=address))
+    return address
 
 
-def remove_do_not_pair(session: Session, user: User, other_id: int) -> bool:
-    """Remove other_id from user's list; False when it was not there."""
-    entry = session.get(DoNotPair, (user.id, other_id))
-    if entry is None:
-        return False
-    session.delete(entry)
-    return True
+def remove_do_not_pair(session: Session, user: User, email: str) -> bool:
+    """Take that address off user's list (either kind of entry); False when it was not there."""
+    address = normalise_email(email)
+    other_ids = select(User.id).where(User.email == address)
+    removed = session.execute(
+        delete(DoNotPair).where(
+            DoNotPair.user_id == user.id, DoNotPair.blocked_user_id.in_(other_ids)
+        )
+    ).rowcount
+    removed += session.execute(
+        delete(PendingDoNotPair).where(
+            PendingDoNotPair.user_id == user.id, PendingDoNotPair.email == address
+        )
+    ).rowcount
+    session.expire(user, ["do_not_pair"])
+    return removed > 0
+
+
+def claim_pending_do_not_pair(session: Session, user: User) -> int:
+    """Turn entries naming a new account's email into DoNotPair rows; how many (not committed)."""
+    session.flush()  # the new user needs its id
+    pending = session.scalars(
+        select(PendingDoNotPair).where(PendingDoNotPair.email == user.email)
+    ).all()
+    for entry in pending:
+        session.add(
+            DoNotPair(user_id=entry.user_id, blocked_user_id=user.id, created_at=entry.created_at)
+        )
+        session.delete(entry)
+    return len(pending)
 
 
 def _utc(moment: datetime | None) -> str | None:
@@ -226,30 +345,37 @@ def export_user_data(session: Session, user: User) -> dict[str, Any]:
             {"weekday": w.weekday, "start_minute": w.start_minute, "end_minute": w.end_minute}
             for w in user.availability
         ],
+        # By the address typed: whether it has an account is not this person's data.
         "do_not_pair": [
-            {
-                "display_name": entry.blocked_user.display_name,
-                "email": entry.blocked_user.email,
-                "added_at": entry.created_at.isoformat() + "Z",
-            }
-            for entry in user.do_not_pair
+            {"email": entry.email, "added_at": _utc(entry.added_at)}
+            for entry in do_not_pair_entries(session, user)
         ],
         "pairings": export_pairings(session, user),
         "feedback_given": export_feedback_given(session, user),
         "kudos_received": [
-            {"week": week, "from": author, "text": text}
-            for week, author, text in kudos_for(session, user, limit=None)
+            {"week": week_label(monday), "from": author, "text": text}
+            for monday, author, text in kudos_for(session, user, limit=None)
         ],
     }
 
 
 def delete_account(session: Session, user: User) -> None:
     """Erase user's personal data, leaving an anonymous placeholder row for past pairings."""
+    # Other members' entries naming this person stay on their lists, by address (they typed
+    # it, it is theirs), and still keep them apart should the address sign up again.
+    for entry in session.scalars(select(DoNotPair).where(DoNotPair.blocked_user_id == user.id)):
+        if session.get(PendingDoNotPair, (entry.user_id, user.email)) is None:
+            session.add(
+                PendingDoNotPair(
+                    user_id=entry.user_id, email=user.email, created_at=entry.created_at
+                )
+            )
     session.execute(
         delete(DoNotPair).where(
             or_(DoNotPair.user_id == user.id, DoNotPair.blocked_user_id == user.id)
         )
     )
+    session.execute(delete(PendingDoNotPair).where(PendingDoNotPair.user_id == user.id))
     user.do_not_pair = []
     # Copies elsewhere: the admin audit log, what they wrote in feedback, the facts of their
     # groups (their shared interests, projects, office) and the old English reasons, and the

@@ -16,11 +16,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
+from matcher.auth import service as auth
+from matcher.auth.forms import ChangePasswordForm
 from matcher.extensions import db
 from matcher.models import Team, User
 from matcher.notify.render import zone_of
@@ -30,10 +32,12 @@ from matcher.profile.forms import (
     DeleteAccountForm,
     DoNotPairForm,
     ProfileForm,
+    RemoveDoNotPairForm,
     SnoozeForm,
 )
 from matcher.rounds.dashboard import next_round_for
 from matcher.rounds.service import erase_pending
+from matcher.rounds.weeks import long_day
 from matcher.transaction import commit_retrying
 
 # Seconds a deletion request spends erasing the account from stored round problems.
@@ -58,6 +62,7 @@ def show() -> str:
         snooze_form=SnoozeForm(),
         confirm_form=ConfirmForm(),
         today=date.today(),
+        do_not_pair_count=len(service.do_not_pair_entries(db.session, current_user)),
     )
 
 
@@ -79,7 +84,8 @@ def edit() -> str | Response:
         flash("Profile saved.", "ok")
         return redirect(url_for("profile.show"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
-    return render_template("profile/edit.html", form=form, teams=teams), (
+    suggest = service.suggestions(db.session, current_user.id)
+    return render_template("profile/edit.html", form=form, teams=teams, suggest=suggest), (
         422 if form.errors else 200
     )
 
@@ -118,7 +124,7 @@ def snooze() -> Response:
     if form.validate_on_submit():
         service.snooze(current_user, form.until.data)
         db.session.commit()
-        flash(f"Snoozed: no pairings until {form.until.data:%A %d %B %Y}.", "ok")
+        flash(f"Snoozed: no pairings until {long_day(form.until.data, year=True)}.", "ok")
     else:
         for errors in form.errors.values():
             for error in errors:
@@ -158,33 +164,36 @@ def rejoin() -> Response:
 
 @bp.route("/do-not-pair", methods=["GET", "POST"])
 def do_not_pair() -> str | Response:
-    """The private list of people never to be paired with."""
+    """The private list of people never to be paired with, by email address."""
     form = DoNotPairForm()
     if form.validate_on_submit():
+        typed = form.email.data
         try:
-            other = service.add_do_not_pair(db.session, current_user, form.email.data)
+            service.add_do_not_pair(db.session, current_user, typed)
         except service.DoNotPairError as refused:
             form.email.errors.append(str(refused))
         else:
             db.session.commit()
-            flash(f"You will not be paired with {other.display_name}.", "ok")
+            # The same words whether or not the address has an account: no oracle.
+            flash(f"We\u2019ll never pair you with {typed}.", "ok")
             return redirect(url_for("profile.do_not_pair"))
     return render_template(
         "profile/do_not_pair.html",
         form=form,
-        entries=current_user.do_not_pair,
-        remove_form=ConfirmForm(),
+        entries=service.do_not_pair_entries(db.session, current_user),
+        remove_form=RemoveDoNotPairForm(),
     ), (422 if form.errors else 200)
 
 
-@bp.route("/do-not-pair/<int:other_id>/remove", methods=["POST"])
-def remove_do_not_pair(other_id: int) -> Response:
-    """Take someone off the private list."""
-    if ConfirmForm().validate_on_submit() and service.remove_do_not_pair(
-        db.session, current_user, other_id
+@bp.route("/do-not-pair/remove", methods=["POST"])
+def remove_do_not_pair() -> Response:
+    """Take an address off the private list."""
+    form = RemoveDoNotPairForm()
+    if form.validate_on_submit() and service.remove_do_not_pair(
+        db.session, current_user, form.email.data
     ):
         db.session.commit()
-        flash("Removed from your list.", "ok")
+        flash(f"Removed {form.email.data} from your list.", "ok")
     return redirect(url_for("profile.do_not_pair"))
 
 
@@ -205,7 +214,7 @@ def welcome_back() -> str:
     """What to say when someone ends a snooze or rejoins: the round they are in next."""
     start = next_round_for(db.session, current_user, datetime.now(UTC)).start
     when = start.astimezone(zone_of(current_user))
-    return f"Welcome back: you are in the next round, {when:%A} {when.day} {when:%B}."
+    return f"Welcome back: you are in the next round, {long_day(when)}."
 
 
 def erase_snapshots_now() -> None:
@@ -216,6 +225,29 @@ def erase_snapshots_now() -> None:
         # The deletion is committed and the queue keeps the work: never fail the page here.
         db.session.rollback()
         current_app.logger.warning("Erasing round snapshots deferred", exc_info=True)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> str | Response:
+    """Change the password (the current one is asked first); other sessions end, this one stays."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            auth.change_password(user, form.current_password.data, form.password.data)
+        except auth.WrongPassword as wrong:
+            form.current_password.errors.append(str(wrong))
+        else:
+            db.session.commit()
+            # The session token rotated: log this browser in again under the new one, keeping
+            # "remember me" if it was on (the old cookie names the old token).
+            cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            remember = cookie in request.cookies
+            session.clear()
+            login_user(user, remember=remember)
+            flash("Password changed. Your other sessions are logged out.", "ok")
+            return redirect(url_for("profile.show"))
+    return render_template("profile/password.html", form=form), (422 if form.errors else 200)
 
 
 @bp.route("/delete", methods=["GET", "POST"])

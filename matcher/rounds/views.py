@@ -14,6 +14,7 @@ from matcher.notify.place import meeting_place
 from matcher.notify.render import pairing_invitation, zone_of
 from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
+from matcher.rounds.weeks import long_day
 
 bp = Blueprint("rounds", __name__, url_prefix="/dashboard")
 
@@ -60,7 +61,7 @@ def skip() -> Response:
         next_round = dashboard.skip_next_round(db.session, current_user, datetime.now(UTC))
         db.session.commit()
         when = next_round.start.astimezone(zone_of(current_user))
-        flash(f"You will skip your next round ({when:%A %d %B}). See you the week after!", "ok")
+        flash(f"You will skip your next round ({long_day(when)}). See you the week after!", "ok")
     return redirect(url_for("rounds.index"))
 
 

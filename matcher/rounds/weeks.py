@@ -1,9 +1,14 @@
-"""ISO weeks such as 2026-W49: parsing, formatting and arithmetic."""
+"""ISO weeks such as 2026-W49, and the one way pages and emails name days for people.
+
+ISO codes are for machines, admins and file names. Members read one style everywhere:
+"the week of 7 December", "Monday 7 December", "Monday 7 December, 10:00": no leading
+zeros, no week numbers, the year only where the caller asks for it.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -40,6 +45,26 @@ def weeks_between(earlier: date, later: date) -> int:
     return (week_start(later) - week_start(earlier)).days // 7
 
 
-def week_of(monday: date) -> str:
+def day_month(day: date, year: bool = False) -> str:
+    """A date as people write it: "7 December" (or "7 December 2026")."""
+    text = f"{day.day} {day:%B}"
+    return f"{text} {day.year}" if year else text
+
+
+def week_of(monday: date, year: bool = False) -> str:
     """How people name a week: "the week of 30 November" (ISO codes are for machines)."""
-    return f"the week of {monday.day} {monday:%B}"
+    return f"the week of {day_month(monday, year)}"
+
+
+def long_day(day: date, year: bool = False) -> str:
+    """A day with its weekday: "Monday 7 December" (or "Monday 7 December 2026")."""
+    return f"{day:%A} {day_month(day, year)}"
+
+
+def day_time(moment: datetime, year: bool = False) -> str:
+    """A moment in the zone it carries: "Monday 7 December, 10:00"."""
+    return f"{long_day(moment, year)}, {moment:%H:%M}"
+
+
+# The Jinja filters of this module, registered on the app by matcher.web.
+PEOPLE_DATE_FILTERS = {f.__name__: f for f in (day_month, week_of, long_day, day_time)}

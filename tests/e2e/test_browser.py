@@ -175,8 +175,14 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     assert "No pairing yet" in page.content()
     shot(page, "02-dashboard-empty")
 
-    # 2. She edits her profile.
+    # 2. She edits her profile. The interests list suggests what colleagues wrote, for the
+    # entry after the last comma (app.js rewrites the datalist as she types).
     page.goto(base + "/me/edit")
+    page.fill("#interests", "")
+    page.type("#interests", "Rust, ")
+    options = page.eval_on_selector_all("#interest-names option", "os => os.map(o => o.value)")
+    assert "Rust, Chess" in options and "Rust, Climbing" in options
+    assert "Rust, Rust" not in options  # what she already has is not offered again
     page.fill("#interests", "Rust, sailing, compilers")
     page.click("input[type=submit]")
     page.wait_for_url(re.compile(r"/me/$"))
@@ -238,13 +244,24 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     assert "BEGIN:VCALENDAR" in ics and "grace@example.com" in ics
     assert "TZID=Europe/Berlin" in ics
 
-    # 5. She opens the feedback link from the email (logged out: the link is enough).
+    # 5. She opens the feedback link from the email (logged out: the link is enough). The
+    # round is next week's, so before the coffee only "not yet" is accepted, and the form
+    # says so; "Why not?" and the rating show only for the answers they belong to.
     grace.clear_cookies()
     page.goto(base + feedback_path)
+    assert "the only answer is “Not yet”" in page.content()
+    assert not page.is_visible("#reason") and not page.is_visible("input[name=rating]")
+    page.check("input[name=status][value=will_not_meet]")
+    assert page.is_visible("#reason") and not page.is_visible("input[name=rating]")
     page.check("input[name=status][value=met]")
+    assert not page.is_visible("#reason") and page.is_visible("input[name=rating]")
     page.check("input[name=rating][value='5']")
     page.fill("#kudos", "Thanks for the great chat!")
     shot(page, "08-feedback")
+    page.click("input[type=submit]")
+    assert "the only answer is “Not yet”" in page.locator("#status-error").inner_text()
+    page.check("input[name=status][value=not_yet]")
+    assert not page.is_visible("input[name=rating]")  # hidden, and not sent
     page.click("input[type=submit]")
     assert "Your answer is saved" in page.content()
     grace.close()

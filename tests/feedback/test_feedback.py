@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from matcher.feedback.tokens import make_token
 from matcher.models import Feedback, Membership, OutboxMessage, Profile, Round
 from matcher.rounds import service as rounds
 from matcher.rounds.weeks import week_label
-from tests.conftest import login
+from tests.conftest import login, meetings_over
 
 WEEK = week_label(datetime.now(UTC).date())
 
@@ -29,6 +30,8 @@ def pairing(app, make_user):
         # Eve and Fay block each other's other options: only they pair with each other.
         rounds.run_round(db.session, WEEK, publish=True)
         db.session.commit()
+    meetings_over(app)  # on a Monday morning this week's slot may still be ahead
+    with app.app_context():
         memberships = {
             m.user_id: (m.id, m.group_id) for m in db.session.scalars(select(Membership))
         }
@@ -259,3 +262,136 @@ def test_link_answers_still_return_to_the_thanked_form(app, client, pairing):
     assert response.request.path == link and "Your answer is saved" in page
     # Nothing is flashed into the (logged-out) session for a later page to show.
     assert "Thanks, your answer is saved." not in page
+
+
+# Before the coffee can have happened only "not yet" makes sense ---------------------------
+
+
+def published_pair(app, ada: int, cy: int, monday, meeting_at=None) -> int:
+    """A published round for the week of `monday` pairing Ada and Cy; returns the group id."""
+    from matcher.models import MatchGroup
+
+    with app.app_context():
+        round_ = Round(
+            week=week_label(monday),
+            starts_on=monday,
+            status="published",
+            rules={},
+            published_at=datetime.now(UTC).replace(tzinfo=None),
+        )
+        group = MatchGroup(round=round_, reasons=[], meeting_at=meeting_at)
+        for user_id in (ada, cy):
+            group.memberships.append(Membership(round=round_, user_id=user_id))
+        db.session.add(round_)
+        db.session.commit()
+        return group.id
+
+
+@pytest.fixture
+def two(make_user) -> dict[str, int]:
+    return {
+        "ada": make_user(email="ada@example.com", name="Ada", timezone="Europe/Berlin"),
+        "cy": make_user(email="cy@example.com", name="Cy", team="Search"),
+    }
+
+
+def next_monday():
+    today = datetime.now(UTC).date()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def status_error(page: str) -> str:
+    """The message shown next to "Did you meet?", or ''."""
+    import re
+
+    found = re.search(r'<p class="error" id="status-error" role="alert">([^<]*)</p>', page)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"status": "met", "rating": "5", "would_meet_again": "yes"},
+        {"status": "met"},
+        {"status": "will_not_meet", "reason": "no_time"},
+    ],
+)
+def test_before_the_slot_only_not_yet_is_accepted_by_link_and_dashboard(app, client, two, data):
+    slot = (datetime.now(UTC) + timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0)
+    group_id = published_pair(app, two["ada"], two["cy"], next_monday(), meeting_at=slot)
+    with app.app_context():
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == two["ada"]))
+        link = "/feedback/" + make_token(app.config, membership.id, two["ada"])
+    form = client.get(link).get_data(as_text=True)
+    assert "until then, the only answer is “Not yet”" in form  # said before anyone tries
+    by_link = client.post(link, data=data)
+    login(client, "ada@example.com")
+    by_dashboard = client.post(f"/feedback/pairing/{group_id}", data=data)
+    for response in (by_link, by_dashboard):
+        assert response.status_code == 422
+        message = status_error(response.get_data(as_text=True))
+        # The slot in Ada's own zone (Berlin), with no leading zero.
+        local = slot.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+        when = f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
+        assert message == (
+            f"Your coffee is planned for {when} (Europe/Berlin): "
+            "until then, the only answer is “Not yet”."
+        )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Feedback)) == 0
+    assert (
+        client.post(f"/feedback/pairing/{group_id}", data={"status": "not_yet"}).status_code == 302
+    )
+    with app.app_context():
+        assert db.session.scalars(select(Feedback.status)).all() == ["not_yet"]
+
+
+def test_once_the_slot_has_passed_we_met_is_accepted(app, client, two):
+    slot = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
+    monday = next_monday() - timedelta(days=7)
+    group_id = published_pair(app, two["ada"], two["cy"], monday, meeting_at=slot)
+    login(client, "ada@example.com")
+    page = client.get(f"/feedback/pairing/{group_id}").get_data(as_text=True)
+    assert "the only answer" not in page
+    response = client.post(f"/feedback/pairing/{group_id}", data={"status": "met", "rating": "4"})
+    assert response.status_code == 302
+
+
+def test_the_service_refuses_early_answers_from_any_caller(app, two):
+    """Without a slot the week starts at Monday 00:00 where the member lives (Ada: Berlin)."""
+    from datetime import time
+
+    monday = next_monday()
+    published_pair(app, two["ada"], two["cy"], monday)
+    berlin_midnight = datetime.combine(monday, time(), tzinfo=ZoneInfo("Europe/Berlin"))
+    start = berlin_midnight.astimezone(UTC).replace(tzinfo=None)  # Sunday 23:00 UTC
+    with app.app_context():
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == two["ada"]))
+        assert service.answerable_from(membership) == start
+        for status in ("met", "will_not_meet"):
+            with pytest.raises(service.TooEarly, match="for the week of"):
+                service.record(
+                    db.session,
+                    membership,
+                    service.Answer(status=status, reason="no_time"),
+                    now=start - timedelta(minutes=1),
+                )
+        service.record(
+            db.session, membership, service.Answer("not_yet"), now=start - timedelta(days=3)
+        )
+        service.record(db.session, membership, service.Answer("met", rating=5), now=start)
+        db.session.commit()
+        assert db.session.scalars(select(Feedback.rating)).all() == [5]
+
+
+def test_the_form_marks_the_parts_that_belong_to_some_answers_only(app, client, pairing):
+    page = client.get(member_link(app, pairing, "ada")).get_data(as_text=True)
+    # app.js shows "Why not?" only for "will not meet" and the rating only for "met".
+    reason_at, rating_at = page.index('id="reason"'), page.index('name="rating"')
+    assert page.rfind('data-shown-for="will_not_meet"', 0, reason_at) > page.rfind(
+        "<fieldset", 0, reason_at
+    )
+    assert page.rfind('data-shown-for="met"', 0, rating_at) > page.rfind(
+        "</fieldset>", 0, rating_at
+    )
+    assert "Your coffee for the week of" in page and "-W" not in page  # no ISO week code

@@ -47,7 +47,8 @@ def test_round_is_announced_in_chat(app, make_user, make_round):
         assert (report.sent, report.gave_up) == (3, 1)
         (body,) = hook.bodies
     text = body["text"]
-    assert "2026-W49" in text and "1 groups" in text
+    assert "the week of 30 November are out" in text and "1 groups" in text
+    assert "2026-W49" not in text  # people read weeks by their Monday
     assert "Ada Lovelace & &lt;!channel&gt; Bob &amp; co" in text
     assert "<!channel>" not in text
     assert "http://127.0.0.1:5000/dashboard" in text
