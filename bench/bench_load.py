@@ -138,7 +138,7 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
     from matcher.extensions import db
     from matcher.models import Membership, Round, User
     from matcher.rounds import service
-    from matcher.rounds.weeks import week_label
+    from matcher.weeks import week_label
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():

@@ -50,7 +50,8 @@ from matcher.models import (  # noqa: E402
     User,
 )
 from matcher.models.people import user_interests, user_projects  # noqa: E402
-from matcher.notify import queue_messages, round_messages  # noqa: E402
+from matcher.notify import queue_messages  # noqa: E402
+from matcher.rounds.emails import round_messages  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 QUEUE_TARGET = 10.0

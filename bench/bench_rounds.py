@@ -40,7 +40,7 @@ from matcher.models import (  # noqa: E402
 )
 from matcher.models.people import user_interests, user_projects  # noqa: E402
 from matcher.rounds import service  # noqa: E402
-from matcher.rounds.weeks import week_label  # noqa: E402
+from matcher.weeks import week_label  # noqa: E402
 
 TARGET_SECONDS = 30.0
 WEEK_MONDAY = date(2026, 11, 30)

@@ -48,8 +48,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from matcher import auth, cli, devserver, errors, security, web
     from matcher.admin import views as admin_views
+
+    # Each feature registers the renderers of its own message kinds with the outbox.
+    from matcher.auth import emails as _auth_emails  # noqa: F401
+    from matcher.feedback import emails as _feedback_emails  # noqa: F401
     from matcher.feedback import views as feedback_views
     from matcher.profile import views as profile_views
+    from matcher.rounds import emails as _round_emails  # noqa: F401
     from matcher.rounds import skip_link
     from matcher.rounds import views as rounds_views
 

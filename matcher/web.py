@@ -16,8 +16,8 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matcher.rounds.weeks import PEOPLE_DATE_FILTERS
 from matcher.video_links import safe_video_link
+from matcher.weeks import PEOPLE_DATE_FILTERS
 
 bp = Blueprint("web", __name__)
 

@@ -16,8 +16,8 @@ from flask_migrate import upgrade
 from sqlalchemy import JSON, func, select
 
 from matcher import PROJECT_ROOT
-from matcher.admin.audit import record as audit
 from matcher.admin.programme import save_settings, settings_values
+from matcher.audit import record as audit
 from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.feedback.service import Answer

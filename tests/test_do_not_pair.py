@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import DoNotPair, PendingDoNotPair, User
 from matcher.rounds import service as rounds
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.conftest import MEMBER_PASSWORD, login
 from tests.test_auth import signup_data
 

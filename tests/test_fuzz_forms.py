@@ -104,11 +104,10 @@ def world(app, make_user) -> dict[str, object]:
 
     from matcher.auth.service import make_reset_token
     from matcher.extensions import db
-    from matcher.feedback.tokens import make_token
+    from matcher.links import FEEDBACK, SKIP, make_token
     from matcher.models import Interest, Membership, User
     from matcher.rounds import service
-    from matcher.rounds.tokens import make_skip_token
-    from matcher.rounds.weeks import week_label
+    from matcher.weeks import week_label
 
     admin = make_user(email="admin@example.com", is_admin=True, team="Ops")
     member = make_user(email="bob@example.com", name="Bob", team="Search")
@@ -122,9 +121,9 @@ def world(app, make_user) -> dict[str, object]:
         )
         return {
             "group": mine.group_id,
-            "link": make_token(app.config, mine.id, admin),
+            "link": make_token(app.config, FEEDBACK, mine.id, admin),
             "reset": make_reset_token(db.session.get(User, member)),
-            "skip": make_skip_token(app.config, member),
+            "skip": make_token(app.config, SKIP, member),
             "draft": draft.id,
             "interest": db.session.scalar(select(Interest.id).limit(1)),
             "member": member,

@@ -12,7 +12,7 @@ from matcher.extensions import db
 from matcher.models import DoNotPair, MatchGroup, Profile, User
 from matcher.models.people import user_interests
 from matcher.rounds import service as rounds
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.conftest import MEMBER_PASSWORD, login
 
 
@@ -316,8 +316,8 @@ def test_export_leaves_out_draft_rounds(app, client, ada, make_user):
 def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ada):
     from datetime import UTC, datetime
 
-    from matcher.notify.render import zone_of
     from matcher.rounds.dashboard import next_round_for
+    from matcher.timezones import zone_of
 
     client.post("/me/snooze", data={"until": (date.today() + timedelta(days=30)).isoformat()})
     client.post("/me/leave")

@@ -28,7 +28,7 @@ from matcher.models import (
     User,
 )
 from matcher.rounds import service
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.admin.test_rules import valid_form
 from tests.conftest import MEMBER_PASSWORD, login, meetings_over
 from tests.test_auth import signup_data

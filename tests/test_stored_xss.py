@@ -23,11 +23,11 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.feedback.tokens import make_token
+from matcher.links import FEEDBACK, make_token
 from matcher.models import Interest, Membership, Profile, Project, Team, User, vocabulary_key
 from matcher.notify import queue_message, send_pending
 from matcher.rounds import service
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.conftest import (
     BACKENDS,
     PG_ADMIN_URL,
@@ -302,7 +302,9 @@ SURFACES: dict[str, Surface] = {
     "feedback link (no login)": Surface(
         "html",
         lambda w: w.page(
-            w.anon, "/feedback/" + make_token(w.app.config, w.ids["ada-membership"], w.ids["ada"])
+            w.anon,
+            "/feedback/"
+            + make_token(w.app.config, FEEDBACK, w.ids["ada-membership"], w.ids["ada"]),
         ),
         ("name", "team"),
     ),

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.feedback.tokens import make_token
+from matcher.links import FEEDBACK, make_token
 from matcher.models import Membership, Profile, User
 from matcher.rounds import service as rounds
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.conftest import login
 
 WEEK = week_label(datetime.now(UTC).date())
@@ -261,7 +261,7 @@ def test_feedback_form_groups_every_radio_set_in_a_fieldset(app, client, colleag
         rounds.run_round(db.session, WEEK, publish=True)
         db.session.commit()
         m = db.session.scalars(select(Membership).order_by(Membership.id)).first()
-        link = "/feedback/" + make_token(app.config, m.id, m.user_id)
+        link = "/feedback/" + make_token(app.config, FEEDBACK, m.id, m.user_id)
     page = client.get(link).get_data(as_text=True)
     legends = re.findall(r"<legend>(.*?)</legend>", page)
     assert "Would you meet again?" in legends

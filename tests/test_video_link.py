@@ -12,8 +12,8 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import Profile
 from matcher.rounds import service
-from matcher.rounds.weeks import week_label
 from matcher.video_links import safe_video_link, video_link_problem
+from matcher.weeks import week_label
 from tests.conftest import MEMBER_PASSWORD, login
 from tests.test_auth import signup_data
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from matcher.admin.audit import changed_keys
+from matcher.audit import changed_keys
 from matcher.matching import Weights
 from matcher.models import AuditEntry
-from matcher.rounds.weeks import WeekError, parse_week, week_of
+from matcher.weeks import WeekError, parse_week, week_of
 
 # What each kind of vocabulary entry is called in a sentence.
 KIND_WORDS = {"teams": "team", "projects": "project", "interests": "interest", "offices": "office"}

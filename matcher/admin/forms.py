@@ -24,8 +24,8 @@ from wtforms.validators import Length, ValidationError
 from matcher.admin.people import STATUSES
 from matcher.matching import ProblemError, Rules, Weights
 from matcher.models import ProgrammeSettings
-from matcher.rounds.weeks import WeekError, parse_week
 from matcher.timezones import is_timezone
+from matcher.weeks import WeekError, parse_week
 
 RAW_MAX = 40  # longest text a number field accepts; anything longer is not a number
 TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")

@@ -13,8 +13,8 @@ from itertools import combinations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.admin.audit import record
 from matcher.admin.preview import round_problem
+from matcher.audit import record
 from matcher.matching import Problem, ProblemError, Rules, solve
 from matcher.models import MatchGroup, Membership, Round, User
 from matcher.rounds import service

@@ -21,7 +21,7 @@ from matcher.models import (
     Team,
     User,
 )
-from matcher.rounds.weeks import WeekError, parse_week
+from matcher.weeks import WeekError, parse_week
 
 PAGE_SIZE = 50
 AUDIT_SHOWN = 100

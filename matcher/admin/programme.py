@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from matcher.admin.audit import changed_keys, record
 from matcher.admin.audit_text import setting_changes
+from matcher.audit import changed_keys, record
 from matcher.matching import ProblemError, Rules
 from matcher.models import ProgrammeSettings
 from matcher.rounds import service

@@ -18,11 +18,11 @@ from matcher.admin import (  # noqa: F401
     views_rules,
     views_vocabulary,
 )
-from matcher.admin.audit import page_of_entries, record
 from matcher.admin.audit_text import describe
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import PeopleSearchForm, UserActionForm
 from matcher.admin.views_rounds import current_delivery
+from matcher.audit import page_of_entries, record
 from matcher.extensions import db
 from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, Round, Team, User
 from matcher.notify.status import outbox_counts

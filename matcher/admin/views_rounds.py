@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from matcher.admin import charts, overrides
-from matcher.admin.audit import record
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
 from matcher.admin.preview import (
@@ -24,13 +23,14 @@ from matcher.admin.preview import (
     summarise_round,
 )
 from matcher.admin.programme import current_rules_or_default
+from matcher.audit import record
 from matcher.extensions import db
 from matcher.matching import Rules
 from matcher.models import MatchGroup, Round
 from matcher.notify.background import background_sender_running
 from matcher.notify.status import Delivery, delivery
 from matcher.rounds import service
-from matcher.rounds.weeks import parse_week, week_label
+from matcher.weeks import parse_week, week_label
 
 
 def next_week() -> str:

@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from matcher.admin import duplicates, vocabulary
-from matcher.admin.audit import record
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import MergeForm, OfficeMergeForm, RenameForm
+from matcher.audit import record
 from matcher.extensions import db
 
 

@@ -32,6 +32,7 @@ from matcher.auth.service import (
     user_for_reset_token,
 )
 from matcher.extensions import db
+from matcher.links import public_url
 from matcher.models import Team
 from matcher.models.people import new_session_token
 from matcher.profile.service import suggestions
@@ -130,7 +131,7 @@ def logout() -> Response:
 def reset_link(token: str) -> str:
     """The absolute reset URL, built on BASE_URL and never on the request's Host header."""
     path = url_for("auth.reset_password", token=token)
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return public_url(current_app.config, path)
 
 
 @bp.route("/reset", methods=["GET", "POST"])

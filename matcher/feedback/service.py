@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.models import Feedback, MatchGroup, Membership, Round, User
 from matcher.models.people import utcnow
 from matcher.notify.queue import queue_message
-from matcher.notify.render import zone_of
 from matcher.rounds import service as rounds
-from matcher.rounds.weeks import day_time, week_of
+from matcher.timezones import zone_of
+from matcher.weeks import day_time, week_of
 
 DEFAULT_WINDOW_DAYS = 14
 

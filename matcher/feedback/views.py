@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from matcher.extensions import db
 from matcher.feedback import service
 from matcher.feedback.forms import FeedbackForm
-from matcher.feedback.tokens import LinkError, read_token
+from matcher.links import FEEDBACK, LinkError, read_token
 from matcher.models import Membership
 from matcher.models.people import utcnow
 from matcher.transaction import commit_retrying
@@ -34,7 +34,7 @@ SAVED_MESSAGE = "Thanks, your answer is saved."
 def by_link(token: str) -> str | Response | tuple[str, int]:
     """The form for the one pairing the signed link names."""
     try:
-        membership_id, user_id = read_token(current_app.config, token)
+        membership_id, user_id = read_token(current_app.config, FEEDBACK, token)
     except LinkError as bad:
         status = 410 if bad.expired else 400
         return render_template("feedback/link_error.html", message=str(bad), status=status), status

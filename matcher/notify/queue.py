@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from matcher.models import Membership, OutboxMessage, Round
+from matcher.models import OutboxMessage
 
 _UPSERT_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -56,40 +55,3 @@ def queue_messages(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     session.execute(insert(OutboxMessage), rows)
     return len(rows)
-
-
-def round_messages(
-    session: Session, round_: Round, config: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """The rows announcing a published round: one pairing email per member, one chat post.
-
-    For queue_messages in the transaction that publishes the round.
-    """
-    # One query for every member of every group: a round of 10,000 people stays fast.
-    members = session.execute(
-        select(Membership.group_id, Membership.user_id)
-        .where(Membership.round_id == round_.id)
-        .order_by(Membership.group_id, Membership.id)
-    ).all()
-    rows = [
-        {
-            "kind": "pairing",
-            # One pairing email per person per week, whatever happens to ids.
-            "dedupe_key": f"pairing:{round_.week}:{user_id}",
-            "payload": {"group_id": group_id, "user_id": user_id},
-            "user_id": user_id,
-            "round_id": round_.id,
-        }
-        for group_id, user_id in members
-    ]
-    if config.get("CHAT_WEBHOOK_URL"):
-        rows.append(
-            {
-                "kind": "chat_round",
-                "dedupe_key": f"chat_round:{round_.week}",
-                "payload": {"round_id": round_.id},
-                "user_id": None,
-                "round_id": round_.id,
-            }
-        )
-    return rows

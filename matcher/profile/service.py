@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.admin.audit import erase_person
+from matcher.audit import erase_person
 from matcher.feedback.service import kudos_for
 from matcher.models import (
     AvailabilityWindow,
@@ -35,7 +35,7 @@ from matcher.models.people import (
     vocabulary_key,
 )
 from matcher.reasons import facts_without
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from matcher.auth import service as auth
 from matcher.auth.forms import ChangePasswordForm
 from matcher.extensions import db
 from matcher.models import Team, User
-from matcher.notify.render import zone_of
 from matcher.profile import service
 from matcher.profile.forms import (
     ConfirmForm,
@@ -37,8 +36,9 @@ from matcher.profile.forms import (
 )
 from matcher.rounds.dashboard import next_round_for
 from matcher.rounds.service import erase_pending
-from matcher.rounds.weeks import long_day
+from matcher.timezones import zone_of
 from matcher.transaction import commit_retrying
+from matcher.weeks import long_day
 
 # Seconds a deletion request spends erasing the account from stored round problems.
 ERASE_IN_REQUEST_SECONDS = 2.0

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from matcher.extensions import db
 from matcher.models import Round
 from matcher.rounds import service
-from matcher.rounds.weeks import WeekError, parse_week, week_label
+from matcher.weeks import WeekError, parse_week, week_label
 
 rounds_cli = AppGroup("rounds", help="Compute and publish weekly rounds.")
 

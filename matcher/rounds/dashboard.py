@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.models import Feedback, MatchGroup, Membership, Round, User
-from matcher.notify.render import zone_of
 from matcher.reasons import reasons_for
 from matcher.rounds import service
-from matcher.rounds.weeks import parse_week, week_start
+from matcher.timezones import zone_of
+from matcher.weeks import parse_week, week_start
 
 PAST_LIMIT = 20
 # Scheduled rounds looked at when searching for the user's next one: the longest cadence

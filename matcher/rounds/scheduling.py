@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from matcher.timezones import zone
 
 SLOT = timedelta(minutes=30)
 
@@ -18,20 +19,13 @@ class Availability:
     windows: tuple[tuple[int, int, int], ...]
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def free_intervals(person: Availability, monday: date) -> list[tuple[datetime, datetime]]:
     """The person's windows in the week starting `monday`, as aware UTC intervals."""
-    zone = _zone(person.timezone)
+    local = zone(person.timezone)
     intervals = []
     for weekday, start_minute, end_minute in person.windows:
         day = monday + timedelta(days=weekday)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=local)
         # Wall-clock arithmetic in the person's zone, so DST weeks keep local hours right.
         start = (midnight + timedelta(minutes=start_minute)).astimezone(UTC)
         end = (midnight + timedelta(minutes=end_minute)).astimezone(UTC)

@@ -53,9 +53,10 @@ from matcher.models.settings import (
     DEFAULT_ROUND_WEEKDAY,
     SETTINGS_ID,
 )
-from matcher.notify.queue import queue_messages, round_messages
+from matcher.notify.queue import queue_messages
+from matcher.rounds.emails import round_messages
 from matcher.rounds.scheduling import Availability, first_common_slot
-from matcher.rounds.weeks import parse_week, week_label, weeks_between
+from matcher.weeks import parse_week, week_label, weeks_between
 
 # How far back pairings count as history (novelty score and the repeat cooldown).
 HISTORY_WEEKS = 26

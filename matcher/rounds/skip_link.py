@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 
 from matcher.extensions import db
+from matcher.links import SKIP, LinkError, read_token
 from matcher.models import User
-from matcher.notify.render import zone_of
 from matcher.rounds import dashboard
 from matcher.rounds.forms import SkipForm
-from matcher.rounds.tokens import SkipLinkError, read_skip_token
+from matcher.timezones import zone_of
 
 bp = Blueprint("skip", __name__, url_prefix="/skip")
 
@@ -31,8 +31,8 @@ def _error(message: str, status: int, hint: str) -> tuple[str, int]:
 def by_link(token: str) -> str | Response | tuple[str, int]:
     """Confirm skipping the next round of the person the signed link names."""
     try:
-        user_id = read_skip_token(current_app.config, token)
-    except SkipLinkError as bad:
+        (user_id,) = read_token(current_app.config, SKIP, token)
+    except LinkError as bad:
         if bad.expired:
             days = int(current_app.config.get("SKIP_LINK_MAX_AGE") or 0) // 86400
             return _error(

@@ -10,11 +10,12 @@ from flask_login import current_user, login_required
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
 from matcher.models import FEEDBACK_STATUSES
-from matcher.notify.place import meeting_place
-from matcher.notify.render import pairing_invitation, zone_of
 from matcher.rounds import dashboard
+from matcher.rounds.emails import pairing_invitation
 from matcher.rounds.forms import SkipForm
-from matcher.rounds.weeks import long_day
+from matcher.rounds.place import meeting_place
+from matcher.timezones import zone_of
+from matcher.weeks import long_day
 
 bp = Blueprint("rounds", __name__, url_prefix="/dashboard")
 

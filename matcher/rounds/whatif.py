@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Result, Rules, SolverOptions, solve
 from matcher.rounds.service import plan_round, seed_for_week
-from matcher.rounds.weeks import parse_week, week_label
+from matcher.weeks import parse_week, week_label
 
 DEFAULT_WEEKS = 12
 # Above this many participants the simulation would keep a request waiting too long.

@@ -42,7 +42,7 @@ def recorded_actions() -> list[tuple[str, str]]:
         tree = ast.parse(path.read_text(), filename=str(path))
         imports_record = any(
             isinstance(node, ast.ImportFrom)
-            and node.module == "matcher.admin.audit"
+            and node.module == "matcher.audit"
             and any(alias.name == "record" for alias in node.names)
             for node in ast.walk(tree)
         )
@@ -95,7 +95,7 @@ def test_the_scan_fails_for_an_unlabelled_action(tmp_path, monkeypatch):
     source = tmp_path / "matcher"
     source.mkdir()
     (source / "fake.py").write_text(
-        "from matcher.admin.audit import record\n"
+        "from matcher.audit import record\n"
         "def f(s, kind):\n"
         "    record(s, 1, 'round.explode', 'x')\n"
         "    record(s, 1, f'{kind}.rename', 'x')\n"

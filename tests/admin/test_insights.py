@@ -139,7 +139,7 @@ def test_safe_cell():
 def make_round(app, week: str, status: str, groups: list[list[tuple[int, str | None]]]) -> None:
     """A round with exactly these groups; each member answers as given (None: no answer)."""
     from matcher.models import MatchGroup, Round
-    from matcher.rounds.weeks import parse_week
+    from matcher.weeks import parse_week
 
     with app.app_context():
         round_ = Round(week=week, starts_on=parse_week(week), status=status, rules={})

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.feedback import service
-from matcher.feedback.tokens import make_token
+from matcher.links import FEEDBACK, make_token
 from matcher.models import Feedback, Membership, OutboxMessage, Profile, Round
 from matcher.rounds import service as rounds
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.conftest import login, meetings_over
 
 WEEK = week_label(datetime.now(UTC).date())
@@ -42,7 +42,7 @@ def pairing(app, make_user):
 def member_link(app, pairing, name: str) -> str:
     user_id = pairing[name]
     membership_id, _ = pairing["membership"][user_id]
-    return "/feedback/" + make_token(app.config, membership_id, user_id)
+    return "/feedback/" + make_token(app.config, FEEDBACK, membership_id, user_id)
 
 
 def partner_of(app, pairing, name: str) -> int:
@@ -101,7 +101,7 @@ def test_tampered_expired_and_foreign_links(app, app_factory, client, pairing):
     assert tampered.status_code == 400 and "not valid" in tampered.get_data(as_text=True)
     # Ada's link with Cy's membership id: refused, as is a link naming someone else's pairing.
     cy_membership, _ = pairing["membership"][pairing["cy"]]
-    forged = "/feedback/" + make_token(app.config, cy_membership, pairing["ada"])
+    forged = "/feedback/" + make_token(app.config, FEEDBACK, cy_membership, pairing["ada"])
     assert client.get(forged).status_code == 410
     expired_app = app_factory(FEEDBACK_LINK_MAX_AGE=-1)
     expired = expired_app.test_client().get(link)
@@ -321,7 +321,7 @@ def test_before_the_slot_only_not_yet_is_accepted_by_link_and_dashboard(app, cli
     group_id = published_pair(app, two["ada"], two["cy"], next_monday(), meeting_at=slot)
     with app.app_context():
         membership = db.session.scalar(select(Membership).where(Membership.user_id == two["ada"]))
-        link = "/feedback/" + make_token(app.config, membership.id, two["ada"])
+        link = "/feedback/" + make_token(app.config, FEEDBACK, membership.id, two["ada"])
     form = client.get(link).get_data(as_text=True)
     assert "until then, the only answer is “Not yet”" in form  # said before anyone tries
     by_link = client.post(link, data=data)

@@ -12,7 +12,7 @@ from matcher.feedback import service
 from matcher.models import Feedback, Round
 from matcher.notify import send_pending
 from matcher.rounds import service as rounds
-from matcher.rounds.weeks import week_label
+from matcher.weeks import week_label
 from tests.conftest import meetings_over
 from tests.notify.support import body_text, smtp_server
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, OutboxMessage, Round
 from matcher.models.people import utcnow
-from matcher.notify import queue_messages, round_messages, send_pending
+from matcher.notify import queue_messages, send_pending
+from matcher.rounds.emails import round_messages
 
 REASONS = ["You both work on Checkout", "You both like Rust"]
 

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import OutboxMessage, Round
-from matcher.notify import queue_message, queue_messages, round_messages
+from matcher.notify import queue_message, queue_messages
+from matcher.rounds.emails import round_messages
 from tests.notify.conftest import outbox_rows
 
 

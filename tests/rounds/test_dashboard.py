@@ -10,7 +10,7 @@ import pytest
 from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, Profile, Round, User
 from matcher.rounds import dashboard, service
-from matcher.rounds.weeks import parse_week, week_label, week_of, week_start
+from matcher.weeks import parse_week, week_label, week_of, week_start
 from tests.conftest import login
 
 

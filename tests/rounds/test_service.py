@@ -210,7 +210,7 @@ def test_concurrent_runs_in_two_processes_make_one_round(app, org):
 def test_a_cooldown_longer_than_the_history_window_is_still_enforced(app, make_user):
     from dataclasses import replace
 
-    from matcher.rounds.weeks import parse_week, week_label
+    from matcher.weeks import parse_week, week_label
 
     ada = make_user(email="ada@example.com", team="Payments")
     cy = make_user(email="cy@example.com", team="Search")
@@ -229,7 +229,7 @@ def test_a_cooldown_longer_than_the_history_window_is_still_enforced(app, make_u
 def test_next_round_is_the_local_week_and_skips_a_week_published_early(app, make_user):
     from datetime import UTC, datetime
 
-    from matcher.rounds.weeks import parse_week, week_label
+    from matcher.weeks import parse_week, week_label
 
     make_user(email="ada@example.com", team="Payments")
     make_user(email="cy@example.com", team="Search")

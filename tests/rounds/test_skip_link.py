@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from matcher.extensions import db
-from matcher.feedback.tokens import make_token
+from matcher.links import FEEDBACK, SKIP, link_url, make_token
 from matcher.models import Profile, User
 from matcher.profile.service import delete_account, set_opted_out
 from matcher.rounds import dashboard
-from matcher.rounds.tokens import make_skip_token, skip_url
 from tests.conftest import login
 
 
@@ -26,7 +25,7 @@ def people(app, make_user) -> dict[str, int]:
 
 
 def link(app, user_id: int) -> str:
-    return "/skip/" + make_skip_token(app.config, user_id)
+    return "/skip/" + make_token(app.config, SKIP, user_id)
 
 
 def snoozed_until(app, user_id: int):
@@ -91,7 +90,7 @@ def test_expired_tampered_and_foreign_links_get_a_clear_page(app, app_factory, c
         assert response.status_code == 410
         assert "This link has expired." in response.get_data(as_text=True)
     tampered = url[:-3] + ("xyz" if not url.endswith("xyz") else "abc")
-    feedback_token = "/skip/" + make_token(app.config, 1, people["ada"])  # another salt
+    feedback_token = "/skip/" + make_token(app.config, FEEDBACK, 1, people["ada"])  # another salt
     for bad in (tampered, feedback_token, "/skip/not-a-token"):
         response = client.post(bad)
         assert response.status_code == 400, bad
@@ -132,6 +131,6 @@ def test_the_link_is_rate_limited_like_the_feedback_link(app_factory, method, al
 
 def test_links_are_absolute_on_base_url(app_factory, people):
     app = app_factory(BASE_URL="https://coffee.example.com/")
-    url = skip_url(app.config, people["ada"])
+    url = link_url(app.config, SKIP, people["ada"])
     assert url.startswith("https://coffee.example.com/skip/")
     assert app.test_client().get(url.removeprefix("https://coffee.example.com")).status_code == 200

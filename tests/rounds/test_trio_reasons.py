@@ -11,7 +11,7 @@ from matcher.admin.programme import save_settings, settings_values
 from matcher.extensions import db
 from matcher.models import MatchGroup, Round, User
 from matcher.rounds import service
-from matcher.rounds.weeks import week_label, week_start
+from matcher.weeks import week_label, week_start
 from tests.conftest import login
 from tests.notify.conftest import send
 from tests.notify.support import body_text, calendar_part, smtp_server

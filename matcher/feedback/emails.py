@@ -1,0 +1,76 @@
+"""Feedback's messages: reminders to answer, nudges after missed coffees, pause notices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.message import Message
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from matcher.links import FEEDBACK, link_url, public_url
+from matcher.models import Membership, OutboxMessage
+from matcher.notify.render import Undeliverable, notice_email, payload_int, recipient, renderer
+from matcher.weeks import week_of
+
+
+@renderer("feedback_reminder")
+def render_feedback_reminder(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any]
+) -> Message:
+    """One reminder to answer 'did you meet?' for a pairing."""
+    user = recipient(session, message)
+    membership = session.get(Membership, payload_int(message, "membership_id"))
+    if membership is None or membership.user_id != user.id:
+        raise Undeliverable("membership gone")
+    partners = [m.user.display_name for m in membership.group.memberships if m.user_id != user.id]
+    week = week_of(membership.round.starts_on)
+    return notice_email(
+        config,
+        message,
+        user,
+        f"Did you meet {', '.join(partners)} in {week}?",
+        [
+            f"How did your coffee with {', '.join(partners)} in {week} go?",
+            "Two clicks tell us whether you met and help us pick better pairings.",
+        ],
+        ("Tell us how it went", link_url(config, FEEDBACK, membership.id, user.id)),
+    )
+
+
+@renderer("nudge")
+def render_nudge(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
+    """A friendly note after missed coffees, before the person is paused."""
+    user = recipient(session, message)
+    streak = payload_int(message, "streak")
+    return notice_email(
+        config,
+        message,
+        user,
+        "We missed you at your last coffees",
+        [
+            f"Your last {streak} coffee pairings did not happen (or we did not hear back).",
+            "If now is a busy time, snooze for a few weeks from your profile; otherwise "
+            "we will pause your pairings after the next missed one.",
+        ],
+        ("Snooze or change your cadence", public_url(config, "/me/")),
+    )
+
+
+@renderer("paused")
+def render_paused(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
+    """Tells someone their pairings are paused, and how to resume."""
+    user = recipient(session, message)
+    streak = payload_int(message, "streak")
+    return notice_email(
+        config,
+        message,
+        user,
+        "Your coffee pairings are paused",
+        [
+            f"After {streak} coffees in a row that did not happen, we paused your pairings so "
+            "nobody waits for a meeting that will not take place.",
+            "Rejoin whenever you like: one click on your profile and you are in the next round.",
+        ],
+        ("Rejoin the pairings", public_url(config, "/me/")),
+    )
