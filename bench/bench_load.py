@@ -137,7 +137,7 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
     from matcher import create_app
     from matcher.extensions import db
     from matcher.models import Membership, Round, User
-    from matcher.rounds import service
+    from matcher.rounds import publishing
     from matcher.weeks import week_label
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
@@ -150,7 +150,7 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
         db.session.commit()
         # bench_rounds' generated history ends the week before WEEK_MONDAY: publish that week.
         week = week_label(WEEK_MONDAY)
-        outcome = service.run_round(db.session, week, publish=True)
+        outcome = publishing.run_round(db.session, week, publish=True)
         db.session.commit()
         if not outcome.published:
             raise RuntimeError(f"round {week} not published: {outcome.message}")

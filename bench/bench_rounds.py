@@ -2,7 +2,7 @@
 
 Loads a generated organisation (bench/orggen.py: teams, projects, interests, offices,
 availability, and 12 weeks of past rounds) into a fresh database with bulk inserts, then
-times `rounds.service.run_round(..., publish=True)` plus the commit: reading participants and
+times `rounds.publishing.run_round(..., publish=True)` plus the commit: reading participants and
 history, solving, suggesting meeting times, storing groups and queueing one message per
 member. Prints a table and exits non-zero when a target is missed.
 """
@@ -39,7 +39,7 @@ from matcher.models import (  # noqa: E402
     User,
 )
 from matcher.models.people import user_interests, user_projects  # noqa: E402
-from matcher.rounds import service  # noqa: E402
+from matcher.rounds import publishing  # noqa: E402
 from matcher.weeks import week_label  # noqa: E402
 
 TARGET_SECONDS = 30.0
@@ -167,7 +167,7 @@ def run_case(label: str, url: str, people: int, instance: Path) -> tuple[str, fl
         load_organisation(people)
         loaded = time.perf_counter() - started
         started = time.perf_counter()
-        outcome = service.run_round(db.session, week_label(WEEK_MONDAY), publish=True)
+        outcome = publishing.run_round(db.session, week_label(WEEK_MONDAY), publish=True)
         db.session.commit()
         seconds = time.perf_counter() - started
         queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))

@@ -51,12 +51,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Each feature registers the renderers of its own message kinds with the outbox.
     from matcher.auth import emails as _auth_emails  # noqa: F401
+    from matcher.dashboard import bp as dashboard_bp
     from matcher.feedback import emails as _feedback_emails  # noqa: F401
     from matcher.feedback import views as feedback_views
     from matcher.profile import views as profile_views
     from matcher.rounds import emails as _round_emails  # noqa: F401
     from matcher.rounds import skip_link
-    from matcher.rounds import views as rounds_views
 
     auth.init_app(app)
     web.init_app(app)
@@ -64,7 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (
         auth.views.bp,
         profile_views.bp,
-        rounds_views.bp,
+        dashboard_bp,
         skip_link.bp,
         feedback_views.bp,
         admin_views.bp,

@@ -1,11 +1,14 @@
-"""Commit at the edge, retrying when a concurrent request won a unique-key race."""
+"""Commit at the edge: retrying when a concurrent request won a unique-key race, or one
+transaction per step for work too big for one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from matcher.extensions import db
 
@@ -26,3 +29,15 @@ def commit_retrying(work: Callable[[], T], attempts: int = 3) -> T:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def commit_steps(session: Session, step: Callable[[Session], int | None], seconds: float) -> int:
+    """Run step and commit, again and again, until it returns None or about `seconds` passed;
+    the sum of what the steps returned. Nothing half-done stays in the session."""
+    deadline = monotonic() + seconds
+    done = 0
+    while monotonic() < deadline and (result := step(session)) is not None:
+        session.commit()
+        done += result
+    session.rollback()
+    return done

@@ -26,7 +26,7 @@ bp = Blueprint("web", __name__)
 def index() -> str | Response:
     """Logged-in people go to their profile; everyone else sees what matcher is."""
     if current_user.is_authenticated:
-        return redirect(url_for("rounds.index"))
+        return redirect(url_for("dashboard.index"))
     return render_template("index.html")
 
 

@@ -16,7 +16,6 @@ from flask_migrate import upgrade
 from sqlalchemy import JSON, func, select
 
 from matcher import PROJECT_ROOT
-from matcher.admin.programme import save_settings, settings_values
 from matcher.audit import record as audit
 from matcher.auth.service import register_user
 from matcher.extensions import db
@@ -24,7 +23,8 @@ from matcher.feedback.service import Answer
 from matcher.feedback.service import record as record_feedback
 from matcher.models import Membership, OutboxMessage, PendingErasure, User
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
-from matcher.rounds import service
+from matcher.rounds import programme, publishing
+from matcher.rounds.programme import save_settings, settings_values
 from tests.conftest import PG_ADMIN_URL, make_app
 
 WEEK = "2026-W49"
@@ -48,12 +48,12 @@ def populate(app: Flask, make_user) -> dict[str, int]:
         add_do_not_pair(session, session.get(User, ids["ada"]), "bob@example.com")
         # An address nobody has signed up with yet: a pending entry.
         add_do_not_pair(session, session.get(User, ids["cy"]), "newcomer@example.com")
-        values = settings_values(service.programme_settings(session))
+        values = settings_values(programme.programme_settings(session))
         values["round_minute"] = 10 * 60 + 30
         values["round_timezone"] = "Europe/Berlin"
         assert save_settings(session, values, ids["root"])
         audit(session, ids["root"], "person.pause", "fay@example.com", before=None, after=[1, 2])
-        outcome = service.run_round(session, WEEK, publish=True)
+        outcome = publishing.run_round(session, WEEK, publish=True)
         assert outcome.published
         session.flush()
         membership = session.scalars(select(Membership).order_by(Membership.id)).first()
@@ -170,7 +170,7 @@ def test_round_trip_restores_every_row_and_new_rows_get_fresh_ids(
         new_id = sign_up(restored, "newcomer@example.com")
         assert new_id == max(ids.values()) + 1
         with restored.app_context():
-            outcome = service.run_round(db.session, "2026-W50", publish=True)
+            outcome = publishing.run_round(db.session, "2026-W50", publish=True)
             db.session.commit()
             old_rounds = {row[0] for row in before["rounds"]}
             assert outcome.round.id not in old_rounds

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import DoNotPair, PendingDoNotPair, User
-from matcher.rounds import service as rounds
+from matcher.rounds import participants, planning
 from matcher.weeks import week_label
 from tests.conftest import MEMBER_PASSWORD, login
 from tests.test_auth import signup_data
@@ -117,8 +117,8 @@ def test_signing_up_later_turns_the_entry_into_a_block_the_rounds_see(app, clien
     assert page.count('name="email" value="grace@example.com"') == 1  # one remove form
     with app.app_context():
         ids = {ada, grace}
-        assert rounds.load_blocked(db.session, ids) == [(ada, grace)]
-        plan = rounds.plan_round(db.session, week_label(datetime.now(UTC).date()))
+        assert participants.load_blocked(db.session, ids) == [(ada, grace)]
+        plan = planning.plan_round(db.session, week_label(datetime.now(UTC).date()))
         assert all(set(g.user_ids) != ids for g in plan.groups)
         assert (ada, grace) in {tuple(sorted(pair)) for pair in plan.problem.blocked}
 

@@ -106,15 +106,15 @@ def world(app, make_user) -> dict[str, object]:
     from matcher.extensions import db
     from matcher.links import FEEDBACK, SKIP, make_token
     from matcher.models import Interest, Membership, User
-    from matcher.rounds import service
+    from matcher.rounds import publishing
     from matcher.weeks import week_label
 
     admin = make_user(email="admin@example.com", is_admin=True, team="Ops")
     member = make_user(email="bob@example.com", name="Bob", team="Search")
     today = datetime.now(UTC).date()
     with app.app_context():
-        service.run_round(db.session, week_label(today), publish=True)
-        draft = service.run_round(db.session, week_label(today + timedelta(weeks=1))).round
+        publishing.run_round(db.session, week_label(today), publish=True)
+        draft = publishing.run_round(db.session, week_label(today + timedelta(weeks=1))).round
         db.session.commit()
         mine = db.session.scalar(
             select(Membership).where(Membership.user_id == admin, Membership.round_id != draft.id)

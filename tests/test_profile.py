@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import DoNotPair, MatchGroup, Profile, User
 from matcher.models.people import user_interests
-from matcher.rounds import service as rounds
+from matcher.rounds import erasure, publishing
+from matcher.transaction import commit_steps
 from matcher.weeks import week_label
 from tests.conftest import MEMBER_PASSWORD, login
 
@@ -175,12 +176,11 @@ def test_delete_erases_personal_data_and_keeps_a_placeholder(app, client, ada, m
 
 def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada, make_user):
     from matcher.models import Feedback, MatchGroup, Membership, PendingErasure, Round
-    from matcher.rounds import service
 
     bob = make_user(email="bob@example.com", name="Bob Builder", team="Search")
     make_user(email="cy@example.com", name="Cy Twombly", team="Infra")  # odd one: a trio
     with app.app_context():
-        service.run_round(db.session, "2026-W49", publish=True)
+        publishing.run_round(db.session, "2026-W49", publish=True)
         membership = db.session.scalar(select(Membership).where(Membership.user_id == ada))
         db.session.add(
             Feedback(
@@ -220,14 +220,13 @@ def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada,
 def test_erasing_years_of_rounds_is_queued_and_done_a_round_at_a_time(app, make_user):
     from matcher.models import PendingErasure, Round
     from matcher.profile.service import delete_account
-    from matcher.rounds import service
 
     ada = make_user(email="ada@example.com", name="Ada Lovelace", team="Payments")
     make_user(email="bob@example.com", name="Bob Builder", team="Search")
     weeks = ["2026-W45", "2026-W46", "2026-W47"]
     with app.app_context():
         for week in weeks:
-            service.run_round(db.session, week, publish=True)
+            publishing.run_round(db.session, week, publish=True)
         db.session.commit()
         delete_account(db.session, db.session.get(User, ada))
         db.session.commit()
@@ -235,7 +234,7 @@ def test_erasing_years_of_rounds_is_queued_and_done_a_round_at_a_time(app, make_
         assert all(
             "Ada Lovelace" in json.dumps(p) for p in db.session.scalars(select(Round.problem))
         )
-        assert service.erase_next_snapshot(db.session)
+        assert erasure.erase_next_snapshot(db.session)
         db.session.commit()
         left = [w for w, p in db.session.execute(select(Round.week, Round.problem))
                 if "Ada Lovelace" in json.dumps(p)]  # fmt: skip
@@ -248,14 +247,14 @@ def test_erasing_years_of_rounds_is_queued_and_done_a_round_at_a_time(app, make_
             "Ada Lovelace" in json.dumps(p) for p in db.session.scalars(select(Round.problem))
         )
         assert db.session.scalar(select(func.count()).select_from(PendingErasure)) == 0
-        assert service.erase_pending(db.session, seconds=5) == 0
+        assert commit_steps(db.session, erasure.erase_next_snapshot, seconds=5) == 0
 
 
 def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
     make_user(email="cy@example.com", name="Cy Young", team="Search")
     week = week_label(datetime.now(UTC).date())
     with app.app_context():
-        rounds.run_round(db.session, week, publish=True)
+        publishing.run_round(db.session, week, publish=True)
         group = db.session.scalars(select(MatchGroup)).one()
         # A slot already past: before it, "not yet" is the only answer (derived from now).
         met_at = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
@@ -306,7 +305,7 @@ def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
 def test_export_leaves_out_draft_rounds(app, client, ada, make_user):
     make_user(email="cy@example.com", name="Cy Young", team="Search")
     with app.app_context():
-        rounds.run_round(db.session, week_label(datetime.now(UTC).date()))  # a draft
+        publishing.run_round(db.session, week_label(datetime.now(UTC).date()))  # a draft
         db.session.commit()
     data = json.loads(client.get("/me/export").get_data(as_text=True))
     assert data["pairings"] == [] and data["feedback_given"] == []
@@ -316,7 +315,7 @@ def test_export_leaves_out_draft_rounds(app, client, ada, make_user):
 def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ada):
     from datetime import UTC, datetime
 
-    from matcher.rounds.dashboard import next_round_for
+    from matcher.rounds.cadence import next_round_for
     from matcher.timezones import zone_of
 
     client.post("/me/snooze", data={"until": (date.today() + timedelta(days=30)).isoformat()})

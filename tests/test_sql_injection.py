@@ -27,7 +27,7 @@ from matcher.models import (
     Team,
     User,
 )
-from matcher.rounds import service
+from matcher.rounds import publishing
 from matcher.weeks import week_label
 from tests.admin.test_rules import valid_form
 from tests.conftest import MEMBER_PASSWORD, login, meetings_over
@@ -208,7 +208,7 @@ def test_feedback_note_and_kudos_are_stored_literally(app, client, make_user):
     ada = make_user(email="ada@example.com", team="Payments")
     make_user(email="cy@example.com", name="Cy", team="Search")
     with app.app_context():
-        service.run_round(db.session, week_label(datetime.now(UTC).date()), publish=True)
+        publishing.run_round(db.session, week_label(datetime.now(UTC).date()), publish=True)
         db.session.commit()
         group_id = db.session.scalar(select(Membership.group_id).where(Membership.user_id == ada))
     meetings_over(app)  # on a Monday morning this week's slot may still be ahead

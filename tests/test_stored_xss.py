@@ -26,7 +26,7 @@ from matcher.extensions import db
 from matcher.links import FEEDBACK, make_token
 from matcher.models import Interest, Membership, Profile, Project, Team, User, vocabulary_key
 from matcher.notify import queue_message, send_pending
-from matcher.rounds import service
+from matcher.rounds import publishing
 from matcher.weeks import week_label
 from tests.conftest import (
     BACKENDS,
@@ -186,7 +186,7 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
     # The preview and the draft only exist before publishing: keep those pages now.
     w.cache["admin preview"] = w.page(w.admin, "/admin/preview")
     with app.app_context():
-        round_ = service.run_round(db.session, WEEK).round
+        round_ = publishing.run_round(db.session, WEEK).round
         db.session.commit()
         w.ids["round"] = round_.id
         membership = db.session.scalar(select(Membership).where(Membership.user_id == w.ids["ada"]))
@@ -413,7 +413,7 @@ def test_line_breaks_in_a_name_add_no_calendar_property(app, client, make_user):
         user.display_name = evil_name
         db.session.scalar(select(Interest).where(Interest.key == "rust")).name = evil_interest
         db.session.commit()
-        (group,) = service.run_round(db.session, WEEK, publish=True).round.groups
+        (group,) = publishing.run_round(db.session, WEEK, publish=True).round.groups
         db.session.commit()
         group_id = group.id
     login(client, "ada@example.com")

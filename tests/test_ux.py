@@ -11,7 +11,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.links import FEEDBACK, make_token
 from matcher.models import Membership, Profile, User
-from matcher.rounds import service as rounds
+from matcher.rounds import participants, publishing
 from matcher.weeks import week_label
 from tests.conftest import login
 
@@ -125,7 +125,7 @@ def test_stylesheet_keeps_wide_content_inside_a_phone_screen(client):
 )
 def test_admin_tables_scroll_sideways_instead_of_widening_the_page(app, client, colleagues, path):
     with app.app_context():
-        rounds.run_round(db.session, WEEK)  # a draft: the overview and rounds list show it
+        publishing.run_round(db.session, WEEK)  # a draft: the overview and rounds list show it
         db.session.commit()
     response = client.get(path)
     assert response.status_code == 200
@@ -152,7 +152,7 @@ def test_heatmap_keeps_its_size_and_describes_itself(app, client, colleagues):
     from matcher.models import Feedback
 
     with app.app_context():
-        round_ = rounds.run_round(db.session, WEEK, publish=True).round
+        round_ = publishing.run_round(db.session, WEEK, publish=True).round
         # Everyone says "we met": the first map counts meetings, not matches.
         for m in db.session.scalars(select(Membership).where(Membership.round_id == round_.id)):
             db.session.add(
@@ -185,7 +185,7 @@ def test_heatmap_summary_escapes_and_names_the_loners():
 
 def test_publish_and_discard_ask_first(app, client, colleagues):
     with app.app_context():
-        round_id = rounds.run_round(db.session, WEEK).round.id
+        round_id = publishing.run_round(db.session, WEEK).round.id
         db.session.commit()
     page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
     publish = re.search(r'<form[^>]*action="[^"]*/publish"[^>]*>', page).group(0)
@@ -258,7 +258,7 @@ def test_do_not_pair_remove_buttons_name_the_address(client, make_user):
 
 def test_feedback_form_groups_every_radio_set_in_a_fieldset(app, client, colleagues):
     with app.app_context():
-        rounds.run_round(db.session, WEEK, publish=True)
+        publishing.run_round(db.session, WEEK, publish=True)
         db.session.commit()
         m = db.session.scalars(select(Membership).order_by(Membership.id)).first()
         link = "/feedback/" + make_token(app.config, FEEDBACK, m.id, m.user_id)
@@ -361,8 +361,8 @@ def test_the_snooze_text_matches_who_the_round_leaves_out(app, client, make_user
     set_snooze(app, ada, until)
     last_monday = until - timedelta(days=until.weekday())
     with app.app_context():
-        inside, _ = rounds.select_participants(db.session, last_monday)
-        after, _ = rounds.select_participants(db.session, last_monday + timedelta(days=7))
+        inside, _ = participants.select_participants(db.session, last_monday)
+        after, _ = participants.select_participants(db.session, last_monday + timedelta(days=7))
     assert ada not in {p.id for p in inside}
     assert ada in {p.id for p in after}
 

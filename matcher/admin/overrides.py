@@ -7,7 +7,6 @@ Nothing here commits.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time
 from itertools import combinations
 
 from sqlalchemy import select
@@ -17,8 +16,8 @@ from matcher.admin.preview import round_problem
 from matcher.audit import record
 from matcher.matching import Problem, ProblemError, Rules, solve
 from matcher.models import MatchGroup, Membership, Round, User
-from matcher.rounds import service
-from matcher.rounds.scheduling import Availability, first_common_slot
+from matcher.rounds import participants, publishing
+from matcher.rounds.meeting_time import meeting_slot
 
 TAKEN_OUT = "taken out by an admin"
 PARTNER_TAKEN_OUT = "their group was dissolved when an admin took someone out"
@@ -55,10 +54,12 @@ def breaks_hard_constraint(session: Session, round_: Round, groups: list[list[in
     ids = {uid for g in groups for uid in g}
     teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(ids))).all())
     # The same checks the engine makes: do-not-pair lists, "never again", the cooldown.
-    refused = {frozenset(pair) for pair in service.load_blocked(session, ids)}
+    refused = {frozenset(pair) for pair in participants.load_blocked(session, ids)}
     refused |= {
         frozenset((h.a, h.b))
-        for h in service.load_history(session, round_.starts_on, ids, rules.repeat_cooldown_weeks)
+        for h in participants.load_history(
+            session, round_.starts_on, ids, rules.repeat_cooldown_weeks
+        )
         if h.would_meet_again is False or h.weeks_ago < rules.repeat_cooldown_weeks
     }
     for group in groups:
@@ -99,22 +100,7 @@ def rescore(round_: Round, problem: Problem, group: MatchGroup) -> None:
             group.score = 0.0
             group.facts = []
             group.reasons = ["Put together by an admin."]
-        now = datetime.now(UTC)
-        not_before = max(
-            datetime.combine(round_.starts_on, time(), tzinfo=UTC), now + service.MEETING_LEAD_TIME
-        )
-        slot = first_common_slot(
-            [
-                Availability(
-                    p.timezone or "UTC",
-                    tuple((w.weekday, w.start_minute, w.end_minute) for w in p.availability),
-                )
-                for p in people
-            ],
-            round_.starts_on,
-            not_before,
-        )
-        group.meeting_at = slot.replace(tzinfo=None) if slot else None
+        group.meeting_at = meeting_slot(people, round_.starts_on)
     round_.total_score = round(sum(g.score for g in round_.groups), 3)
 
 
@@ -208,7 +194,7 @@ def discard(session: Session, round_: Round, actor_id: int) -> str:
 def publish(session: Session, round_: Round, actor_id: int) -> str:
     """Publish a draft: members are told in the same transaction (outbox)."""
     _require_draft(round_)
-    queued = service.publish_round(session, round_)
+    queued = publishing.publish_round(session, round_)
     record(
         session,
         actor_id,

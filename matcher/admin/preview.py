@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.matching import Participant, Problem, ProblemError, problem_from_json
 from matcher.models import MatchGroup, Membership, Round, User
 from matcher.reasons import reasons_for, write_reasons
-from matcher.rounds.service import RoundPlan
+from matcher.rounds.planning import RoundPlan
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from matcher.audit import page_of_entries, record
 from matcher.extensions import db
 from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, Round, Team, User
 from matcher.notify.status import outbox_counts
-from matcher.rounds import service
+from matcher.rounds import programme
 
 __all__ = ["bp"]
 
@@ -44,8 +44,8 @@ def index() -> str:
             select(func.count()).select_from(Round).where(Round.status == "draft")
         ),
     }
-    settings = service.programme_settings(db.session)
-    next_run, next_week = service.next_round(db.session, datetime.now(UTC))
+    settings = programme.programme_settings(db.session)
+    next_run, next_week = programme.next_round(db.session, datetime.now(UTC))
     rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(5)).all()
     return render_template(
         "admin/index.html",

@@ -9,10 +9,10 @@ from flask import Response, abort, render_template, request
 from matcher.admin import charts, csv_export, insights
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import WhatIfForm
-from matcher.admin.programme import current_rules_or_default
 from matcher.admin.views_rounds import next_week
 from matcher.extensions import db
 from matcher.rounds import whatif
+from matcher.rounds.programme import current_rules_or_default
 
 
 @bp.route("/insights")

@@ -22,20 +22,20 @@ from matcher.admin.preview import (
     summarise_plan,
     summarise_round,
 )
-from matcher.admin.programme import current_rules_or_default
 from matcher.audit import record
 from matcher.extensions import db
 from matcher.matching import Rules
 from matcher.models import MatchGroup, Round
 from matcher.notify.background import background_sender_running
 from matcher.notify.status import Delivery, delivery
-from matcher.rounds import service
+from matcher.rounds import planning, programme, publishing
+from matcher.rounds.programme import current_rules_or_default
 from matcher.weeks import parse_week, week_label
 
 
 def next_week() -> str:
     """The week of the next scheduled run that is not published yet."""
-    return service.next_round(db.session, datetime.now(UTC))[1]
+    return programme.next_round(db.session, datetime.now(UTC))[1]
 
 
 def score_charts(summaries: list[Summary]) -> list:
@@ -65,13 +65,13 @@ def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
     week = None
     if run and not form.week.errors:
         week = week_label(parse_week(form.week.data))
-        plan = service.plan_round(db.session, week, rules=current)
+        plan = planning.plan_round(db.session, week, rules=current)
         columns.append(("current", "Current rules", current, summarise_plan(plan)))
         proposed = getattr(form, "rules", None)
         if proposed is not None and proposed != current:
-            plan = service.plan_round(db.session, week, rules=proposed)
+            plan = planning.plan_round(db.session, week, rules=proposed)
             columns.append(("proposed", "Proposed rules", proposed, summarise_plan(plan)))
-    existing = service.find_round(db.session, week) if week else None
+    existing = publishing.find_round(db.session, week) if week else None
     page = render_template(
         "admin/preview.html",
         page_of_groups=page_of_groups,
@@ -105,9 +105,9 @@ def save_draft() -> tuple[str, int] | Response:
     rules = form.rules if form.use.data == "proposed" else current_rules_or_default(db.session)
     week = week_label(parse_week(form.week.data))
     try:
-        plan = service.plan_round(db.session, week, rules=rules)
-        round_ = service.save_round(db.session, plan)
-    except service.RoundExists as exists:
+        plan = planning.plan_round(db.session, week, rules=rules)
+        round_ = publishing.save_round(db.session, plan)
+    except publishing.RoundExists as exists:
         flash(f"A round for {week} exists already ({exists.round.status}).", "error")
         return redirect(url_for("admin.round_detail", round_id=exists.round.id))
     except IntegrityError:  # another admin saved the same week a moment ago

@@ -6,11 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matcher.admin.audit_text import setting_changes
 from matcher.admin.blueprint import bp
 from matcher.admin.forms import SettingsForm
-from matcher.admin.programme import save_settings
 from matcher.extensions import db
-from matcher.rounds import service
+from matcher.rounds import programme
+from matcher.rounds.programme import save_settings
 from matcher.timezones import timezone_names
 from matcher.transaction import commit_retrying
 
@@ -20,12 +21,13 @@ def rules() -> tuple[str, int] | Response:
     """Show the rules; on POST validate them with the engine's checks and save them."""
     form = SettingsForm()
     if request.method == "GET":
-        form.fill(service.programme_settings(db.session))
+        form.fill(programme.programme_settings(db.session))
     elif form.validate_on_submit():
         values = form.settings_values()
-        changed = commit_retrying(lambda: save_settings(db.session, values, current_user.id))
-        if changed:
-            flash(f"Rules saved ({'; '.join(changed)}). The next round uses them.", "ok")
+        before = commit_retrying(lambda: save_settings(db.session, values, current_user.id))
+        if before is not None:
+            changed = "; ".join(setting_changes(before, values))
+            flash(f"Rules saved ({changed}). The next round uses them.", "ok")
         else:
             flash("Nothing changed.", "info")
         return redirect(url_for("admin.rules"))

@@ -58,7 +58,7 @@ def safe_next(target: str | None) -> str | None:
 def signup() -> str | Response:
     """The sign-up form: account and matching profile at once."""
     if current_user.is_authenticated:
-        return redirect(url_for("rounds.index"))
+        return redirect(url_for("dashboard.index"))
     form = SignupForm()
     if request.method == "GET":
         for day in form.availability.form.days()[:5]:
@@ -85,7 +85,7 @@ def signup() -> str | Response:
             session.clear()
             login_user(user)
             flash("Welcome to matcher! You will get your first pairing with the next round.", "ok")
-            return redirect(url_for("rounds.index"))
+            return redirect(url_for("dashboard.index"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
     suggest = suggestions(db.session)
     return render_template("auth/signup.html", form=form, teams=teams, suggest=suggest), (
@@ -100,7 +100,7 @@ def login() -> str | Response:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if current_user.is_authenticated:
-        return redirect(safe_next(form.next.data) or url_for("rounds.index"))
+        return redirect(safe_next(form.next.data) or url_for("dashboard.index"))
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is None:
@@ -111,7 +111,7 @@ def login() -> str | Response:
             # A fresh session at log-in: nothing from before carries over.
             session.clear()
             login_user(user, remember=form.remember.data)
-            return redirect(target or url_for("rounds.index"))
+            return redirect(target or url_for("dashboard.index"))
     return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 
 

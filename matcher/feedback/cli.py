@@ -8,7 +8,8 @@ from flask.cli import AppGroup
 
 from matcher.extensions import db
 from matcher.feedback.service import maintain
-from matcher.rounds.service import erase_pending
+from matcher.rounds.erasure import erase_next_snapshot
+from matcher.transaction import commit_steps
 
 feedback_cli = AppGroup("feedback", help="Feedback reminders and follow-up.")
 
@@ -19,7 +20,7 @@ def maintain_command() -> None:
     report = maintain(db.session, current_app.config)
     db.session.commit()
     # Daily housekeeping: deleted accounts still to be erased from stored round problems.
-    erased = erase_pending(db.session, seconds=600)
+    erased = commit_steps(db.session, erase_next_snapshot, seconds=600)
     click.echo(
         f"{report.reminders} reminders queued, {report.closed} rounds closed, "
         f"{report.nudged} nudged, {report.paused} paused, {erased} round snapshots erased."

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher.models import Feedback, MatchGroup, Membership, Round, User
 from matcher.models.people import utcnow
 from matcher.notify.queue import queue_message
-from matcher.rounds import service as rounds
+from matcher.rounds import programme, publishing
 from matcher.timezones import zone_of
 from matcher.weeks import day_time, week_of
 
@@ -157,7 +157,7 @@ def maintain(
 ) -> MaintenanceReport:
     """Send due reminders, close rounds past their window, nudge and pause no-shows."""
     now = now or utcnow()
-    settings = rounds.programme_settings(session)
+    settings = programme.programme_settings(session)
     report = MaintenanceReport()
     window = timedelta(days=int(config.get("FEEDBACK_WINDOW_DAYS", DEFAULT_WINDOW_DAYS)))
     remind_after = timedelta(days=settings.feedback_reminder_days)
@@ -187,7 +187,7 @@ def maintain(
                     ):
                         report.reminders += 1
         if round_.published_at and now >= round_.published_at + window:
-            rounds.close_round(round_, now)
+            publishing.close_round(round_, now)
             report.closed += 1
             nudged, paused = _nudge_and_pause(session, round_, settings.pause_after_missed)
             report.nudged += nudged

@@ -53,7 +53,7 @@ def for_group(group_id: int) -> str | Response | tuple[str, int]:
     membership = service.membership_in_group(db.session, group_id, current_user.id)
     if membership is None:
         abort(404)
-    return _form_page(membership, done_url=url_for("rounds.index"), thanks=SAVED_MESSAGE)
+    return _form_page(membership, done_url=url_for("dashboard.index"), thanks=SAVED_MESSAGE)
 
 
 def _form_page(

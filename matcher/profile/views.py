@@ -34,10 +34,10 @@ from matcher.profile.forms import (
     RemoveDoNotPairForm,
     SnoozeForm,
 )
-from matcher.rounds.dashboard import next_round_for
-from matcher.rounds.service import erase_pending
+from matcher.rounds.cadence import next_round_for
+from matcher.rounds.erasure import erase_next_snapshot
 from matcher.timezones import zone_of
-from matcher.transaction import commit_retrying
+from matcher.transaction import commit_retrying, commit_steps
 from matcher.weeks import long_day
 
 # Seconds a deletion request spends erasing the account from stored round problems.
@@ -220,7 +220,7 @@ def welcome_back() -> str:
 def erase_snapshots_now() -> None:
     """Erase queued accounts from stored rounds for a moment; the scheduler does the rest."""
     try:
-        erase_pending(db.session, ERASE_IN_REQUEST_SECONDS)
+        commit_steps(db.session, erase_next_snapshot, ERASE_IN_REQUEST_SECONDS)
     except SQLAlchemyError:
         # The deletion is committed and the queue keeps the work: never fail the page here.
         db.session.rollback()

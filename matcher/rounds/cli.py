@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from matcher.extensions import db
 from matcher.models import Round
-from matcher.rounds import service
+from matcher.rounds import erasure, programme, publishing
+from matcher.transaction import commit_steps
 from matcher.weeks import WeekError, parse_week, week_label
 
 rounds_cli = AppGroup("rounds", help="Compute and publish weekly rounds.")
@@ -21,23 +22,23 @@ rounds_cli = AppGroup("rounds", help="Compute and publish weekly rounds.")
 
 def _checked_week(week: str | None) -> str:
     if week is None:
-        return service.current_week()
+        return programme.current_week()
     try:
         return week_label(parse_week(week))
     except WeekError as bad:
         raise click.BadParameter(str(bad), param_hint="--week") from None
 
 
-def run_and_commit(week: str, publish: bool, dry_run: bool) -> service.RunOutcome | None:
+def run_and_commit(week: str, publish: bool, dry_run: bool) -> publishing.RunOutcome | None:
     """Run one week's round in its own transaction; a lost race reports the winner's round."""
     try:
-        outcome = service.run_round(db.session, week, publish=publish, dry_run=dry_run)
+        outcome = publishing.run_round(db.session, week, publish=publish, dry_run=dry_run)
         if dry_run:
             db.session.rollback()
         else:
             db.session.commit()
         return outcome
-    except service.RoundExists as exists:
+    except publishing.RoundExists as exists:
         db.session.rollback()
         click.echo(f"A round for {week} was created by another run ({exists.round.status}).")
         return None
@@ -45,7 +46,7 @@ def run_and_commit(week: str, publish: bool, dry_run: bool) -> service.RunOutcom
         # Another process stored the same week first (unique week) or held the lock:
         # everything of ours is rolled back, nothing half-written remains.
         db.session.rollback()
-        existing = service.find_round(db.session, week)
+        existing = publishing.find_round(db.session, week)
         if existing is None:
             raise click.ClickException(f"could not store the round: {lost.orig}") from None
         click.echo(f"A round for {week} was created by another run ({existing.status}).")
@@ -85,11 +86,11 @@ def list_command(limit: int) -> None:
 
 def scheduler_tick(now: datetime) -> str | None:
     """Publish this week's round once its scheduled time has passed; returns what happened."""
-    settings = service.programme_settings(db.session)
-    week = service.due_week(settings, now)
+    settings = programme.programme_settings(db.session)
+    week = programme.due_week(settings, now)
     if week is None:
         return None
-    existing = service.find_round(db.session, week)
+    existing = publishing.find_round(db.session, week)
     if existing is not None and existing.status != "draft":
         return None
     outcome = run_and_commit(week, publish=True, dry_run=False)
@@ -115,7 +116,7 @@ def scheduler_command(interval: int, once: bool) -> None:
         if follow_up.reminders or follow_up.closed:
             click.echo(f"{now:%Y-%m-%d %H:%M} feedback: {follow_up}")
         # A slice of each minute for deleted accounts still in stored round problems.
-        erased = service.erase_pending(db.session, seconds=min(20.0, interval / 3))
+        erased = commit_steps(db.session, erasure.erase_next_snapshot, min(20.0, interval / 3))
         if erased:
             click.echo(f"{now:%Y-%m-%d %H:%M} erasure: {erased} round snapshots")
         report = send_pending(db.session, current_app.config)

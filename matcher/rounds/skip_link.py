@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, u
 from matcher.extensions import db
 from matcher.links import SKIP, LinkError, read_token
 from matcher.models import User
-from matcher.rounds import dashboard
+from matcher.rounds import cadence
 from matcher.rounds.forms import SkipForm
 from matcher.timezones import zone_of
 
@@ -50,18 +50,18 @@ def by_link(token: str) -> str | Response | tuple[str, int]:
         return render_template("skip/by_link.html", user=user, taking_part=False)
     form = SkipForm()
     if form.validate_on_submit():
-        dashboard.skip_next_round(db.session, user, now())
+        cadence.skip_next_round(db.session, user, now())
         db.session.commit()
         # Back to the same page, which now says the round is skipped (and a reload resends
         # nothing).
         return redirect(url_for("skip.by_link", token=token))
-    next_round = dashboard.next_round_for(db.session, user, now())
+    next_round = cadence.next_round_for(db.session, user, now())
     return render_template(
         "skip/by_link.html",
         user=user,
         taking_part=True,
         form=form,
-        skipping=dashboard.is_skipping(user, next_round),
+        skipping=cadence.is_skipping(user, next_round),
         next_round=next_round.start.astimezone(zone_of(user)),
         zone=zone_of(user).key,
     )

@@ -15,7 +15,8 @@ from itertools import combinations
 from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Result, Rules, SolverOptions, solve
-from matcher.rounds.service import plan_round, seed_for_week
+from matcher.rounds.planning import plan_round
+from matcher.rounds.programme import seed_for_week
 from matcher.weeks import parse_week, week_label
 
 DEFAULT_WEEKS = 12

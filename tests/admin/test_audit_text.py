@@ -15,7 +15,7 @@ from matcher.admin import audit_text
 from matcher.extensions import db
 from matcher.matching import Weights
 from matcher.models import AuditEntry, Membership
-from matcher.rounds import service
+from matcher.rounds import publishing
 from tests.admin.conftest import WEEK
 from tests.admin.test_rules import valid_form
 
@@ -215,7 +215,7 @@ def test_the_rules_page_and_the_audit_log_speak_in_labels(app, client, org, admi
     assert "Rules saved (Group size 2 → 3; Interests weight 2 → 1;" in page
     assert "Projects weight 2 → 4" in page and "rules.weights" not in page
     with app.app_context():
-        round_ = service.run_round(db.session, WEEK)
+        round_ = publishing.run_round(db.session, WEEK)
         db.session.commit()
         round_id = round_.round.id
     client.post(f"/admin/rounds/{round_id}/publish")

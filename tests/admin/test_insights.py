@@ -11,14 +11,14 @@ from sqlalchemy import select
 from matcher.admin.csv_export import safe_cell
 from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, User
-from matcher.rounds import service
+from matcher.rounds import publishing
 from tests.admin.conftest import WEEK
 
 
 def publish_with_feedback(app, week: str = WEEK) -> None:
     """Run and publish a round; every member answers 'met' (rating 4) but the first, 'not_yet'."""
     with app.app_context():
-        round_ = service.run_round(db.session, week, publish=True).round
+        round_ = publishing.run_round(db.session, week, publish=True).round
         memberships = db.session.scalars(
             select(Membership).where(Membership.round_id == round_.id).order_by(Membership.id)
         ).all()

@@ -73,10 +73,10 @@ def test_admin_actions(app, client, make_user):
 
 def test_every_admin_page_answers_an_admin_without_error(app, client, org):
     from matcher.models import Round, Team
-    from matcher.rounds import service
+    from matcher.rounds import publishing
 
     with app.app_context():
-        service.run_round(db.session, "2026-W49")
+        publishing.run_round(db.session, "2026-W49")
         db.session.commit()
         round_id = db.session.scalar(select(Round.id))
         team_id = db.session.scalar(select(Team.id))

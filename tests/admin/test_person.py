@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, Round, User
-from matcher.rounds import service
+from matcher.rounds import publishing
 from tests.admin.conftest import WEEK
 from tests.conftest import MEMBER_PASSWORD, login
 
@@ -35,7 +35,7 @@ def section(page: str, heading: str) -> str:
 
 def test_a_person_page_shows_profile_history_own_feedback_and_audit(app, client, org, admin):
     with app.app_context():
-        round_ = service.run_round(db.session, WEEK, publish=True).round
+        round_ = publishing.run_round(db.session, WEEK, publish=True).round
         group = round_.groups[0]
         mine, theirs = group.memberships[0], group.memberships[1]
         db.session.expunge_all()

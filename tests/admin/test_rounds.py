@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.matching import Weights
 from matcher.models import AuditEntry, DoNotPair, OutboxMessage, Round, User
-from matcher.rounds import service
+from matcher.rounds import publishing
 from tests.admin.conftest import WEEK, field_error, table_counts
 
 
@@ -235,7 +235,7 @@ def test_discard_deletes_a_draft(app, client, org):
     with app.app_context():
         assert db.session.get(Round, round_id) is None
         assert db.session.get(Round, other) is not None
-        assert service.find_round(db.session, WEEK) is None
+        assert publishing.find_round(db.session, WEEK) is None
     assert actions(app)[-1] == "round.discard"
     # Ids of other rounds (or none) never reach another round's data.
     assert client.post(f"/admin/rounds/{round_id}/swap", data={}).status_code == 404
@@ -253,7 +253,7 @@ def test_a_swap_back_into_last_weeks_pairs_breaks_the_cooldown(app, client, make
     for name, team in [("a", "Payments"), ("b", "Search"), ("c", "Platform"), ("d", "Mobile")]:
         make_user(email=f"{name}@example.com", name=name.upper(), team=team)
     with app.app_context():
-        last_id = service.run_round(db.session, "2026-W48", publish=True).round.id
+        last_id = publishing.run_round(db.session, "2026-W48", publish=True).round.id
         db.session.commit()
     last_week = {frozenset(g) for g in groups_of(app, last_id)}
     round_id = save_draft(client)  # cooldown 4: nobody meets last week's partner again

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.matching import Weights
 from matcher.models import AuditEntry, ProgrammeSettings
-from matcher.rounds import service
+from matcher.rounds import planning
 from tests.admin.conftest import WEEK, field_error, table_counts
 from tests.conftest import MEMBER_PASSWORD
 
@@ -113,7 +113,7 @@ def test_saving_rules_is_audited_and_the_next_round_uses_them(app, client, org, 
         assert entry.before["rules"]["group_size"] == 2
         assert entry.after["rules"]["group_size"] == 3
         assert entry.before["round_minute"] == 9 * 60 and entry.after["round_minute"] == 870
-        plan = service.plan_round(db.session, WEEK)
+        plan = planning.plan_round(db.session, WEEK)
         assert plan.rules.group_size == 3 and plan.rules.repeat_cooldown_weeks == 6
         assert {len(g.user_ids) for g in plan.groups} == {3}
     # Saving the same values again changes nothing and records nothing.

@@ -11,7 +11,7 @@ from matcher.extensions import db
 from matcher.feedback import service
 from matcher.models import Feedback, Round
 from matcher.notify import send_pending
-from matcher.rounds import service as rounds
+from matcher.rounds import programme, publishing
 from matcher.weeks import week_label
 from tests.conftest import meetings_over
 from tests.notify.support import body_text, smtp_server
@@ -28,7 +28,7 @@ def test_link_in_the_pairing_email_answers_and_reminders_skip_those_who_did(app,
     for name, team in [("ada", "Payments"), ("cy", "Search")]:
         make_user(email=f"{name}@example.com", name=name.title(), team=team)
     with app.app_context():
-        rounds.run_round(db.session, WEEK, publish=True)
+        publishing.run_round(db.session, WEEK, publish=True)
         db.session.commit()
     meetings_over(app)  # on a Monday morning this week's slot may still be ahead
     with smtp_server() as server:
@@ -65,8 +65,8 @@ def test_paused_email_says_how_to_resume(app, make_user):
     for name, team in [("ada", "Payments"), ("cy", "Search")]:
         make_user(email=f"{name}@example.com", name=name.title(), team=team)
     with app.app_context():
-        rounds.run_round(db.session, WEEK, publish=True)
-        settings = rounds.programme_settings(db.session)
+        publishing.run_round(db.session, WEEK, publish=True)
+        settings = programme.programme_settings(db.session)
         settings.pause_after_missed = 1
         db.session.merge(settings)
         db.session.commit()

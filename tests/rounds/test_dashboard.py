@@ -9,7 +9,7 @@ import pytest
 
 from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, Profile, Round, User
-from matcher.rounds import dashboard, service
+from matcher.rounds import cadence, participants, planning, programme, publishing
 from matcher.weeks import parse_week, week_label, week_of, week_start
 from tests.conftest import login
 
@@ -38,7 +38,7 @@ def published(app, make_user):
         timezone="America/New_York",
     )
     with app.app_context():
-        service.run_round(db.session, this_week(), publish=True)
+        publishing.run_round(db.session, this_week(), publish=True)
         db.session.commit()
         group = db.session.scalars(db.select(MatchGroup)).one()
         return {"ada": ada, "cy": cy, "group": group.id}
@@ -64,7 +64,7 @@ def test_draft_rounds_are_not_shown(app, client, make_user):
     make_user(email="ada@example.com", team="Payments")
     make_user(email="cy@example.com", team="Search")
     with app.app_context():
-        service.run_round(db.session, this_week())
+        publishing.run_round(db.session, this_week())
         db.session.commit()
         group_id = db.session.scalars(db.select(MatchGroup.id)).one()
     login(client, "ada@example.com")
@@ -80,11 +80,11 @@ def test_skip_next_round(app, client, published):
         until = db.session.get(Profile, published["ada"]).snoozed_until
         assert until is not None and until > date.today() - timedelta(days=1)
         assert until.weekday() == 0  # the Monday of the next round's week
-        next_start = service.next_round_start(
-            service.programme_settings(db.session), datetime.now(UTC)
+        next_start = programme.next_round_start(
+            programme.programme_settings(db.session), datetime.now(UTC)
         )
         assert until == next_start.date() - timedelta(days=next_start.weekday())
-        plan = service.plan_round(db.session, week_label(until))
+        plan = planning.plan_round(db.session, week_label(until))
         assert published["ada"] not in {p.id for p in plan.problem.participants}
     assert "You are skipping it" in client.get("/dashboard/").get_data(as_text=True)
 
@@ -160,8 +160,8 @@ def shown(moment: datetime, zone: str = "UTC") -> str:
 
 
 def participant_ids(monday: date) -> set[int]:
-    participants, _ = service.select_participants(db.session, monday)
-    return {p.id for p in participants}
+    people, _ = participants.select_participants(db.session, monday)
+    return {p.id for p in people}
 
 
 def test_a_fortnightly_persons_next_round_is_the_one_they_are_due_in(app, client, make_user):
@@ -172,12 +172,12 @@ def test_a_fortnightly_persons_next_round_is_the_one_they_are_due_in(app, client
         now = datetime.now(UTC)
         # This week is published: the programme's next round is next week, where Ada is not
         # due (paired a week before); the one after is hers. Same rule as the round itself:
-        programme_start, programme_week = service.next_round(db.session, now)
-        hers_start, hers_week = service.next_round(db.session, programme_start)
+        programme_start, programme_week = programme.next_round(db.session, now)
+        hers_start, hers_week = programme.next_round(db.session, programme_start)
         assert ada not in participant_ids(parse_week(programme_week))
         assert cy in participant_ids(parse_week(programme_week))
         assert ada in participant_ids(parse_week(hers_week))
-        mine = dashboard.next_round_for(db.session, db.session.get(User, ada), now)
+        mine = cadence.next_round_for(db.session, db.session.get(User, ada), now)
         assert (mine.week, mine.start, mine.not_due_start) == (
             hers_week,
             hers_start,
@@ -301,20 +301,20 @@ def test_skip_with_rounds_late_in_the_week_skips_that_round_and_shows_on_the_pro
     ada = make_user(email="ada@example.com", name="Ada")
     make_user(email="bob@example.com", name="Bob", team="Growth")
     with app.app_context():
-        settings = service.programme_settings(db.session)
+        settings = programme.programme_settings(db.session)
         settings.round_weekday, settings.round_minute = 6, 23 * 60  # Sundays 23:00 UTC
         settings.round_timezone = "UTC"
         db.session.add(settings)
         db.session.commit()
-        start, week = service.next_round(db.session, datetime.now(UTC))
+        start, week = programme.next_round(db.session, datetime.now(UTC))
     login(client, "ada@example.com")
     assert client.post("/dashboard/skip").status_code == 302
     with app.app_context():
         until = db.session.get(Profile, ada).snoozed_until
         # The Sunday the round runs: never already past, inside that round's week.
         assert until == start.date() and until >= date.today()
-        skipped = service.plan_round(db.session, week)
-        after = service.plan_round(db.session, week_label(parse_week(week) + timedelta(weeks=1)))
+        skipped = planning.plan_round(db.session, week)
+        after = planning.plan_round(db.session, week_label(parse_week(week) + timedelta(weeks=1)))
         assert ada not in {p.id for p in skipped.problem.participants}
         assert ada in {p.id for p in after.problem.participants}
     # The profile shows the snooze, so it can be ended.

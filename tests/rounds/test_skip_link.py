@@ -11,7 +11,7 @@ from matcher.extensions import db
 from matcher.links import FEEDBACK, SKIP, link_url, make_token
 from matcher.models import Profile, User
 from matcher.profile.service import delete_account, set_opted_out
-from matcher.rounds import dashboard
+from matcher.rounds import cadence
 from tests.conftest import login
 
 
@@ -33,10 +33,10 @@ def snoozed_until(app, user_id: int):
         return db.session.get(Profile, user_id).snoozed_until
 
 
-def next_round(app, user_id: int) -> dashboard.NextRound:
+def next_round(app, user_id: int) -> cadence.NextRound:
     with app.app_context():
         user = db.session.get(User, user_id)
-        return dashboard.next_round_for(db.session, user, datetime.now(UTC))
+        return cadence.next_round_for(db.session, user, datetime.now(UTC))
 
 
 def test_opening_the_link_changes_nothing_and_asks_to_confirm(app, client, people):

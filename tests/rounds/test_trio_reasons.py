@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
-from matcher.admin.programme import save_settings, settings_values
 from matcher.extensions import db
 from matcher.models import MatchGroup, Round, User
-from matcher.rounds import service
+from matcher.rounds import programme, publishing
+from matcher.rounds.programme import save_settings, settings_values
 from matcher.weeks import week_label, week_start
 from tests.conftest import login
 from tests.notify.conftest import send
@@ -47,11 +47,11 @@ def publish_trio(app, make_user, sven_projects: tuple[str, ...]) -> dict[str, in
         ),
     }
     with app.app_context():
-        values = settings_values(service.programme_settings(db.session))
+        values = settings_values(programme.programme_settings(db.session))
         values["rules"]["group_size"] = 3
         assert save_settings(db.session, values, people["ingrid"])
         # Publishing queues the pairing emails in the same transaction.
-        assert service.run_round(db.session, next_week(), publish=True).published
+        assert publishing.run_round(db.session, next_week(), publish=True).published
         db.session.commit()
         groups = db.session.scalars(select(MatchGroup)).all()
         assert [len(g.memberships) for g in groups] == [3]

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from matcher.rounds.scheduling import Availability, first_common_slot
+from matcher.rounds.meeting_time import Availability, first_common_slot
 from matcher.weeks import WeekError, parse_week, week_label, weeks_between
 
 MONDAY = date(2026, 11, 30)  # 2026-W49, no DST change that week

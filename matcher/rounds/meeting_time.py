@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from matcher.matching import Participant
 from matcher.timezones import zone
 
 SLOT = timedelta(minutes=30)
+# A suggested meeting is never sooner than this after the round is computed.
+MEETING_LEAD_TIME = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,24 @@ def _round_up_to_half_hour(moment: datetime) -> datetime:
     if extra == 0:
         return moment
     return moment.replace(second=0, microsecond=0) + timedelta(minutes=30 - moment.minute % 30)
+
+
+def meeting_slot(
+    members: Iterable[Participant], monday: date, now: datetime | None = None
+) -> datetime | None:
+    """The group's suggested meeting (naive UTC, as stored): the first slot of monday's week
+    when all are free, at least MEETING_LEAD_TIME from now; None when none is."""
+    now = now or datetime.now(UTC)
+    not_before = max(datetime.combine(monday, time(), tzinfo=UTC), now + MEETING_LEAD_TIME)
+    slot = first_common_slot(
+        [
+            Availability(
+                m.timezone or "UTC",
+                tuple((w.weekday, w.start_minute, w.end_minute) for w in m.availability),
+            )
+            for m in members
+        ],
+        monday,
+        not_before,
+    )
+    return slot.replace(tzinfo=None) if slot else None

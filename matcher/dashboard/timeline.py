@@ -1,24 +1,19 @@
-"""What a participant's dashboard shows: the current pairing, past ones, the next round."""
+"""What a participant's dashboard shows: the current pairing, upcoming and past ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.models import Feedback, MatchGroup, Membership, Round, User
 from matcher.reasons import reasons_for
-from matcher.rounds import service
 from matcher.timezones import zone_of
-from matcher.weeks import parse_week, week_start
+from matcher.weeks import week_start
 
 PAST_LIMIT = 20
-# Scheduled rounds looked at when searching for the user's next one: the longest cadence
-# (4 weeks) plus weeks published ahead of time; more than enough.
-NEXT_ROUND_LOOKAHEAD = 60
 
 
 @dataclass(frozen=True)
@@ -40,17 +35,6 @@ class Timeline:
     current: Pairing | None
     upcoming: list[Pairing]
     past: list[Pairing]
-
-
-@dataclass(frozen=True)
-class NextRound:
-    """The next scheduled round this user is due in (by their cadence)."""
-
-    start: datetime  # aware UTC
-    monday: date
-    week: str
-    # The programme's next round when it is an earlier one this user is not due in, else None.
-    not_due_start: datetime | None = None
 
 
 def pairings_of(session: Session, user: User, limit: int = PAST_LIMIT + 10) -> list[Pairing]:
@@ -110,53 +94,6 @@ def group_for(session: Session, user: User, group_id: int) -> MatchGroup | None:
         .join(Round, Round.id == MatchGroup.round_id)
         .where(MatchGroup.id == group_id, Membership.user_id == user.id, Round.status != "draft")
     )
-
-
-def last_paired_before(session: Session, user_id: int, before: date) -> date | None:
-    """service.last_paired_on(session, before) for one user (that one reads every user)."""
-    return session.scalar(
-        select(func.max(Round.starts_on))
-        .join(Membership, Membership.round_id == Round.id)
-        .where(Membership.user_id == user_id, Round.status != "draft", Round.starts_on < before)
-    )
-
-
-def next_round_for(session: Session, user: User, now: datetime) -> NextRound:
-    """The next scheduled, unpublished round in which the user is due by their cadence.
-
-    Snoozes are left out on purpose: a snoozed user's next due round is the one they skip.
-    """
-    cadence = user.profile.cadence_weeks if user.profile and user.profile.cadence_weeks else 1
-    first, first_week = service.next_round(session, now)
-    start, week = first, first_week
-    for _ in range(NEXT_ROUND_LOOKAHEAD):
-        monday = parse_week(week)
-        if service.due_by_cadence(last_paired_before(session, user.id, monday), monday, cadence):
-            return NextRound(start, monday, week, first if start != first else None)
-        start, week = service.next_round(session, start)
-    # Not reachable with cadences of a few weeks; fall back on the programme's next round.
-    return NextRound(first, parse_week(first_week), first_week)
-
-
-def is_skipping(user: User, next_round: NextRound) -> bool:
-    """True when the user's snooze already leaves them out of next_round."""
-    profile = user.profile
-    return bool(profile and profile.snoozed_until and profile.snoozed_until >= next_round.monday)
-
-
-def skip_next_round(session: Session, user: User, now: datetime) -> NextRound:
-    """Leave the user (who has a profile) out of their next round: a snooze until the day it
-    runs. Returns that round. The dashboard's button and the email's link both come here."""
-    next_round = next_round_for(session, user, now)
-    # The day the round runs, in the programme's zone: inside that round's week (so only
-    # that round is skipped) and never already past, so the profile shows the snooze.
-    settings = service.programme_settings(session)
-    run_day = next_round.start.astimezone(ZoneInfo(settings.round_timezone or "UTC")).date()
-    until = max(next_round.monday, run_day)
-    profile = user.profile
-    if profile.snoozed_until is None or profile.snoozed_until < until:
-        profile.snoozed_until = until
-    return next_round
 
 
 def is_current(pairing: Pairing, today: date) -> bool:

@@ -1,23 +1,22 @@
-"""The participant's dashboard: this week's pairing, past pairings, the next round."""
+"""Dashboard pages: the pairings, skipping the next round, calendar downloads."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from matcher.dashboard import bp, timeline
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
 from matcher.models import FEEDBACK_STATUSES
-from matcher.rounds import dashboard
+from matcher.rounds import cadence
 from matcher.rounds.emails import pairing_invitation
 from matcher.rounds.forms import SkipForm
 from matcher.rounds.place import meeting_place
 from matcher.timezones import zone_of
 from matcher.weeks import long_day
-
-bp = Blueprint("rounds", __name__, url_prefix="/dashboard")
 
 
 @bp.before_request
@@ -32,11 +31,11 @@ def index() -> str:
     now = datetime.now(UTC)
     zone = zone_of(current_user)
     today = now.astimezone(zone).date()
-    pairings = dashboard.timeline(dashboard.pairings_of(db.session, current_user), today)
-    next_round = dashboard.next_round_for(db.session, current_user, now)
+    pairings = timeline.timeline(timeline.pairings_of(db.session, current_user), today)
+    next_round = cadence.next_round_for(db.session, current_user, now)
     profile = current_user.profile
     return render_template(
-        "rounds/dashboard.html",
+        "dashboard/index.html",
         current=pairings.current,
         place=meeting_place(pairings.current.group.members) if pairings.current else None,
         upcoming=pairings.upcoming,
@@ -46,7 +45,7 @@ def index() -> str:
             next_round.not_due_start.astimezone(zone) if next_round.not_due_start else None
         ),
         cadence_weeks=profile.cadence_weeks if profile and profile.cadence_weeks else 1,
-        skipping=dashboard.is_skipping(current_user, next_round),
+        skipping=cadence.is_skipping(current_user, next_round),
         zone=zone.key,
         skip_form=SkipForm(),
         kudos=kudos_for(db.session, current_user),
@@ -59,17 +58,17 @@ def index() -> str:
 def skip() -> Response:
     """Leave the user's next round out (a snooze until the day it runs)."""
     if SkipForm().validate_on_submit() and current_user.profile is not None:
-        next_round = dashboard.skip_next_round(db.session, current_user, datetime.now(UTC))
+        next_round = cadence.skip_next_round(db.session, current_user, datetime.now(UTC))
         db.session.commit()
         when = next_round.start.astimezone(zone_of(current_user))
         flash(f"You will skip your next round ({long_day(when)}). See you the week after!", "ok")
-    return redirect(url_for("rounds.index"))
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.route("/pairings/<int:group_id>.ics")
 def invitation(group_id: int) -> Response:
     """The calendar invitation for one of the user's pairings."""
-    group = dashboard.group_for(db.session, current_user, group_id)
+    group = timeline.group_for(db.session, current_user, group_id)
     if group is None or group.meeting_at is None:
         abort(404)
     body = pairing_invitation(group, current_user, current_app.config)
