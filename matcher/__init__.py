@@ -47,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from matcher import auth, cli, devserver, errors, security, web
-    from matcher.admin import views as admin_views
+    from matcher.admin import bp as admin_bp
 
     # Each feature registers the renderers of its own message kinds with the outbox.
     from matcher.auth import emails as _auth_emails  # noqa: F401
@@ -67,7 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dashboard_bp,
         skip_link.bp,
         feedback_views.bp,
-        admin_views.bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
     # After the blueprints: rate limits wrap their registered view functions.

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
-from matcher.admin.people import STATUSES
+from matcher.admin.directory import STATUSES
 from matcher.matching import ProblemError, Rules, Weights
 from matcher.models import ProgrammeSettings
 from matcher.timezones import is_timezone

@@ -1,353 +1,130 @@
-"""People for the admin console: where each person stands, one page of a search, one person."""
+"""People: search and page through everyone, one person's page, account actions."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from matcher.admin.audit_text import describe
-from matcher.models import (
-    FEEDBACK_STATUSES,
-    AuditEntry,
-    Feedback,
-    Membership,
-    Profile,
-    Round,
-    Team,
-    User,
-)
-from matcher.weeks import WeekError, parse_week
-
-PAGE_SIZE = 50
-AUDIT_SHOWN = 100
-# Where someone stands, in the order the overview lists them.
-STATUSES = {
-    "active": "active",
-    "snoozed": "snoozed",
-    "paused": "paused",
-    "left": "left",
-    "never_joined": "never joined",
-    "deactivated": "deactivated",
-}
-STATUS_HELP = {
-    "active": "in the pairings",
-    "snoozed": "skipping rounds until a date they chose",
-    "paused": "paused by matcher after missed coffees",
-    "left": "left the programme",
-    "never_joined": "never filled in a profile (such as an admin made from the command line)",
-    "deactivated": "cannot log in, left out of every round",
-}
+from matcher.admin import bp, directory
+from matcher.admin.forms import PeopleSearchForm, UserActionForm
+from matcher.audit import record
+from matcher.extensions import db
+from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, User
 
 
-def status_column(today: date) -> ColumnElement[str]:
-    """SQL for a person's status (a key of STATUSES); needs Profile outer-joined to User.
-
-    Never joined means no team: every profile form asks for one, so only accounts that never
-    filled it in (`users create-admin`) have none.
-    """
-    return case(
-        (User.active.is_(False), "deactivated"),
-        (or_(Profile.user_id.is_(None), User.team_id.is_(None)), "never_joined"),
-        (and_(Profile.opted_out.is_(True), Profile.pause_reason.is_not(None)), "paused"),
-        (Profile.opted_out.is_(True), "left"),
-        (and_(Profile.snoozed_until.is_not(None), Profile.snoozed_until >= today), "snoozed"),
-        else_="active",
-    )
+def _people_args() -> dict[str, str]:
+    """The search, status filter and page of the People list, to keep them across actions."""
+    args = {
+        "q": request.args.get("q", "")[:100],
+        "status": request.args.get("status", "")[:20],
+        "page": request.args.get("page", "")[:10],
+    }
+    return {key: value for key, value in args.items() if value}
 
 
-def status_counts(session: Session, today: date) -> dict[str, int]:
-    """How many people (not deleted) have each status, every status listed."""
-    # Grouped through a subquery: PostgreSQL would see the CASE in SELECT and in GROUP BY
-    # as two expressions (each with its own bound parameters).
-    people = (
-        select(status_column(today).label("status"))
-        .select_from(User)
-        .outerjoin(Profile, Profile.user_id == User.id)
-        .where(User.deleted_at.is_(None))
-        .subquery()
-    )
-    rows = session.execute(select(people.c.status, func.count()).group_by(people.c.status)).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({key: int(n) for key, n in rows})
-    return counts
-
-
-def parse_page(raw: str | None) -> int | None:
-    """A page number from the query string (1 when absent); None for anything but 1, 2, 3..."""
-    if raw is None or raw == "":
-        return 1
-    text = raw.strip()
-    if not text.isascii() or not text.isdigit():
-        return None
-    digits = text.lstrip("0")
-    if not digits:
-        return None
-    # Past 18 digits no list has that many pages; int() of thousands of digits would refuse.
-    return int(digits) if len(digits) <= 18 else 10**18
-
-
-def page_links(page: int, pages: int, around: int = 2) -> list[int | None]:
-    """Page numbers to link: the first, the last and a few around this one; None is a gap."""
-    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
-    links: list[int | None] = []
-    for number in shown:
-        if links and number - (links[-1] or 0) > 1:
-            links.append(None)
-        links.append(number)
-    return links
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    """One line of the People table."""
-
-    user: User
-    status: str
-
-
-@dataclass(frozen=True)
-class PeoplePage:
-    """One page of a people search."""
-
-    rows: list[PersonRow]
-    total: int
-    page: int
-    pages: int
-
-    @property
-    def first_shown(self) -> int:
-        """Position of the first person on the page (1-based), 0 when none."""
-        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
-
-
-def _search(q: str | None, status: str | None, today: date) -> Any:
-    query = (
-        select(User, status_column(today))
-        .outerjoin(Team, Team.id == User.team_id)
-        .outerjoin(Profile, Profile.user_id == User.id)
-        .where(User.deleted_at.is_(None))
-    )
-    if q:
-        # Escape LIKE wildcards so a search for '%' matches a literal '%'.
-        needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{needle}%"
-        query = query.where(
-            or_(
-                func.lower(User.display_name).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
-                Team.key.like(pattern, escape="\\"),
+@bp.route("/people")
+def people() -> tuple[str, int]:
+    """Search people by name, email, team or status, 50 a page."""
+    form = PeopleSearchForm(request.args)
+    valid = form.validate()
+    q = form.q.data if valid else None
+    status = (form.status.data or None) if valid else None
+    today = datetime.now(UTC).date()
+    raw_page = request.args.get("page")
+    page = directory.parse_page(raw_page)
+    result, problem, code = None, None, 200
+    shown = (raw_page or "").strip()[:20]
+    if page is None:
+        problem, code = f"“{shown}” is not a page number: pages are numbered 1, 2, 3…", 400
+    else:
+        result = directory.people_page(db.session, q, status, page, today)
+        if result is None:
+            total = directory.count_people(db.session, q, status, today)
+            pages = directory.pages_for(total)
+            problem = (
+                f"There is no page {shown}: {total:,} "
+                f"{'person fits' if total == 1 else 'people fit'} on "
+                f"{pages} {'page' if pages == 1 else 'pages'}."
             )
-        )
-    if status:
-        query = query.where(status_column(today) == status)
-    return query
-
-
-def count_people(session: Session, q: str | None, status: str | None, today: date) -> int:
-    """How many people match the search."""
-    query = _search(q, status, today)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
-
-
-def pages_for(total: int) -> int:
-    """Pages needed for total people (at least one, even when nobody matches)."""
-    return max(1, -(-total // PAGE_SIZE))
-
-
-def people_page(
-    session: Session, q: str | None, status: str | None, page: int, today: date
-) -> PeoplePage | None:
-    """One page of the people matching the search, by name; None when there is no such page."""
-    total = count_people(session, q, status, today)
-    pages = pages_for(total)
-    if page > pages:  # checked before the query: a huge OFFSET overflows on PostgreSQL
-        return None
-    rows = session.execute(
-        _search(q, status, today)
-        .options(selectinload(User.team), selectinload(User.profile))
-        .order_by(func.lower(User.display_name), User.id)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return PeoplePage([PersonRow(u, s) for u, s in rows], total, page, pages)
-
-
-# One person --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Partner:
-    """Someone a person was grouped with, and what they answered (not how they rated it)."""
-
-    id: int
-    name: str
-    deleted: bool
-    answer: str | None  # a FEEDBACK_STATUSES key, None without an answer
-
-
-@dataclass(frozen=True)
-class Pairing:
-    """One published or closed round the person was grouped in."""
-
-    round_id: int
-    week: str
-    round_status: str
-    partners: tuple[Partner, ...]
-    answer: Feedback | None
-
-    @property
-    def met(self) -> bool:
-        """A 'we met' answer from the person or a partner: the same rule as Insights."""
-        return (self.answer is not None and self.answer.status == "met") or any(
-            p.answer == "met" for p in self.partners
-        )
-
-    @property
-    def answered(self) -> bool:
-        """Whether the person answered the feedback question for this pairing."""
-        return self.answer is not None
-
-
-@dataclass(frozen=True)
-class PersonDetail:
-    """Everything the person page shows."""
-
-    user: User
-    status: str
-    pairings: tuple[Pairing, ...]
-    unmatched: tuple[tuple[int, str, str], ...]  # (round id, week, why) rounds without a group
-    audit: tuple[tuple[AuditEntry, str], ...]  # entries about them, newest first, in words
-    audit_more: bool = False
-    feedback: tuple[Pairing, ...] = field(default=())  # the pairings they answered, newest first
-
-
-def _pairings(session: Session, user_id: int) -> list[Pairing]:
-    mine = session.execute(
-        select(Membership.group_id, Round.id, Round.week, Round.status)
-        .join(Round, Round.id == Membership.round_id)
-        .where(Membership.user_id == user_id, Round.status != "draft")
-        .order_by(Round.starts_on.desc())
-    ).all()
-    group_ids = [group_id for group_id, *_ in mine]
-    if not group_ids:
-        return []
-    others: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
-    for group_id, uid, name, deleted_at in session.execute(
-        select(Membership.group_id, User.id, User.display_name, User.deleted_at)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.group_id.in_(group_ids), Membership.user_id != user_id)
-        .order_by(Membership.id)
-    ):
-        others[group_id].append((uid, name, deleted_at is not None))
-    answers = session.scalars(select(Feedback).where(Feedback.group_id.in_(group_ids))).all()
-    own = {f.group_id: f for f in answers if f.user_id == user_id}
-    said = {(f.group_id, f.user_id): f.status for f in answers}
-    return [
-        Pairing(
-            round_id,
-            week,
-            status,
-            tuple(
-                Partner(uid, name, deleted, said.get((group_id, uid)))
-                for uid, name, deleted in others[group_id]
-            ),
-            own.get(group_id),
-        )
-        for group_id, round_id, week, status in mine
-    ]
-
-
-def _unmatched(session: Session, user: User) -> list[tuple[int, str, str]]:
-    # Only rounds since they signed up can list them; unmatched lists are short JSON arrays.
-    since = user.created_at.date() if user.created_at else date.min
-    rows = session.execute(
-        select(Round.id, Round.week, Round.unmatched)
-        .where(Round.status != "draft", Round.starts_on >= since - timedelta(days=7))
-        .order_by(Round.starts_on.desc())
+            code = 404
+    if result is None:  # say what went wrong above the first page, rather than an error page
+        result = directory.people_page(db.session, q, status, 1, today)
+    page_html = render_template(
+        "admin/people.html",
+        form=form,
+        result=result,
+        problem=problem,
+        # After a page past the end, link the last pages: that is where the reader was going.
+        links=directory.page_links(result.pages if code == 404 else result.page, result.pages),
+        labels=directory.STATUSES,
+        action=UserActionForm(),
+        back=_people_args(),
     )
-    found = []
-    for round_id, week, unmatched in rows:
-        for item in unmatched or []:
-            if isinstance(item, dict) and item.get("user_id") == user.id:
-                found.append((round_id, week, str(item.get("reason") or "no partner")))
-    return found
+    return page_html, code
 
 
-def _about(entry: AuditEntry, user: User) -> bool:
-    after = entry.after if isinstance(entry.after, dict) else {}
-    if entry.action == "round.swap":
-        return str(user.id) in (after.get("names") or {})
-    if entry.action == "round.take_out":
-        return (after.get("unmatched") or [None])[0] == user.id
-    return f"<{user.email}>" in (entry.target or "")
-
-
-def _audit(session: Session, user: User) -> tuple[list[tuple[AuditEntry, str]], bool]:
-    candidates = session.scalars(
-        select(AuditEntry)
-        .options(selectinload(AuditEntry.actor))
-        .where(
-            or_(
-                # "Ada Lovelace <ada@example.com>": the brackets keep "mada@..." out.
-                AuditEntry.target.contains(f"<{user.email}>", autoescape=True),
-                AuditEntry.action.in_(("round.swap", "round.take_out")),
-            )
-        )
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    )
-    entries = []
-    for entry in candidates:
-        if _about(entry, user):
-            if len(entries) == AUDIT_SHOWN:
-                return entries, True
-            entries.append((entry, describe(entry)))
-    return entries, False
-
-
-def person_detail(session: Session, user_id: int, today: date) -> PersonDetail | None:
-    """One person's profile, pairings, answers and audit entries; None when deleted or absent."""
-    row = session.execute(
-        select(User, status_column(today))
-        .outerjoin(Profile, Profile.user_id == User.id)
-        .options(
-            selectinload(User.team),
-            selectinload(User.profile),
-            selectinload(User.projects),
-            selectinload(User.interests),
-            selectinload(User.availability),
-        )
-        .where(User.id == user_id, User.deleted_at.is_(None))
-    ).first()
-    if row is None:
-        return None
-    user, status = row
-    pairings = _pairings(session, user.id)
-    audit, more = _audit(session, user)
-    return PersonDetail(
-        user=user,
-        status=status,
-        pairings=tuple(pairings),
-        unmatched=tuple(_unmatched(session, user)),
-        audit=tuple(audit),
-        audit_more=more,
-        feedback=tuple(p for p in pairings if p.answer is not None),
+@bp.route("/people/<int:user_id>")
+def person(user_id: int) -> str:
+    """One person: profile, pairing history, the answers they gave, what the audit log says."""
+    detail = directory.person_detail(db.session, user_id, datetime.now(UTC).date())
+    if detail is None:
+        abort(404)
+    return render_template(
+        "admin/person.html",
+        detail=detail,
+        labels=directory.STATUSES,
+        status_help=directory.STATUS_HELP,
+        answer_label=directory.answer_label,
+        week_name=directory.week_name,
+        reasons=NOT_MEETING_REASONS,
+        modes=MEETING_MODES,
+        action=UserActionForm(),
     )
 
 
-def answer_label(status: str | None) -> str:
-    """'We met', 'Not yet', ... or 'no answer'."""
-    return FEEDBACK_STATUSES.get(status or "", "no answer")
+# url action: (audit action, attribute, new value, what the flash message says)
+PERSON_ACTIONS = {
+    "make-admin": ("person.make-admin", "is_admin", True, "is now an admin"),
+    "revoke-admin": ("person.revoke-admin", "is_admin", False, "is no longer an admin"),
+    "deactivate": ("person.deactivate", "active", False, "is deactivated"),
+    "reactivate": ("person.reactivate", "active", True, "is active again"),
+}
 
 
-def week_name(label: str) -> str:
-    """'2026-W49' as '30 November 2026', the Monday people call the week by."""
-    try:
-        monday = parse_week(label)
-    except WeekError:
-        return label
-    return f"{monday.day} {monday:%B %Y}"
+def _back(user_id: int) -> Response:
+    if request.args.get("from") == "person":
+        return redirect(url_for("admin.person", user_id=user_id))
+    return redirect(url_for("admin.people", **_people_args()))
+
+
+@bp.route("/people/<int:user_id>/<action>", methods=["POST"])
+def person_action(user_id: int, action: str) -> Response:
+    """Make admin, revoke admin, deactivate or reactivate one person."""
+    user = db.session.get(User, user_id)
+    if user is None or user.is_deleted:
+        abort(404)
+    if not UserActionForm().validate_on_submit():
+        abort(400)
+    if user.id == current_user.id and action in {"revoke-admin", "deactivate"}:
+        flash("You cannot remove your own admin rights or deactivate yourself.", "error")
+        return _back(user.id)
+    if action not in PERSON_ACTIONS:
+        abort(404)
+    audit_action, attribute, value, said = PERSON_ACTIONS[action]
+    before = getattr(user, attribute)
+    setattr(user, attribute, value)
+    if before != value:
+        record(
+            db.session,
+            current_user.id,
+            audit_action,
+            f"{user.display_name} <{user.email}>",
+            before={attribute: before},
+            after={attribute: value},
+        )
+    db.session.commit()
+    flash(f"{user.display_name} {said}.", "ok")
+    return _back(user.id)

@@ -1,149 +1,171 @@
-"""Teams, projects, interests and offices: list, rename and merge duplicates, keeping profiles."""
+"""Vocabulary pages: rename teams, projects and interests; merge duplicates, offices too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
-from sqlalchemy import Table, delete, func, insert, literal, select, update
-from sqlalchemy.orm import Session
-
-from matcher.models import (
-    Interest,
-    Profile,
-    Project,
-    Team,
-    User,
-    normalise_name,
-    vocabulary_key,
-)
-from matcher.models.people import user_interests, user_projects
-
-VocabularyModel = type[Team] | type[Project] | type[Interest]
-KINDS: dict[str, VocabularyModel] = {"teams": Team, "projects": Project, "interests": Interest}
-LABELS = {"teams": "Team", "projects": "Project", "interests": "Interest", "offices": "Office"}
-# The tabs of the vocabulary page: the three tables, then the offices written on profiles.
-TABS = (*KINDS, "offices")
-NAME_MAX = 80
+from matcher.admin import bp, duplicates, merging
+from matcher.admin.forms import MergeForm, OfficeMergeForm, RenameForm
+from matcher.audit import record
+from matcher.extensions import db
 
 
-class VocabularyError(ValueError):
-    """A rename or merge that cannot be done; the message is for people."""
+def _model(kind: str) -> merging.VocabularyModel:
+    model = merging.KINDS.get(kind)
+    if model is None:
+        abort(404)
+    return model
 
 
-@dataclass(frozen=True)
-class EntryUse:
-    """One entry and how many people use it."""
-
-    id: int
-    name: str
-    key: str
-    people: int
+@bp.route("/vocabulary/")
+@bp.route("/vocabulary/<kind>")
+def vocabulary_list(kind: str = "teams") -> str:
+    """Every team, project, interest or office with how many people use it, and look-alikes."""
+    return _render_list(kind)[0]
 
 
-def _link_table(model: VocabularyModel) -> Table | None:
-    return {Project: user_projects, Interest: user_interests}.get(model)
-
-
-def _link_column(model: VocabularyModel) -> str:
-    return "project_id" if model is Project else "interest_id"
-
-
-def entries_with_counts(session: Session, model: VocabularyModel) -> list[EntryUse]:
-    """Every entry of one kind with the number of people using it, by name."""
-    link = _link_table(model)
-    if link is None:
-        counts = dict(
-            session.execute(
-                select(User.team_id, func.count())
-                .where(User.team_id.is_not(None))
-                .group_by(User.team_id)
-            ).all()
-        )
+def _render_list(kind: str, office_form: OfficeMergeForm | None = None) -> tuple[str, int]:
+    if kind == "offices":
+        entries = merging.office_counts(db.session)
     else:
-        column = link.c[_link_column(model)]
-        counts = dict(session.execute(select(column, func.count()).group_by(column)).all())
-    entries = session.scalars(select(model).order_by(model.key)).all()
-    return [EntryUse(e.id, e.name, e.key, counts.get(e.id, 0)) for e in entries]
+        entries = merging.entries_with_counts(db.session, _model(kind))
+    office_form = office_form or OfficeMergeForm()
+    if kind == "offices":
+        names = [SelectChoice("", "— pick an office —")] + [
+            SelectChoice(e.name, f"{e.name} ({e.people} people)") for e in entries
+        ]
+        office_form.source.choices = office_form.target.choices = names
+    page = render_template(
+        "admin/vocabulary.html",
+        kind=kind,
+        kinds=merging.TABS,
+        label=merging.LABELS[kind],
+        entries=entries,
+        suggestions=duplicates.near_duplicates(entries),
+        shown=duplicates.SHOWN,
+        office_form=office_form,
+        merge_form=MergeForm(prefix="merge"),
+    )
+    return page, (422 if office_form.errors else 200)
 
 
-def rename(session: Session, model: VocabularyModel, entry_id: int, raw: str) -> tuple[str, str]:
-    """Give an entry a new name; returns (old, new). Not committed."""
-    entry = session.get(model, entry_id)
+@bp.route("/vocabulary/offices/merge", methods=["POST"])
+def office_merge() -> tuple[str, int] | Response:
+    """Write one office's name on every profile that has another one: they are one place."""
+    form = OfficeMergeForm()
+    if form.validate_on_submit():
+        source, target = form.source.data or "", form.target.data or ""
+        try:
+            moved = merging.merge_offices(db.session, source, target)
+        except merging.VocabularyError as error:
+            form.source.errors = [str(error)]
+        else:
+            record(
+                db.session, current_user.id, "offices.merge", "offices",
+                before={"name": source}, after={"merged_into": target, "moved": moved},
+            )  # fmt: skip
+            db.session.commit()
+            flash(f"Merged “{source}” into “{target}”; {_people(moved)} moved.", "ok")
+            return redirect(url_for("admin.vocabulary_list", kind="offices"))
+    return _render_list("offices", form)
+
+
+def _forms(kind: str, entry_id: int) -> tuple[object, RenameForm, MergeForm]:
+    model = _model(kind)
+    entry = db.session.get(model, entry_id)
     if entry is None:
-        raise VocabularyError("That entry does not exist any more.")
-    name = normalise_name(raw)
-    if not name:
-        raise VocabularyError("Give a name.")
-    if len(name) > NAME_MAX:
-        raise VocabularyError(f"At most {NAME_MAX} characters, please.")
-    key = vocabulary_key(name)
-    clash = session.scalar(select(model).where(model.key == key, model.id != entry.id))
-    if clash is not None:
-        raise VocabularyError(
-            f"“{clash.name}” exists already: use merge instead to move everyone onto it."
-        )
-    old = entry.name
-    entry.name, entry.key = name, key
-    return old, name
+        abort(404)
+    rename_form, merge_form = RenameForm(prefix="rename"), MergeForm(prefix="merge")
+    # A blank first choice, so a stray click never merges into whatever is listed first.
+    merge_form.target.choices = [SelectChoice("", "— pick an entry —")] + [
+        SelectChoice(e.id, f"{e.name} ({e.people} people)")
+        for e in merging.entries_with_counts(db.session, model)
+        if e.id != entry.id
+    ]
+    return entry, rename_form, merge_form
 
 
-def merge(session: Session, model: VocabularyModel, source_id: int, target_id: int) -> int:
-    """Move everyone from source onto target, then delete source; returns people moved."""
-    if source_id == target_id:
-        raise VocabularyError("Pick another entry to merge into.")
-    source, target = session.get(model, source_id), session.get(model, target_id)
-    if source is None or target is None:
-        raise VocabularyError("That entry does not exist any more.")
-    link = _link_table(model)
-    session.flush()
-    if link is None:
-        moved = session.execute(
-            update(User).where(User.team_id == source.id).values(team_id=target.id)
-        ).rowcount
-    else:
-        column = link.c[_link_column(model)]
-        has_target = select(link.c.user_id).where(column == target_id)
-        # Users with only the source get the target; users with both keep their one target row.
-        moved = session.execute(
-            insert(link).from_select(
-                ["user_id", column.name],
-                select(link.c.user_id, literal(target_id)).where(
-                    column == source_id, link.c.user_id.not_in(has_target)
-                ),
+def _render(kind: str, entry: object, rename_form: RenameForm, merge_form: MergeForm):
+    page = render_template(
+        "admin/vocabulary_entry.html",
+        kind=kind,
+        label=merging.LABELS[kind],
+        entry=entry,
+        people=next(
+            (
+                e.people
+                for e in merging.entries_with_counts(db.session, _model(kind))
+                if e.id == entry.id
+            ),
+            0,
+        ),  # fmt: skip
+        rename_form=rename_form,
+        merge_form=merge_form,
+    )
+    return page, (422 if rename_form.errors or merge_form.errors else 200)
+
+
+@bp.route("/vocabulary/<kind>/<int:entry_id>")
+def vocabulary_entry(kind: str, entry_id: int) -> tuple[str, int]:
+    """One entry: rename it or merge it into another."""
+    entry, rename_form, merge_form = _forms(kind, entry_id)
+    rename_form.name.data = entry.name
+    return _render(kind, entry, rename_form, merge_form)
+
+
+@bp.route("/vocabulary/<kind>/<int:entry_id>/rename", methods=["POST"])
+def vocabulary_rename(kind: str, entry_id: int) -> tuple[str, int] | Response:
+    """Rename an entry; a name that exists already asks for a merge instead."""
+    entry, rename_form, merge_form = _forms(kind, entry_id)
+    if rename_form.validate_on_submit():
+        try:
+            old, new = merging.rename(
+                db.session, _model(kind), entry.id, rename_form.name.data or ""
             )
-        ).rowcount
-        session.execute(delete(link).where(column == source.id))
-    # The ORM may hold stale collections (team members, user projects) loaded before the update.
-    session.expire_all()
-    session.execute(delete(model).where(model.id == source_id))
-    return max(moved or 0, 0)
+        except merging.VocabularyError as error:
+            rename_form.name.errors = [str(error)]
+        else:
+            record(
+                db.session, current_user.id, f"{kind}.rename", f"{kind} #{entry.id}",
+                before={"name": old}, after={"name": new},
+            )  # fmt: skip
+            try:
+                db.session.commit()
+            except IntegrityError:  # another admin took that name a moment ago
+                db.session.rollback()
+                rename_form.name.errors = ["That name exists already: use merge instead."]
+                return _render(kind, entry, rename_form, merge_form)
+            flash(f"Renamed “{old}” to “{new}”.", "ok")
+            return redirect(url_for("admin.vocabulary_list", kind=kind))
+    return _render(kind, entry, rename_form, merge_form)
 
 
-# Offices are not a vocabulary table: each profile holds its office as text (Profile.location),
-# and the engine pairs people in person only when the two strings are equal.
+@bp.route("/vocabulary/<kind>/<int:entry_id>/merge", methods=["POST"])
+def vocabulary_merge(kind: str, entry_id: int) -> tuple[str, int] | Response:
+    """Merge an entry into another: its people move over, then it is deleted."""
+    entry, rename_form, merge_form = _forms(kind, entry_id)
+    rename_form.name.data = entry.name
+    if merge_form.validate_on_submit():
+        target = db.session.get(_model(kind), merge_form.target.data)
+        source_name, target_name = entry.name, target.name if target else ""
+        try:
+            moved = merging.merge(db.session, _model(kind), entry.id, merge_form.target.data)
+        except merging.VocabularyError as error:
+            merge_form.target.errors = [str(error)]
+        else:
+            record(
+                db.session, current_user.id, f"{kind}.merge", f"{kind} #{entry_id}",
+                before={"name": source_name}, after={"merged_into": target_name, "moved": moved},
+            )  # fmt: skip
+            db.session.commit()
+            flash(f"Merged “{source_name}” into “{target_name}”; {_people(moved)} moved.", "ok")
+            return redirect(url_for("admin.vocabulary_list", kind=kind))
+    return _render(kind, entry, rename_form, merge_form)
 
 
-def office_counts(session: Session) -> list[EntryUse]:
-    """Every office written on a profile (of an account not deleted), by name, with its people."""
-    rows = session.execute(
-        select(Profile.location, func.count())
-        .join(User, User.id == Profile.user_id)
-        .where(Profile.location.is_not(None), Profile.location != "", User.deleted_at.is_(None))
-        .group_by(Profile.location)
-    ).all()
-    entries = [EntryUse(0, name, vocabulary_key(name), int(n)) for name, n in rows]
-    return sorted(entries, key=lambda e: (e.key, e.name))
-
-
-def merge_offices(session: Session, source: str, target: str) -> int:
-    """Write target on every profile whose office is source; returns profiles changed."""
-    if not source or not target or source == target:
-        raise VocabularyError("Pick two different offices.")
-    used = {e.name for e in office_counts(session)}
-    if source not in used or target not in used:
-        raise VocabularyError("That office is not on anyone's profile any more.")
-    changed = session.execute(
-        update(Profile).where(Profile.location == source).values(location=target)
-    ).rowcount
-    session.expire_all()  # profiles loaded before the update hold the old office
-    return max(changed or 0, 0)
+def _people(count: int) -> str:
+    return f"{count} {'person' if count == 1 else 'people'}"

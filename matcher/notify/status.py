@@ -6,12 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.models import OutboxMessage
+from matcher.notify.background import background_sender_running
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,8 @@ def delivery(config: Mapping[str, Any], instance_path: str | Path, in_app: bool)
             "until then they wait in the outbox."
         )
     return Delivery(where=where + ".", when=when)
+
+
+def delivery_here(app: Flask) -> Delivery:
+    """Where this app's configuration delivers messages, and whether this process sends them."""
+    return delivery(app.config, app.instance_path, background_sender_running(app))

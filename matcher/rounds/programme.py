@@ -134,6 +134,11 @@ def next_round(session: Session, now: datetime) -> tuple[datetime, str]:
     raise AssertionError("more published weeks ahead than were counted")
 
 
+def next_week(session: Session, now: datetime | None = None) -> str:
+    """The week of the next scheduled run that is not published yet."""
+    return next_round(session, now or datetime.now(UTC))[1]
+
+
 def due_week(settings: ProgrammeSettings, now: datetime) -> str | None:
     """The week whose scheduled run time has passed at `now` (aware), or None before it."""
     zone = timezones.zone(settings.round_timezone)

@@ -26,11 +26,11 @@ INTERNAL = re.compile(r"\b(?:person|teams|projects|interests|offices|rules|round
 
 def placeholder_values() -> dict[str, list[str]]:
     """What each f-string placeholder in an audit action can be, read from the code."""
-    from matcher.admin import views, vocabulary
+    from matcher.admin import merging, people
 
     return {
-        "kind": list(vocabulary.KINDS),
-        "audit_action": [a for a, *_ in views.PERSON_ACTIONS.values()],
+        "kind": list(merging.KINDS),
+        "audit_action": [a for a, *_ in people.PERSON_ACTIONS.values()],
     }
 
 

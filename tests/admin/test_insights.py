@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from matcher.admin.csv_export import safe_cell
+from matcher.admin.exports import safe_cell
 from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, User
 from matcher.rounds import publishing
@@ -90,9 +90,9 @@ def test_exports_are_attachments_and_formula_safe(app, client, make_user, admin)
 def test_big_orgs_get_the_largest_teams_on_the_map_and_every_team_in_the_table(
     app, client, make_user, admin, monkeypatch
 ):
-    from matcher.admin import insights
+    from matcher.admin import metrics
 
-    monkeypatch.setattr(insights, "HEATMAP_TEAMS", 2)
+    monkeypatch.setattr(metrics, "HEATMAP_TEAMS", 2)
     people = [("Big", 3), ("Mid", 2), ("Small", 1)]
     for team, size in people:
         for k in range(size):
@@ -112,7 +112,7 @@ def test_big_orgs_get_the_largest_teams_on_the_map_and_every_team_in_the_table(
 
 
 def test_team_connections_count_distinct_teams_and_pairs():
-    from matcher.admin.insights import team_connections
+    from matcher.admin.metrics import team_connections
 
     team_of = {1: "A", 2: "A", 3: "B", 4: "C", 5: "C"}
     matched = {(1, 3), (2, 3), (1, 2), (4, 5)}
@@ -253,7 +253,7 @@ def test_insights_count_matched_and_met_apart(app, client, make_user, admin):
 
 
 def compute_insights(app):
-    from matcher.admin.insights import compute
+    from matcher.admin.metrics import compute
 
     with app.app_context():
         return compute(db.session)

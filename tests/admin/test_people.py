@@ -100,9 +100,9 @@ def people_on(page: str) -> list[str]:
 
 
 def test_people_come_50_a_page_with_links_that_keep_the_search(client, make_user, monkeypatch):
-    from matcher.admin import people
+    from matcher.admin import directory
 
-    monkeypatch.setattr(people, "PAGE_SIZE", 2)
+    monkeypatch.setattr(directory, "PAGE_SIZE", 2)
     make_user(email="root@example.com", name="Root", is_admin=True, team="Ops")
     for k in range(4):
         make_user(email=f"p{k}@example.com", name=f"Person {k}", team="Search")
@@ -145,9 +145,9 @@ def test_people_come_50_a_page_with_links_that_keep_the_search(client, make_user
     ],
 )
 def test_a_page_that_does_not_exist_says_so(client, make_user, monkeypatch, raw, status, says):
-    from matcher.admin import people
+    from matcher.admin import directory
 
-    monkeypatch.setattr(people, "PAGE_SIZE", 2)
+    monkeypatch.setattr(directory, "PAGE_SIZE", 2)
     make_user(email="root@example.com", name="Root", is_admin=True, team="Ops")
     for k in range(4):
         make_user(email=f"p{k}@example.com", name=f"Person {k}", team="Search")

@@ -277,9 +277,9 @@ def test_a_swap_back_into_last_weeks_pairs_breaks_the_cooldown(app, client, make
 
 
 def test_round_groups_are_paged_and_searchable(app, client, org, monkeypatch):
-    from matcher.admin import preview
+    from matcher.admin import summaries
 
-    monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 2)
+    monkeypatch.setattr(summaries, "GROUPS_PER_PAGE", 2)
     round_id = save_draft(client)
     total = len(groups_of(app, round_id))
     assert total > 2
@@ -301,9 +301,9 @@ def test_round_groups_are_paged_and_searchable(app, client, org, monkeypatch):
 
 
 def test_preview_shows_the_first_page_of_groups_only(client, org, monkeypatch):
-    from matcher.admin import preview
+    from matcher.admin import summaries
 
-    monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 1)
+    monkeypatch.setattr(summaries, "GROUPS_PER_PAGE", 1)
     page = client.get("/admin/preview", query_string=rules_args()).get_data(as_text=True)
     assert "The first 1 of" in page and "save the draft to browse and search them all" in page
 
@@ -347,9 +347,9 @@ def test_deleting_an_account_erases_its_name_and_email_from_the_audit_log(app, c
 def test_swap_lists_hold_the_shown_groups_and_search_brings_two_together(
     app, client, org, monkeypatch
 ):
-    from matcher.admin import preview
+    from matcher.admin import summaries
 
-    monkeypatch.setattr(preview, "GROUPS_PER_PAGE", 2)
+    monkeypatch.setattr(summaries, "GROUPS_PER_PAGE", 2)
     round_id = save_draft(client)
     groups = groups_of(app, round_id)
     with app.app_context():

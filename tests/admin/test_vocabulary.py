@@ -103,7 +103,7 @@ def test_bad_vocabulary_input_gets_messages_not_errors(app, client, make_user, a
 def suggest(*entries: tuple[str, int]) -> list[tuple[str, str, int]]:
     """(merged away, kept, rule) for named entries with their people counts."""
     from matcher.admin.duplicates import near_duplicates
-    from matcher.admin.vocabulary import EntryUse
+    from matcher.admin.merging import EntryUse
 
     found = near_duplicates([EntryUse(k, n, n.casefold(), p) for k, (n, p) in enumerate(entries)])
     return [(s.merge.name, s.keep.name, s.rule) for s in found]
@@ -137,7 +137,7 @@ def test_near_duplicates_stay_fast_for_a_big_vocabulary():
     import time
 
     from matcher.admin.duplicates import near_duplicates
-    from matcher.admin.vocabulary import EntryUse
+    from matcher.admin.merging import EntryUse
 
     rng = random.Random(3)
     letters = "abcdefghijklmnopqrstuvwxyz"

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matcher.admin import bp
 from matcher.admin.audit_text import setting_changes
-from matcher.admin.blueprint import bp
 from matcher.admin.forms import SettingsForm
 from matcher.extensions import db
 from matcher.rounds import programme

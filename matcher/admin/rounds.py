@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -11,10 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from matcher.admin import charts, overrides
-from matcher.admin.blueprint import bp
+from matcher.admin import bp, charts, drafts
 from matcher.admin.forms import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
-from matcher.admin.preview import (
+from matcher.admin.summaries import (
     Summary,
     load_round,
     page_of_groups,
@@ -26,16 +23,10 @@ from matcher.audit import record
 from matcher.extensions import db
 from matcher.matching import Rules
 from matcher.models import MatchGroup, Round
-from matcher.notify.background import background_sender_running
-from matcher.notify.status import Delivery, delivery
+from matcher.notify.status import delivery_here
 from matcher.rounds import planning, programme, publishing
 from matcher.rounds.programme import current_rules_or_default
 from matcher.weeks import parse_week, week_label
-
-
-def next_week() -> str:
-    """The week of the next scheduled run that is not published yet."""
-    return programme.next_round(db.session, datetime.now(UTC))[1]
 
 
 def score_charts(summaries: list[Summary]) -> list:
@@ -90,7 +81,7 @@ def preview() -> tuple[str, int]:
     form = PreviewForm(request.args or None, meta={"csrf": False})
     form.fill_missing_rules(current_rules_or_default(db.session), request.args)
     if not request.args.get("week"):
-        form.week.data = next_week()
+        form.week.data = programme.next_week(db.session)
     form.validate()
     return _render_preview(form, run=True)
 
@@ -136,7 +127,9 @@ def rounds() -> str:
         .order_by(Round.starts_on.desc())
         .limit(200)
     ).all()
-    return render_template("admin/rounds.html", rows=rows, next_week=next_week())
+    return render_template(
+        "admin/rounds.html", rows=rows, next_week=programme.next_week(db.session)
+    )
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -214,10 +207,10 @@ def round_swap(round_id: int) -> tuple[str, int] | Response:
     if not swap_form.validate_on_submit():
         return _render_round(round_, swap_form, take_out_form)
     try:
-        message = overrides.swap(
+        message = drafts.swap(
             db.session, round_, swap_form.first.data, swap_form.second.data, current_user.id
         )
-    except overrides.OverrideError as error:
+    except drafts.OverrideError as error:
         if round_.status != "draft":
             flash(str(error), "error")
             return redirect(url_for("admin.round_detail", round_id=round_.id))
@@ -236,8 +229,8 @@ def round_take_out(round_id: int) -> tuple[str, int] | Response:
     if not take_out_form.validate_on_submit():
         return _render_round(round_, swap_form, take_out_form)
     try:
-        message = overrides.take_out(db.session, round_, take_out_form.person.data, current_user.id)
-    except overrides.OverrideError as error:
+        message = drafts.take_out(db.session, round_, take_out_form.person.data, current_user.id)
+    except drafts.OverrideError as error:
         flash(str(error), "error")
         return redirect(url_for("admin.round_detail", round_id=round_.id))
     db.session.commit()
@@ -251,7 +244,7 @@ def _confirmed_action(round_id: int, action, then: str) -> Response:
         abort(400)
     try:
         message = action(db.session, round_, current_user.id)
-    except overrides.OverrideError as error:
+    except drafts.OverrideError as error:
         flash(str(error), "error")
         return redirect(url_for("admin.round_detail", round_id=round_.id))
     db.session.commit()
@@ -264,19 +257,13 @@ def round_publish(round_id: int) -> Response:
     """Publish a draft: messages are queued in the same transaction."""
 
     def publish_and_say_where(session, round_: Round, actor_id: int) -> str:
-        route = current_delivery()
-        return f"{overrides.publish(session, round_, actor_id)} {route.where} {route.when}"
+        route = delivery_here(current_app._get_current_object())
+        return f"{drafts.publish(session, round_, actor_id)} {route.where} {route.when}"
 
     return _confirmed_action(round_id, publish_and_say_where, "admin.round_detail")
-
-
-def current_delivery() -> Delivery:
-    """Where this server's configuration delivers messages, and what sends them."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return delivery(app.config, app.instance_path, background_sender_running(app))
 
 
 @bp.route("/rounds/<int:round_id>/discard", methods=["POST"])
 def round_discard(round_id: int) -> Response:
     """Delete a draft."""
-    return _confirmed_action(round_id, overrides.discard, "admin.rounds")
+    return _confirmed_action(round_id, drafts.discard, "admin.rounds")

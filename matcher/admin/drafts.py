@@ -12,7 +12,7 @@ from itertools import combinations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.admin.preview import round_problem
+from matcher.admin.summaries import round_problem
 from matcher.audit import record
 from matcher.matching import Problem, ProblemError, Rules, solve
 from matcher.models import MatchGroup, Membership, Round, User

@@ -10,7 +10,7 @@ from itertools import groupby
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.admin.insights import compute
+from matcher.admin.metrics import compute
 from matcher.models import Feedback, MatchGroup, Membership, Round, Team, User
 from matcher.reasons import read_facts, write_reasons
 

@@ -1,0 +1,258 @@
+"""Insights: participation, whether people met, and which teams are getting connected."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from matcher.models import Feedback, MatchGroup, Membership, Round, Team, User
+
+ROUNDS_SHOWN = 52
+# The heatmap draws the largest teams only: a 1,000-team grid is a million cells nobody reads
+# (and a 150 MB page); every team's numbers are in the table and teams.csv.
+HEATMAP_TEAMS = 25
+LEAST_CONNECTED_SHOWN = 15
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    """One published or closed round in numbers."""
+
+    week: str
+    status: str
+    participants: int
+    groups: int
+    answers: int
+    met: int
+    average_rating: float | None
+    new_pairs: int  # pairs in a group together for the first time
+    new_met: int = 0  # pairs whose first "we met" is in this round
+
+    @property
+    def meeting_rate(self) -> float | None:
+        """Share of feedback answers saying 'met', None without answers."""
+        return self.met / self.answers if self.answers else None
+
+
+@dataclass(frozen=True)
+class TeamReach:
+    """How connected one team is: other teams its people were matched with and met."""
+
+    name: str
+    people: int  # current members
+    teams_matched: int
+    teams_met: int
+    pairs_matched: int  # distinct cross-team people pairs ever in a group together
+    pairs_met: int  # ... of which at least one of the two answered "we met"
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Everything the insights page shows."""
+
+    rounds: tuple[RoundStats, ...]
+    teams: tuple[str, ...]  # the heatmaps' teams: the largest HEATMAP_TEAMS, by name
+    matrix: tuple[tuple[int, ...], ...]  # distinct people pairs who met, team x team
+    matched_matrix: tuple[tuple[int, ...], ...]  # distinct people pairs matched, team x team
+    unconnected: tuple[str, ...]  # teams nobody from another team has met yet
+    never_matched: tuple[str, ...]  # ... of which nobody from another team was even matched
+    team_pairs_met: int
+    team_pairs_matched: int
+    team_pairs_possible: int
+    people_pairs_met: int
+    people_pairs_matched: int
+    reach: tuple[TeamReach, ...] = ()  # every team, least connected first
+
+    @property
+    def team_count(self) -> int:
+        """All teams, shown on the heatmap or not."""
+        return len(self.reach)
+
+    @property
+    def least_connected(self) -> tuple[TeamReach, ...]:
+        """The teams most in need of cross-team coffees."""
+        return self.reach[:LEAST_CONNECTED_SHOWN]
+
+
+def _feedback_by_round(session: Session) -> dict[int, tuple[int, int, float | None]]:
+    rows = session.execute(
+        select(
+            MatchGroup.round_id,
+            func.count(Feedback.id),
+            func.sum(case((Feedback.status == "met", 1), else_=0)),
+            func.avg(Feedback.rating),
+        )
+        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+        .group_by(MatchGroup.round_id)
+    )
+    return {
+        rid: (int(n), int(met or 0), float(avg) if avg is not None else None)
+        for rid, n, met, avg in rows
+    }
+
+
+def _said_met(session: Session) -> dict[int, set[int]]:
+    """For each group of a published or closed round, who answered "we met"."""
+    said: dict[int, set[int]] = defaultdict(set)
+    rows = session.execute(
+        select(Feedback.group_id, Feedback.user_id)
+        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+        .join(Round, Round.id == MatchGroup.round_id)
+        .where(Round.status != "draft", Feedback.status == "met")
+    )
+    for group_id, user_id in rows:
+        said[group_id].add(user_id)
+    return said
+
+
+def pairs_of(members: list[int], said_met: set[int]) -> list[tuple[tuple[int, int], bool]]:
+    """Each pair in a group and whether it met: one of the two answered "we met".
+
+    In a trio, A's "we met" counts for A with each partner; B and C met only if one of them
+    says so (an answer is per person, not per pair).
+    """
+    return [((a, b), a in said_met or b in said_met) for a, b in combinations(sorted(members), 2)]
+
+
+def compute(session: Session) -> Insights:
+    """Read published and closed rounds, their groups and feedback."""
+    rounds = session.scalars(
+        select(Round).where(Round.status != "draft").order_by(Round.starts_on)
+    ).all()
+    group_counts = dict(
+        session.execute(
+            select(MatchGroup.round_id, func.count()).group_by(MatchGroup.round_id)
+        ).all()
+    )
+    feedback = _feedback_by_round(session)
+    said_met = _said_met(session)
+    rows = session.execute(
+        select(Membership.round_id, Membership.group_id, Membership.user_id)
+        .join(Round, Round.id == Membership.round_id)
+        .where(Round.status != "draft")
+    )
+    groups: dict[int, tuple[int, list[int]]] = {}
+    for round_id, group_id, user_id in rows:
+        groups.setdefault(group_id, (round_id, []))[1].append(user_id)
+    by_round: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+    for group_id, (round_id, members) in groups.items():
+        by_round[round_id].append((group_id, members))
+    matched: set[tuple[int, int]] = set()
+    met: set[tuple[int, int]] = set()
+    stats = []
+    for r in rounds:  # oldest first: a pair is new the first week it is matched (or met)
+        new = new_met = 0
+        for group_id, members in by_round.get(r.id, []):
+            for pair, they_met in pairs_of(members, said_met.get(group_id, set())):
+                if pair not in matched:
+                    matched.add(pair)
+                    new += 1
+                if they_met and pair not in met:
+                    met.add(pair)
+                    new_met += 1
+        answers, met_answers, rating = feedback.get(r.id, (0, 0, None))
+        stats.append(
+            RoundStats(
+                r.week,
+                r.status,
+                r.participant_count,
+                group_counts.get(r.id, 0),
+                answers,
+                met_answers,
+                rating,
+                new,
+                new_met,
+            )  # fmt: skip
+        )
+    team_of = dict(
+        session.execute(select(User.id, Team.name).join(Team, Team.id == User.team_id)).all()
+    )
+    headcount = dict(
+        session.execute(
+            select(Team.name, func.count(User.id))
+            .join(User, User.team_id == Team.id)
+            .where(User.deleted_at.is_(None))
+            .group_by(Team.id, Team.name)
+        ).all()
+    )
+    reach, matched_counts, met_counts = team_connections(matched, met, team_of, headcount)
+    names = sorted((r.name for r in reach), key=str.casefold)
+    shown = sorted(
+        sorted(names, key=lambda n: -headcount.get(n, 0))[:HEATMAP_TEAMS], key=str.casefold
+    )
+
+    def grid(counts: Counter[tuple[str, str]]) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(counts.get(_team_pair(a, b), 0) for b in shown) for a in shown)
+
+    return Insights(
+        rounds=tuple(stats[-ROUNDS_SHOWN:]),
+        teams=tuple(shown),
+        matrix=grid(met_counts),
+        matched_matrix=grid(matched_counts),
+        unconnected=tuple(r.name for r in reach if r.teams_met == 0),
+        never_matched=tuple(r.name for r in reach if r.teams_matched == 0),
+        team_pairs_met=sum(1 for a, b in met_counts if a != b),
+        team_pairs_matched=sum(1 for a, b in matched_counts if a != b),
+        team_pairs_possible=len(names) * (len(names) - 1) // 2,
+        people_pairs_met=len(met),
+        people_pairs_matched=len(matched),
+        reach=reach,
+    )
+
+
+def _team_pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _team_counts(
+    pairs: set[tuple[int, int]], team_of: dict[int, str]
+) -> tuple[Counter[tuple[str, str]], dict[str, set[str]], Counter[str]]:
+    """People pairs per team pair, the other teams each team reached, its cross-team pairs."""
+    pair_counts: Counter[tuple[str, str]] = Counter()
+    for a, b in pairs:
+        ta, tb = team_of.get(a), team_of.get(b)
+        if ta is not None and tb is not None:
+            pair_counts[_team_pair(ta, tb)] += 1
+    others: dict[str, set[str]] = defaultdict(set)
+    across: Counter[str] = Counter()
+    for (ta, tb), count in pair_counts.items():
+        if ta != tb:
+            others[ta].add(tb)
+            others[tb].add(ta)
+            across[ta] += count
+            across[tb] += count
+    return pair_counts, others, across
+
+
+def team_connections(
+    matched: set[tuple[int, int]],
+    met: set[tuple[int, int]],
+    team_of: dict[int, str],
+    headcount: dict[str, int],
+) -> tuple[tuple[TeamReach, ...], Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+    """Per-team reach (least connected first), and people pairs per team pair matched and met."""
+    matched_counts, matched_teams, matched_across = _team_counts(matched, team_of)
+    met_counts, met_teams, met_across = _team_counts(met, team_of)
+    names = set(headcount) | {t for pair in matched_counts for t in pair}
+    reach = sorted(
+        (
+            TeamReach(
+                n,
+                headcount.get(n, 0),
+                len(matched_teams[n]),
+                len(met_teams[n]),
+                matched_across[n],
+                met_across[n],
+            )
+            for n in names
+        ),
+        key=lambda r: (
+            r.teams_met, r.pairs_met, r.teams_matched, r.pairs_matched, -r.people,
+            r.name.casefold(),
+        ),
+    )  # fmt: skip
+    return tuple(reach), matched_counts, met_counts

@@ -1,0 +1,44 @@
+"""The admin overview: who takes part, messages, the next round, the latest rounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, render_template
+from sqlalchemy import func, select
+
+from matcher.admin import bp, directory
+from matcher.extensions import db
+from matcher.models import Round, Team
+from matcher.notify.status import delivery_here, outbox_counts
+from matcher.rounds import programme
+
+
+@bp.route("/")
+def index() -> str:
+    """Programme overview: who takes part, the latest rounds and the next scheduled run."""
+    statuses = directory.status_counts(db.session, datetime.now(UTC).date())
+    counts = {
+        "people": sum(statuses.values()),
+        # Snoozed people are in the programme, only skipping rounds for now.
+        "participating": statuses["active"] + statuses["snoozed"],
+        "teams": db.session.scalar(select(func.count()).select_from(Team)),
+        "drafts": db.session.scalar(
+            select(func.count()).select_from(Round).where(Round.status == "draft")
+        ),
+    }
+    settings = programme.programme_settings(db.session)
+    next_run, next_week = programme.next_round(db.session, datetime.now(UTC))
+    rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(5)).all()
+    return render_template(
+        "admin/index.html",
+        outbox=outbox_counts(db.session),
+        delivery=delivery_here(current_app._get_current_object()),
+        counts=counts,
+        statuses=statuses,
+        labels=directory.STATUSES,
+        rounds=rounds,
+        next_run=next_run,
+        next_week=next_week,
+        settings=settings,
+    )

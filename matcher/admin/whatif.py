@@ -1,0 +1,33 @@
+"""The what-if simulator: the same round service with other rules, nothing stored."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from matcher.admin import bp, charts, simulation
+from matcher.admin.forms import WhatIfForm
+from matcher.extensions import db
+from matcher.rounds import programme
+from matcher.rounds.programme import current_rules_or_default
+
+
+@bp.route("/whatif")
+def whatif_page() -> tuple[str, int]:
+    """Simulate the next 12 rounds with proposed rules; nothing is written."""
+    form = WhatIfForm(request.args or None)
+    form.fill_missing_rules(current_rules_or_default(db.session), request.args)
+    result = None
+    start = programme.next_week(db.session)
+    # Only on request: twelve engine runs are too heavy to start on every visit.
+    if request.args and form.validate() and form.rules is not None:
+        result = simulation.simulate(db.session, form.rules, start)
+    chart = None
+    if result is not None and result.weeks:
+        chart = charts.bar_chart(
+            [w.week.split("-")[1] for w in result.weeks],
+            [w.team_pairs_connected for w in result.weeks],
+            "Team pairs connected so far (simulated)", "simulated week", "team pairs",
+            max_value=charts.nice_ceiling(max(result.team_pairs_possible, 1)),
+        )  # fmt: skip
+    page = render_template("admin/whatif.html", form=form, result=result, start=start, chart=chart)
+    return page, (422 if form.errors else 200)
