@@ -35,13 +35,13 @@ RATE_LIMITS: dict[str, list[str]] = {
     "skip.by_link": ["30 per minute"],
     # Like log-in: the current password can be guessed here, and do-not-pair answers were
     # once an oracle for who has an account.
-    "profile.change_password": ["10 per minute"],
+    "auth.change_password": ["10 per minute"],
     "profile.do_not_pair": ["10 per minute"],
 }
 LOGIN_PER_EMAIL = "20 per hour"
 # Endpoint -> a limit per logged-in account, whatever address the requests come from.
 PER_ACCOUNT_LIMITS: dict[str, str] = {
-    "profile.change_password": "20 per hour",
+    "auth.change_password": "20 per hour",
     "profile.do_not_pair": "20 per hour",
 }
 # Endpoint -> limit on GET: pages opened by a token in the URL, against probing for tokens.

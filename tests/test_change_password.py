@@ -16,7 +16,7 @@ NEW_PASSWORD = "a brand new passphrase"
 
 def change(client, current: str = MEMBER_PASSWORD, new: str = NEW_PASSWORD, confirm=None):
     return client.post(
-        "/me/password",
+        "/auth/password",
         data={"current_password": current, "password": new, "confirm": confirm or new},
     )
 
@@ -40,8 +40,8 @@ def ada(client, make_user) -> int:
 
 def test_the_profile_links_to_the_form(client, ada):
     page = client.get("/me/").get_data(as_text=True)
-    assert 'href="/me/password"' in page and "Change password" in page
-    form = client.get("/me/password").get_data(as_text=True)
+    assert 'href="/auth/password"' in page and "Change password" in page
+    form = client.get("/auth/password").get_data(as_text=True)
     assert "Current password" in form and "At least 10 characters." in form
 
 
@@ -105,7 +105,7 @@ def test_refusals_are_shown_next_to_the_field(app, client, ada, data, field, mes
 
 
 def test_needs_log_in(client):
-    response = client.get("/me/password")
+    response = client.get("/auth/password")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
@@ -119,11 +119,11 @@ def test_rate_limited_like_log_in(app_factory, make_user):
     # Changing addresses does not help: 20 guesses an hour per account.
     more = [
         client.post(
-            "/me/password",
+            "/auth/password",
             data={"current_password": f"guess {n}", "password": NEW_PASSWORD},
             environ_base={"REMOTE_ADDR": f"10.0.1.{n}"},
         ).status_code
         for n in range(11)
     ]
     assert more[:10] == [422] * 10 and more[10] == 429
-    assert client.get("/me/password").status_code == 200  # the form still opens
+    assert client.get("/auth/password").status_code == 200  # the form still opens

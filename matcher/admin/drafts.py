@@ -7,14 +7,13 @@ Nothing here commits.
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import combinations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.admin.summaries import round_problem
 from matcher.audit import record
-from matcher.matching import Problem, ProblemError, Rules, solve
+from matcher.matching import Problem, ProblemError, Rules, disallowed_pairs, solve
 from matcher.models import MatchGroup, Membership, Round, User
 from matcher.rounds import participants, publishing
 from matcher.rounds.meeting_time import meeting_slot
@@ -49,26 +48,21 @@ def _membership(round_: Round, user_id: int) -> Membership:
 
 
 def breaks_hard_constraint(session: Session, round_: Round, groups: list[list[int]]) -> bool:
-    """True when any pair inside these groups is not allowed by the round's rules."""
+    """True when the engine would refuse any pair inside these groups: its own check, on the
+    round's stored problem and rules plus do-not-pair entries and history added since."""
+    problem = round_problem(round_)
     rules = _rules(round_)
     ids = {uid for g in groups for uid in g}
-    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(ids))).all())
-    # The same checks the engine makes: do-not-pair lists, "never again", the cooldown.
-    refused = {frozenset(pair) for pair in participants.load_blocked(session, ids)}
-    refused |= {
-        frozenset((h.a, h.b))
-        for h in participants.load_history(
-            session, round_.starts_on, ids, rules.repeat_cooldown_weeks
-        )
-        if h.would_meet_again is False or h.weeks_ago < rules.repeat_cooldown_weeks
-    }
-    for group in groups:
-        for a, b in combinations(group, 2):
-            if rules.cross_team_only and teams.get(a) == teams.get(b):
-                return True
-            if frozenset((a, b)) in refused:
-                return True
-    return False
+    problem = replace(
+        problem,
+        rules=rules,
+        blocked=(*problem.blocked, *participants.load_blocked(session, ids)),
+        history=(
+            *problem.history,
+            *participants.load_history(session, round_.starts_on, ids, rules.repeat_cooldown_weeks),
+        ),
+    )
+    return bool(disallowed_pairs(problem, groups))
 
 
 def rescore(round_: Round, problem: Problem, group: MatchGroup) -> None:

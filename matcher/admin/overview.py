@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app, render_template
-from sqlalchemy import func, select
 
-from matcher.admin import bp, directory
+from matcher.admin import bp, directory, summaries
 from matcher.extensions import db
-from matcher.models import Round, Team
 from matcher.notify.status import delivery_here, outbox_counts
 from matcher.rounds import programme
 
@@ -22,14 +20,11 @@ def index() -> str:
         "people": sum(statuses.values()),
         # Snoozed people are in the programme, only skipping rounds for now.
         "participating": statuses["active"] + statuses["snoozed"],
-        "teams": db.session.scalar(select(func.count()).select_from(Team)),
-        "drafts": db.session.scalar(
-            select(func.count()).select_from(Round).where(Round.status == "draft")
-        ),
+        **summaries.round_counts(db.session),
     }
     settings = programme.programme_settings(db.session)
     next_run, next_week = programme.next_round(db.session, datetime.now(UTC))
-    rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(5)).all()
+    rounds = summaries.latest_rounds(db.session, 5)
     return render_template(
         "admin/index.html",
         outbox=outbox_counts(db.session),

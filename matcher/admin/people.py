@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matcher.admin import bp, directory
-from matcher.admin.forms import PeopleSearchForm, UserActionForm
+from matcher.admin.forms.people import PeopleSearchForm, UserActionForm
 from matcher.audit import record
 from matcher.extensions import db
 from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, User

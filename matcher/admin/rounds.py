@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from matcher.admin import bp, charts, drafts
-from matcher.admin.forms import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
+from matcher.admin import bp, charts, drafts, summaries
+from matcher.admin.forms.rounds import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
 from matcher.admin.summaries import (
     Summary,
     load_round,
@@ -22,7 +21,7 @@ from matcher.admin.summaries import (
 from matcher.audit import record
 from matcher.extensions import db
 from matcher.matching import Rules
-from matcher.models import MatchGroup, Round
+from matcher.models import Round
 from matcher.notify.status import delivery_here
 from matcher.rounds import planning, programme, publishing
 from matcher.rounds.programme import current_rules_or_default
@@ -120,13 +119,7 @@ def save_draft() -> tuple[str, int] | Response:
 @bp.route("/rounds")
 def rounds() -> str:
     """Every round, newest first, with its status."""
-    rows = db.session.execute(
-        select(Round, func.count(MatchGroup.id))
-        .outerjoin(MatchGroup, MatchGroup.round_id == Round.id)
-        .group_by(Round.id)
-        .order_by(Round.starts_on.desc())
-        .limit(200)
-    ).all()
+    rows = summaries.rounds_with_group_counts(db.session, 200)
     return render_template(
         "admin/rounds.html", rows=rows, next_week=programme.next_week(db.session)
     )

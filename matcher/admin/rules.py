@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from matcher.admin import bp
 from matcher.admin.audit_text import setting_changes
-from matcher.admin.forms import SettingsForm
+from matcher.admin.forms.rules import SettingsForm
 from matcher.extensions import db
 from matcher.rounds import programme
 from matcher.rounds.programme import save_settings

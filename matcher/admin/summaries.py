@@ -8,11 +8,11 @@ from datetime import datetime
 from itertools import combinations
 from math import ceil
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.matching import Participant, Problem, ProblemError, problem_from_json
-from matcher.models import MatchGroup, Membership, Round, User
+from matcher.models import MatchGroup, Membership, Round, Team, User
 from matcher.reasons import reasons_for, write_reasons
 from matcher.rounds.planning import RoundPlan
 
@@ -151,6 +151,34 @@ def summarise_plan(plan: RoundPlan) -> Summary:
         for g in plan.groups
     ]
     return summarise(plan.problem, groups, plan.unmatched, excluded=plan.excluded)
+
+
+def round_counts(session: Session) -> dict[str, int]:
+    """How many teams there are and how many drafts wait, for the overview."""
+    return {
+        "teams": session.scalar(select(func.count()).select_from(Team)) or 0,
+        "drafts": session.scalar(
+            select(func.count()).select_from(Round).where(Round.status == "draft")
+        )
+        or 0,
+    }
+
+
+def latest_rounds(session: Session, limit: int) -> list[Round]:
+    """The newest rounds, by week."""
+    return list(session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(limit)))
+
+
+def rounds_with_group_counts(session: Session, limit: int) -> list[tuple[Round, int]]:
+    """The newest rounds with how many groups each has."""
+    rows = session.execute(
+        select(Round, func.count(MatchGroup.id))
+        .outerjoin(MatchGroup, MatchGroup.round_id == Round.id)
+        .group_by(Round.id)
+        .order_by(Round.starts_on.desc())
+        .limit(limit)
+    )
+    return [(round_, count) for round_, count in rows]
 
 
 def load_round(session: Session, round_id: int) -> Round | None:

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from matcher.admin import bp, duplicates, merging
-from matcher.admin.forms import MergeForm, OfficeMergeForm, RenameForm
+from matcher.admin.forms.vocabulary import MergeForm, OfficeMergeForm, RenameForm
 from matcher.audit import record
 from matcher.extensions import db
 

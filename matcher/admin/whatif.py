@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from matcher.admin import bp, charts, simulation
-from matcher.admin.forms import WhatIfForm
+from matcher.admin.forms.whatif import WhatIfForm
 from matcher.extensions import db
 from matcher.rounds import programme
 from matcher.rounds.programme import current_rules_or_default

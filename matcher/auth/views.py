@@ -21,16 +21,24 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from matcher.auth.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
+from matcher.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignupForm,
+)
 from matcher.auth.service import (
     EmailTaken,
     ResetLinkInvalid,
+    WrongPassword,
     authenticate,
     register_user,
     request_password_reset,
     set_password,
     user_for_reset_token,
 )
+from matcher.auth.service import change_password as change_password_of
 from matcher.extensions import db
 from matcher.links import public_url
 from matcher.models import Team
@@ -170,3 +178,27 @@ def reset_password(token: str) -> Response:
     # The token is in the URL: never leak it to other sites through the Referer header.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    """Change the password (the current one is asked first); other sessions end, this one stays."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            change_password_of(user, form.current_password.data, form.password.data)
+        except WrongPassword as wrong:
+            form.current_password.errors.append(str(wrong))
+        else:
+            db.session.commit()
+            # The session token rotated: log this browser in again under the new one, keeping
+            # "remember me" if it was on (the old cookie names the old token).
+            cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            remember = cookie in request.cookies
+            session.clear()
+            login_user(user, remember=remember)
+            flash("Password changed. Your other sessions are logged out.", "ok")
+            return redirect(url_for("profile.show"))
+    return render_template("auth/password.html", form=form), (422 if form.errors else 200)

@@ -3,6 +3,7 @@
 Imports only the standard library, numpy and scipy, so it runs without the web app.
 """
 
+from .check import disallowed_pairs
 from .errors import ProblemError
 from .facts import FACT_KINDS, Fact, pick, sentence, sentences
 from .jsonio import problem_from_json, problem_to_json, result_to_json
@@ -40,6 +41,7 @@ __all__ = [
     "Unmatched",
     "Weights",
     "Window",
+    "disallowed_pairs",
     "pick",
     "problem_from_json",
     "problem_to_json",

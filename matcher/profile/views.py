@@ -16,13 +16,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
-from matcher.auth import service as auth
-from matcher.auth.forms import ChangePasswordForm
 from matcher.extensions import db
 from matcher.models import Team, User
 from matcher.profile import service
@@ -225,29 +223,6 @@ def erase_snapshots_now() -> None:
         # The deletion is committed and the queue keeps the work: never fail the page here.
         db.session.rollback()
         current_app.logger.warning("Erasing round snapshots deferred", exc_info=True)
-
-
-@bp.route("/password", methods=["GET", "POST"])
-def change_password() -> str | Response:
-    """Change the password (the current one is asked first); other sessions end, this one stays."""
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            auth.change_password(user, form.current_password.data, form.password.data)
-        except auth.WrongPassword as wrong:
-            form.current_password.errors.append(str(wrong))
-        else:
-            db.session.commit()
-            # The session token rotated: log this browser in again under the new one, keeping
-            # "remember me" if it was on (the old cookie names the old token).
-            cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            remember = cookie in request.cookies
-            session.clear()
-            login_user(user, remember=remember)
-            flash("Password changed. Your other sessions are logged out.", "ok")
-            return redirect(url_for("profile.show"))
-    return render_template("profile/password.html", form=form), (422 if form.errors else 200)
 
 
 @bp.route("/delete", methods=["GET", "POST"])

@@ -1,9 +1,8 @@
-"""Forms for the admin console: people, vocabulary, rules, preview and draft overrides."""
+"""The rules form: every engine rule and weight, the schedule and the feedback settings."""
 
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Container
 from typing import Any
 
@@ -12,25 +11,29 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
-    HiddenField,
-    SearchField,
-    SelectField,
     StringField,
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
-from matcher.admin.directory import STATUSES
+from matcher.admin.forms.fields import (
+    ChoiceField,
+    ClockTimeField,
+    NumberField,
+    WholeNumberField,
+    engine_message,
+)
 from matcher.matching import ProblemError, Rules, Weights
 from matcher.models import ProgrammeSettings
 from matcher.timezones import is_timezone
-from matcher.weeks import WeekError, parse_week
 
-RAW_MAX = 40  # longest text a number field accepts; anything longer is not a number
-TIME_PATTERN = re.compile(r"^(\d{1,2}):(\d{2})$")
 REMINDER_DAYS = (1, 30)
+
+
 PAUSE_AFTER = (1, 52)
+
+
 WEIGHT_HELP = {
     "interests": "Shared interests, rarer ones counting more.",
     "projects": "Working on the same project from different teams.",
@@ -40,155 +43,6 @@ WEIGHT_HELP = {
     "novelty": "Not having met recently.",
     "fairness": "Favouring people who waited longest for a match.",
 }
-
-
-def engine_message(error: ProblemError) -> str:
-    """The engine's one-line message without its field path: 'Must be from 0 to 52, got -1.'"""
-    text = str(error).split(": ", 1)[-1].strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith(".") else text + "."
-
-
-class NumberField(StringField):
-    """A decimal number typed as text; NaN and infinities get through to the engine's checks."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        if not valuelist or not valuelist[0].strip():
-            raise ValueError("Enter a number, like 1.5.")
-        raw = valuelist[0].strip()
-        if len(raw) > RAW_MAX:
-            raise ValueError("That is too long to be a number; enter one like 1.5.")
-        try:
-            self.data = float(raw)
-        except ValueError:
-            raise ValueError(f"“{raw}” is not a number; enter one like 1.5.") from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0][:RAW_MAX]
-        return f"{self.data:g}" if isinstance(self.data, float) else str(self.data or "")
-
-
-class WholeNumberField(StringField):
-    """A whole number typed as text, with a clear message for anything else."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        if not valuelist or not valuelist[0].strip():
-            raise ValueError("Enter a whole number.")
-        raw = valuelist[0].strip()
-        if len(raw) > RAW_MAX or not re.fullmatch(r"[+-]?\d+", raw):
-            shown = raw if len(raw) <= RAW_MAX else raw[:RAW_MAX] + "…"
-            raise ValueError(f"“{shown}” is not a whole number; enter one like 4.")
-        self.data = int(raw)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0][:RAW_MAX]
-        return "" if self.data is None else str(self.data)
-
-
-class ClockTimeField(StringField):
-    """A time of day as HH:MM; data is minutes after midnight."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = None
-        raw = valuelist[0].strip() if valuelist else ""
-        match = TIME_PATTERN.match(raw[:RAW_MAX])
-        if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            raise ValueError("Enter a time from 00:00 to 23:59, like 09:30.")
-        self.data = int(match.group(1)) * 60 + int(match.group(2))
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0][:RAW_MAX]
-        return "" if self.data is None else f"{self.data // 60:02d}:{self.data % 60:02d}"
-
-
-class ChoiceField(SelectField):
-    """A select of ids whose wrong values get a message that says what to do."""
-
-    def __init__(self, *args: Any, message: str = "Pick one from the list.", **kwargs: Any):
-        super().__init__(*args, coerce=_int_or_none, **kwargs)
-        self.message = message
-
-    def pre_validate(self, form: Any) -> None:
-        if self.data is None or not any(choice.selected for choice in self.iter_choices()):
-            raise ValidationError(self.message)
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-class PeopleSearchForm(FlaskForm):
-    """Search people by name, email or team (a GET form: no CSRF needed)."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField("Search", validators=[Length(max=100)])
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")]
-        + [SelectChoice(key, label) for key, label in STATUSES.items()],
-        default="",
-        validate_choice=False,  # the message below says what to do instead
-    )
-
-    def validate_status(self, field: SelectField) -> None:
-        if field.data and field.data not in STATUSES:
-            raise ValidationError("Pick a status from the list.")
-
-
-class UserActionForm(FlaskForm):
-    """A POSTed action on one person; its CSRF token protects it."""
-
-    submit = SubmitField("Apply")
-
-
-class ConfirmForm(FlaskForm):
-    """A bare form whose CSRF token protects a button (publish, discard)."""
-
-    submit = SubmitField("Confirm")
-
-
-class RenameForm(FlaskForm):
-    """Rename a team, project or interest."""
-
-    name = StringField("New name", validators=[Length(max=200)])
-    submit = SubmitField("Rename")
-
-
-class MergeForm(FlaskForm):
-    """Merge one vocabulary entry into another."""
-
-    target = ChoiceField("Merge into", message="Pick the entry to merge into from the list.")
-    submit = SubmitField("Merge")
-
-
-class OfficeMergeForm(FlaskForm):
-    """Merge one office, as written on profiles, into another."""
-
-    source = SelectField("Office", validate_choice=False)
-    target = SelectField("Merge into", validate_choice=False)
-    submit = SubmitField("Merge")
-
-    def validate_source(self, field: SelectField) -> None:
-        if not field.data:
-            raise ValidationError("Pick the office to merge from the list.")
-        if len(field.data) > 200:
-            raise ValidationError("That is not an office on the list.")
-
-    def validate_target(self, field: SelectField) -> None:
-        if not field.data:
-            raise ValidationError("Pick the office to merge into from the list.")
-        if field.data == self.source.data:
-            raise ValidationError("Pick another office to merge into.")
 
 
 class EngineRulesForm(FlaskForm):
@@ -362,42 +216,3 @@ class SettingsForm(EngineRulesForm):
             "feedback_reminder_days": self.feedback_reminder_days.data,
             "pause_after_missed": self.pause_after_missed.data,
         }
-
-
-class PreviewForm(EngineRulesForm):
-    """Proposed rules and a week to preview; a GET form unless it saves a draft."""
-
-    week = StringField("Week", description="An ISO week like 2026-W49.")
-    use = HiddenField(default="proposed")
-
-    def validate_week(self, field: StringField) -> None:
-        try:
-            parse_week((field.data or "")[:RAW_MAX])
-        except WeekError as error:
-            raise ValidationError(str(error)[:1].upper() + str(error)[1:] + ".") from None
-
-
-class WhatIfForm(EngineRulesForm):
-    """Proposed rules to simulate (a GET form: it writes nothing)."""
-
-    class Meta:
-        csrf = False
-
-
-class SwapForm(FlaskForm):
-    """Swap two people between groups of a draft."""
-
-    first = ChoiceField("Swap", message="Pick someone who is in a group of this round.")
-    second = ChoiceField("With", message="Pick someone in another group of this round.")
-    submit = SubmitField("Swap")
-
-    def validate_second(self, field: ChoiceField) -> None:
-        if field.data is not None and field.data == self.first.data:
-            raise ValidationError("Pick two different people.")
-
-
-class TakeOutForm(FlaskForm):
-    """Take someone out of a draft round."""
-
-    person = ChoiceField("Take out", message="Pick someone who is in a group of this round.")
-    submit = SubmitField("Take out")
