@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from matcher.models import OutboxMessage, Profile, User
-from matcher.models.people import new_session_token, normalise_email, utcnow
+from matcher.models.people import new_session_token, normalise_email, normalise_name, utcnow
 from matcher.notify.queue import queue_message
 from matcher.profile.service import ProfileData, claim_pending_do_not_pair, update_profile
 
@@ -56,7 +56,7 @@ def register_user(
         raise EmailTaken("An account with this email already exists. Log in instead?")
     user = User(
         email=normalise_email(email),
-        display_name=" ".join(display_name.split()),
+        display_name=normalise_name(display_name),
         password_hash=hash_password(password),
         is_admin=is_admin,
     )

@@ -1,6 +1,6 @@
 """Pure matching engine: participants, history and rules in; scored, explained groups out.
 
-Imports only the standard library, numpy and scipy, so it runs without the web app.
+Imports only the standard library and numpy, so it runs without the web app.
 """
 
 from .check import disallowed_pairs

@@ -21,12 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from matcher.extensions import db
+from matcher.matching import MEETING_MODES as ENGINE_MEETING_MODES
 
-MEETING_MODES = {
-    "either": "In person or video",
-    "in_person": "In person",
-    "video": "Video call",
-}
+# The engine's meeting modes (its tuple is the one list), with the words people read.
+_MODE_LABELS = {"either": "In person or video", "in_person": "In person", "video": "Video call"}
+MEETING_MODES = {mode: _MODE_LABELS[mode] for mode in ENGINE_MEETING_MODES}
 
 
 class Cadence(IntEnum):
@@ -180,7 +179,10 @@ class Profile(db.Model):
     __tablename__ = "profiles"
     __table_args__ = (
         CheckConstraint("cadence_weeks IN (1, 2, 4)", name="cadence_weeks"),
-        CheckConstraint("meeting_mode IN ('either', 'in_person', 'video')", name="meeting_mode"),
+        CheckConstraint(
+            "meeting_mode IN ({})".format(", ".join(f"'{m}'" for m in ENGINE_MEETING_MODES)),
+            name="meeting_mode",
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
-from matcher.models import Team, User
+from matcher.models import Team, User, normalise_name
 from matcher.profile import service
 from matcher.profile.forms import (
     ConfirmForm,
@@ -75,7 +75,7 @@ def edit() -> str | Response:
 
         def save() -> None:
             user = db.session.get(User, user_id)
-            user.display_name = " ".join(form.display_name.data.split())
+            user.display_name = normalise_name(form.display_name.data)
             service.update_profile(db.session, user, form.profile_data())
 
         commit_retrying(save)
