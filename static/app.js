@@ -23,7 +23,7 @@ document.addEventListener("submit", (event) => {
 });
 
 // Parts of the feedback form that belong to some answers only carry data-shown-for (the
-// rating: "met"; why not: "will_not_meet"). Shown for those answers; for the others hidden
+// rating and kudos: "met"; why not: "will_not_meet"; would meet again: either). Shown for those answers; for the others hidden
 // and disabled, so nothing in them is sent. A part showing an error from the server stays.
 function showPartsForAnswer(form) {
   const checked = form.querySelector("input[name=status]:checked");

@@ -232,21 +232,22 @@ def admin(make_user, client: FlaskClient) -> int:
 
 
 def meetings_over(app: Flask) -> None:
-    """Move every group's suggested slot an hour before now, so "we met" can be answered.
-
-    Rounds of this week suggest Monday 10:00 UTC (make_user's window): on a Monday morning
-    that is still ahead, and before it only "not yet" is accepted.
-    """
+    """Let time pass for every round: its week began a week ago and its suggested slot an hour
+    ago, so "we met" can be answered (the week labels stay as they were)."""
     from sqlalchemy import update
 
     from matcher.extensions import db
-    from matcher.models import MatchGroup
+    from matcher.models import MatchGroup, Round
 
-    an_hour_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    last_monday = (now - timedelta(days=7 + now.weekday())).date()
     with app.app_context():
         db.session.execute(
             update(MatchGroup)
             .where(MatchGroup.meeting_at.is_not(None))
-            .values(meeting_at=an_hour_ago)
+            .values(meeting_at=now - timedelta(hours=1))
+        )
+        db.session.execute(
+            update(Round).where(Round.starts_on > last_monday).values(starts_on=last_monday)
         )
         db.session.commit()

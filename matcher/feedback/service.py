@@ -15,7 +15,7 @@ from matcher.models.people import utcnow
 from matcher.notify.queue import queue_message
 from matcher.rounds import programme, publishing
 from matcher.timezones import zone_of
-from matcher.weeks import day_time, week_of
+from matcher.weeks import week_of
 
 DEFAULT_WINDOW_DAYS = 14
 
@@ -68,31 +68,25 @@ def feedback_of(session: Session, membership: Membership) -> Feedback | None:
 
 
 def answerable_from(membership: Membership) -> datetime:
-    """When the coffee can first have happened, in naive UTC."""
-    # The suggested slot when there is one; else Monday 00:00 where the member lives.
-    if membership.group.meeting_at is not None:
-        return membership.group.meeting_at
+    """When the coffee can first have happened, in naive UTC: the start of the pairing's week
+    where the member lives (a group may move its suggested time earlier)."""
     start = datetime.combine(membership.round.starts_on, time(), tzinfo=zone_of(membership.user))
     return start.astimezone(UTC).replace(tzinfo=None)
 
 
 def too_early(membership: Membership, now: datetime | None = None) -> str | None:
-    """Why only "not yet" can be answered now, for people; None once the coffee can be over."""
+    """Why "we met" cannot be answered yet, for people; None once the pairing's week began."""
     if (now or utcnow()) >= answerable_from(membership):
         return None
-    meeting_at = membership.group.meeting_at
-    if meeting_at is not None:
-        zone = zone_of(membership.user)
-        local = meeting_at.replace(tzinfo=UTC).astimezone(zone)
-        when = f"planned for {day_time(local)} ({zone.key})"
-    else:
-        when = f"for {week_of(membership.round.starts_on)}"
-    return f"Your coffee is {when}: until then, the only answer is \u201cNot yet\u201d."
+    return (
+        f"Your coffee is for {week_of(membership.round.starts_on)}: until then you can answer "
+        "\u201cNot yet\u201d, or \u201cWe will not meet\u201d if you already know."
+    )
 
 
 def check_answer(membership: Membership, status: str, now: datetime | None = None) -> None:
-    """Raise TooEarly for an answer other than "not yet" before the coffee can have happened."""
-    if status != ANSWER_BEFORE_MEETING:
+    """Raise TooEarly for "we met" before the pairing's week has begun."""
+    if status == "met":
         message = too_early(membership, now)
         if message:
             raise TooEarly(message)
@@ -114,9 +108,12 @@ def record(
     feedback.status = answer.status
     feedback.reason = answer.reason if answer.status == "will_not_meet" else None
     feedback.rating = answer.rating if answer.status == "met" else None
-    feedback.would_meet_again = answer.would_meet_again
+    # "Would meet again" and kudos speak of a coffee that happened (or will not): a "not yet"
+    # must not block a pair for good or thank someone in advance.
+    decided = answer.status != ANSWER_BEFORE_MEETING
+    feedback.would_meet_again = answer.would_meet_again if decided else None
     feedback.private_note = (answer.private_note or "").strip() or None
-    feedback.kudos = (answer.kudos or "").strip() or None
+    feedback.kudos = ((answer.kudos or "").strip() or None) if answer.status == "met" else None
     if feedback.status == "met" and membership.user.profile is not None:
         # Meeting again ends any pause for missed coffees.
         membership.user.profile.pause_reason = None

@@ -249,7 +249,7 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     # says so; "Why not?" and the rating show only for the answers they belong to.
     grace.clear_cookies()
     page.goto(base + feedback_path)
-    assert "the only answer is “Not yet”" in page.content()
+    assert "until then you can answer “Not yet”" in page.content()
     assert not page.is_visible("#reason") and not page.is_visible("input[name=rating]")
     page.check("input[name=status][value=will_not_meet]")
     assert page.is_visible("#reason") and not page.is_visible("input[name=rating]")
@@ -259,7 +259,7 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     page.fill("#kudos", "Thanks for the great chat!")
     shot(page, "08-feedback")
     page.click("input[type=submit]")
-    assert "the only answer is “Not yet”" in page.locator("#status-error").inner_text()
+    assert "until then you can answer “Not yet”" in page.locator("#status-error").inner_text()
     page.check("input[name=status][value=not_yet]")
     assert not page.is_visible("input[name=rating]")  # hidden, and not sent
     page.click("input[type=submit]")

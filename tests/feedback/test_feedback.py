@@ -308,35 +308,32 @@ def status_error(page: str) -> str:
     return found.group(1) if found else ""
 
 
+EARLY = (
+    "Your coffee is for {week}: until then you can answer “Not yet”, "
+    "or “We will not meet” if you already know."
+)
+
+
 @pytest.mark.parametrize(
     "data",
-    [
-        {"status": "met", "rating": "5", "would_meet_again": "yes"},
-        {"status": "met"},
-        {"status": "will_not_meet", "reason": "no_time"},
-    ],
+    [{"status": "met", "rating": "5", "would_meet_again": "yes"}, {"status": "met"}],
 )
-def test_before_the_slot_only_not_yet_is_accepted_by_link_and_dashboard(app, client, two, data):
-    slot = (datetime.now(UTC) + timedelta(days=2)).replace(tzinfo=None, second=0, microsecond=0)
-    group_id = published_pair(app, two["ada"], two["cy"], next_monday(), meeting_at=slot)
+def test_before_the_week_we_met_is_refused_by_link_and_dashboard(app, client, two, data):
+    slot = (datetime.now(UTC) + timedelta(days=9)).replace(tzinfo=None, second=0, microsecond=0)
+    monday = next_monday()
+    group_id = published_pair(app, two["ada"], two["cy"], monday, meeting_at=slot)
     with app.app_context():
         membership = db.session.scalar(select(Membership).where(Membership.user_id == two["ada"]))
         link = "/feedback/" + make_token(app.config, FEEDBACK, membership.id, two["ada"])
+    expected = EARLY.format(week=f"the week of {monday.day} {monday:%B}")
     form = client.get(link).get_data(as_text=True)
-    assert "until then, the only answer is “Not yet”" in form  # said before anyone tries
+    assert expected in form  # said before anyone tries
     by_link = client.post(link, data=data)
     login(client, "ada@example.com")
     by_dashboard = client.post(f"/feedback/pairing/{group_id}", data=data)
     for response in (by_link, by_dashboard):
         assert response.status_code == 422
-        message = status_error(response.get_data(as_text=True))
-        # The slot in Ada's own zone (Berlin), with no leading zero.
-        local = slot.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
-        when = f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
-        assert message == (
-            f"Your coffee is planned for {when} (Europe/Berlin): "
-            "until then, the only answer is “Not yet”."
-        )
+        assert status_error(response.get_data(as_text=True)) == expected
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Feedback)) == 0
     assert (
@@ -344,6 +341,23 @@ def test_before_the_slot_only_not_yet_is_accepted_by_link_and_dashboard(app, cli
     )
     with app.app_context():
         assert db.session.scalars(select(Feedback.status)).all() == ["not_yet"]
+
+
+def test_before_the_week_will_not_meet_is_accepted_and_not_yet_carries_no_verdict(app, client, two):
+    group_id = published_pair(app, two["ada"], two["cy"], next_monday())
+    login(client, "ada@example.com")
+    # "Not yet" with kudos and "would not meet again": neither is kept (no coffee yet).
+    early = {"status": "not_yet", "kudos": "Thanks in advance!", "would_meet_again": "no"}
+    assert client.post(f"/feedback/pairing/{group_id}", data=early).status_code == 302
+    with app.app_context():
+        answer = db.session.scalar(select(Feedback))
+        assert (answer.kudos, answer.would_meet_again) == (None, None)
+    # A holiday is known ahead: "we will not meet" is fine before the week.
+    away = {"status": "will_not_meet", "reason": "no_time", "would_meet_again": "yes"}
+    assert client.post(f"/feedback/pairing/{group_id}", data=away).status_code == 302
+    with app.app_context():
+        answer = db.session.scalar(select(Feedback))
+        assert (answer.status, answer.would_meet_again) == ("will_not_meet", True)
 
 
 def test_once_the_slot_has_passed_we_met_is_accepted(app, client, two):
@@ -358,24 +372,25 @@ def test_once_the_slot_has_passed_we_met_is_accepted(app, client, two):
 
 
 def test_the_service_refuses_early_answers_from_any_caller(app, two):
-    """Without a slot the week starts at Monday 00:00 where the member lives (Ada: Berlin)."""
+    """The week starts at Monday 00:00 where the member lives (Ada: Berlin), even with a
+    suggested time later in the week (a group may meet earlier than suggested)."""
     from datetime import time
 
     monday = next_monday()
-    published_pair(app, two["ada"], two["cy"], monday)
+    slot = datetime.combine(monday, time(15))  # Monday 15:00 UTC
+    published_pair(app, two["ada"], two["cy"], monday, meeting_at=slot)
     berlin_midnight = datetime.combine(monday, time(), tzinfo=ZoneInfo("Europe/Berlin"))
     start = berlin_midnight.astimezone(UTC).replace(tzinfo=None)  # Sunday 23:00 UTC
     with app.app_context():
         membership = db.session.scalar(select(Membership).where(Membership.user_id == two["ada"]))
         assert service.answerable_from(membership) == start
-        for status in ("met", "will_not_meet"):
-            with pytest.raises(service.TooEarly, match="for the week of"):
-                service.record(
-                    db.session,
-                    membership,
-                    service.Answer(status=status, reason="no_time"),
-                    now=start - timedelta(minutes=1),
-                )
+        with pytest.raises(service.TooEarly, match="for the week of"):
+            service.record(
+                db.session,
+                membership,
+                service.Answer(status="met", rating=5),
+                now=start - timedelta(minutes=1),
+            )
         service.record(
             db.session, membership, service.Answer("not_yet"), now=start - timedelta(days=3)
         )
