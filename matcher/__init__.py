@@ -74,8 +74,4 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     devserver.init_app(app)
-    if app.config.get("OUTBOX_SEND_IN_APP") is True:
-        from matcher.notify.background import start_background_sender
-
-        start_background_sender(app, float(app.config["OUTBOX_SEND_INTERVAL"]))
     return app
