@@ -149,7 +149,14 @@ def post(client: FlaskClient, url: str, data: dict[str, str] | None = None) -> s
 def build_world(app: Flask, values: dict[str, str]) -> World:
     """Sign everyone up through the real forms, pair Ada and Bob, publish, answer, mail."""
     w = World(app, values, *(app.test_client() for _ in range(4)))
-    signup(w.admin, display_name="Root Admin", email="root@example.com", team="Admins")
+    # The admin shares Bob's office: suggestion lists offer only what two people wrote.
+    signup(
+        w.admin,
+        display_name="Root Admin",
+        email="root@example.com",
+        team="Admins",
+        location=values["location"],
+    )
     signup(
         w.bob,
         display_name=values["name"],

@@ -22,7 +22,8 @@ def datalist(page: str, list_id: str) -> list[str]:
 
 @pytest.fixture
 def colleagues(make_user) -> dict[str, int]:
-    """Three people: Berlin twice, Rust three times, Checkout twice, Sailing once."""
+    """Four people: Checkout three times, Billing twice, Search API once; Rust three times,
+    Chess twice, Sailing once; Berlin twice (once as "berlin"), Lisbon twice."""
     return {
         "bo": make_user(
             email="bo@example.com",
@@ -47,14 +48,23 @@ def colleagues(make_user) -> dict[str, int]:
             interests=("Rust", "Chess"),
             location="Lisbon",
         ),
+        "ed": make_user(
+            email="ed@example.com",
+            name="Ed",
+            team="Data",
+            projects=("Billing", "Checkout"),
+            interests=("Chess",),
+            location="Lisbon",
+        ),
     }
 
 
 def test_sign_up_suggests_what_people_use_most_used_first(client, colleagues):
     page = client.get("/auth/signup").get_data(as_text=True)
-    assert datalist(page, "project-names") == ["Checkout", "Billing", "Search API"]
-    assert datalist(page, "interest-names") == ["Rust", "Chess", "Sailing"]
-    # "Berlin" and "berlin" are one office, offered once (as the most used spelling).
+    # Most used first; what only one person wrote (Search API, Sailing) is not offered.
+    assert datalist(page, "project-names") == ["Checkout", "Billing"]
+    assert datalist(page, "interest-names") == ["Rust", "Chess"]
+    # "Berlin" and "berlin" are one office of two people, offered once.
     assert datalist(page, "location-names") == ["Berlin", "Lisbon"]
     for field, list_id in (
         ("projects", "project-names"),
@@ -71,10 +81,11 @@ def test_sign_up_suggests_what_people_use_most_used_first(client, colleagues):
 def test_profile_edit_leaves_out_entries_only_i_use(app, client, colleagues):
     login(client, "bo@example.com")
     page = client.get("/me/edit").get_data(as_text=True)
-    # Search API and Sailing are Bo's alone; Berlin is Cy's too (as "berlin").
+    # Counted without Bo: Checkout and Billing are two others' each (ties: alphabetical);
+    # only Cy is in Berlin besides Bo, so Berlin is not offered.
     assert datalist(page, "project-names") == ["Billing", "Checkout"]
-    assert datalist(page, "interest-names") == ["Rust", "Chess"]
-    assert datalist(page, "location-names") == ["berlin", "Lisbon"]  # ties: alphabetical
+    assert datalist(page, "interest-names") == ["Chess", "Rust"]
+    assert datalist(page, "location-names") == ["Lisbon"]
 
 
 def test_deleted_and_deactivated_people_and_unused_entries_are_not_suggested(
@@ -85,14 +96,16 @@ def test_deleted_and_deactivated_people_and_unused_entries_are_not_suggested(
         Project.get_or_create(db.session, "Nobody works on this")
         db.session.commit()
     page = client.get("/auth/signup").get_data(as_text=True)
-    assert datalist(page, "project-names") == ["Checkout", "Search API"]
+    assert datalist(page, "project-names") == ["Checkout"]  # Billing: Ed's alone now
     assert "Lisbon" not in datalist(page, "location-names")
     assert "Chess" not in datalist(page, "interest-names")
 
 
 def test_suggestions_are_bounded(app, make_user):
-    for n in range(5):
-        make_user(email=f"p{n}@example.com", projects=(f"Project {n}",), location=f"Office {n}")
+    for n in range(10):
+        make_user(
+            email=f"p{n}@example.com", projects=(f"Project {n // 2}",), location=f"Office {n // 2}"
+        )
     with app.app_context():
         found = service.suggestions(db.session, limit=3)
     assert len(found.projects) == len(found.locations) == 3
@@ -103,3 +116,9 @@ def test_the_lists_fit_a_phone(client, colleagues):
     """No fixed widths: the inputs keep the stylesheet's 100% width at 390 px."""
     page = client.get("/auth/signup").get_data(as_text=True)
     assert " style=" not in page and 'size="' not in page
+
+
+def test_what_one_person_plants_is_shown_to_no_visitor(client, colleagues, make_user):
+    make_user(email="eve@example.com", projects=("Buy crypto at evil.example",), location="Mars")
+    page = client.get("/auth/signup").get_data(as_text=True)
+    assert "evil.example" not in page and "Mars" not in page

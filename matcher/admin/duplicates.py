@@ -73,8 +73,14 @@ def _order(a: Named, b: Named) -> tuple[Named, Named]:
     return ranked[0], ranked[1]
 
 
-def near_duplicates(entries: Sequence[Named], limit: int | None = SHOWN) -> list[Suggestion]:
-    """Pairs of entries that are probably one thing, strongest rule and most people first."""
+def near_duplicates(
+    entries: Sequence[Named], limit: int | None = SHOWN, contained: bool = True
+) -> list[Suggestion]:
+    """Pairs of entries that are probably one thing, strongest rule and most people first.
+
+    contained=False leaves out "one name is part of the other": right for projects and
+    offices ("Berlin Mitte", "Berlin"), wrong for teams ("Data Platform" is not "Platform").
+    """
     found: dict[frozenset[int], Suggestion] = {}
 
     def add(i: int, j: int, why: str, rule: int) -> None:
@@ -110,7 +116,7 @@ def near_duplicates(entries: Sequence[Named], limit: int | None = SHOWN) -> list
     for i, w in enumerate(entry_words):
         if w and len("".join(w)) >= MIN_CONTAINED_LETTERS:
             by_words[w].append(i)
-    for i, w in enumerate(entry_words):
+    for i, w in enumerate(entry_words if contained else ()):
         for start in range(len(w)):
             for end in range(start + 1, len(w) + 1):
                 part = w[start:end]

@@ -45,7 +45,7 @@ def _render_list(kind: str, office_form: OfficeMergeForm | None = None) -> tuple
         kinds=merging.TABS,
         label=merging.LABELS[kind],
         entries=entries,
-        suggestions=duplicates.near_duplicates(entries),
+        suggestions=duplicates.near_duplicates(entries, contained=kind != "teams"),
         shown=duplicates.SHOWN,
         office_form=office_form,
         merge_form=MergeForm(prefix="merge"),

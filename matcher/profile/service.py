@@ -76,6 +76,11 @@ class Suggestions:
     locations: list[str]
 
 
+# Sign-up shows these to anyone: an entry only one person wrote (their office, a one-off
+# string planted to be shown to every visitor) is not offered.
+SUGGESTION_MIN_PEOPLE = 2
+
+
 def suggestions(
     session: Session, user_id: int | None = None, limit: int = SUGGESTIONS_MAX
 ) -> Suggestions:
@@ -90,6 +95,7 @@ def suggestions(
             .join(User, User.id == link.c.user_id)
             .where(*others)
             .group_by(model.id, model.name)
+            .having(users >= SUGGESTION_MIN_PEOPLE)
             .order_by(users.desc(), func.lower(model.name), model.name)
             .limit(limit)
         )
@@ -101,16 +107,21 @@ def suggestions(
         .where(*others, Profile.location.is_not(None), Profile.location != "")
         .group_by(Profile.location)
         .order_by(func.count().desc(), func.lower(Profile.location), Profile.location)
-        .limit(limit * 2)
     )
-    # Offices are free text: "Berlin" and "berlin" are one place, named as most people write it.
-    locations: dict[str, str] = {}
-    for name, _count in places:
-        locations.setdefault(vocabulary_key(name), name)
+    # Offices are free text: "Berlin" and "berlin" are one place, named as most people write
+    # it and counted together.
+    offices: dict[str, list] = {}
+    for name, count in places:
+        office = offices.setdefault(vocabulary_key(name), [name, 0])
+        office[1] += count
+    ranked = sorted(
+        (o for o in offices.values() if o[1] >= SUGGESTION_MIN_PEOPLE),
+        key=lambda o: (-o[1], o[0].casefold(), o[0]),
+    )
     return Suggestions(
         projects=used(Project, user_projects, user_projects.c.project_id),
         interests=used(Interest, user_interests, user_interests.c.interest_id),
-        locations=list(locations.values())[:limit],
+        locations=[name for name, _ in ranked][:limit],
     )
 
 
