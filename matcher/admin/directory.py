@@ -21,7 +21,7 @@ from matcher.models import (
     Team,
     User,
 )
-from matcher.weeks import WeekError, parse_week
+from matcher.weeks import WeekError, day_month, parse_week
 
 PAGE_SIZE = 50
 AUDIT_SHOWN = 100
@@ -350,4 +350,4 @@ def week_name(label: str) -> str:
         monday = parse_week(label)
     except WeekError:
         return label
-    return f"{monday.day} {monday:%B %Y}"
+    return day_month(monday, year=True)

@@ -49,7 +49,7 @@ def test_opening_the_link_changes_nothing_and_asks_to_confirm(app, client, peopl
     text = page.get_data(as_text=True)
     start = next_round(app, people["ada"]).start.astimezone(ZoneInfo("Europe/Berlin"))
     assert "Skip your next round?" in text and "Skip my next round</button>" in text
-    assert f"{start:%A} {start.day} {start:%B} at {start:%H:%M}" in text
+    assert f"{start:%A} {start.day} {start:%B}, {start:%H:%M}" in text
     assert "(Europe/Berlin)" in text
 
 
