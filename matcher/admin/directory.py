@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.admin.audit_text import describe
@@ -21,6 +21,7 @@ from matcher.models import (
     Team,
     User,
 )
+from matcher.rounds.participants import status_column
 from matcher.weeks import WeekError, day_month, parse_week
 
 PAGE_SIZE = 50
@@ -42,22 +43,6 @@ STATUS_HELP = {
     "never_joined": "never filled in a profile (such as an admin made from the command line)",
     "deactivated": "cannot log in, left out of every round",
 }
-
-
-def status_column(today: date) -> ColumnElement[str]:
-    """SQL for a person's status (a key of STATUSES); needs Profile outer-joined to User.
-
-    Never joined means no team: every profile form asks for one, so only accounts that never
-    filled it in (`users create-admin`) have none.
-    """
-    return case(
-        (User.active.is_(False), "deactivated"),
-        (or_(Profile.user_id.is_(None), User.team_id.is_(None)), "never_joined"),
-        (and_(Profile.opted_out.is_(True), Profile.pause_reason.is_not(None)), "paused"),
-        (Profile.opted_out.is_(True), "left"),
-        (and_(Profile.snoozed_until.is_not(None), Profile.snoozed_until >= today), "snoozed"),
-        else_="active",
-    )
 
 
 def status_counts(session: Session, today: date) -> dict[str, int]:

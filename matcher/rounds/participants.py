@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Window
@@ -42,6 +42,32 @@ def due_by_cadence(last_paired: date | None, monday: date, cadence_weeks: int) -
     return last_paired is None or weeks_between(last_paired, monday) >= cadence_weeks
 
 
+def status_column(today: date) -> ColumnElement[str]:
+    """SQL for where a person stands on `today`: deactivated, never_joined, paused, left,
+    snoozed or active. Needs Profile (outer-)joined to User; the one rule for rounds and pages.
+
+    Never joined means no team: every profile form asks for one, so only accounts that never
+    filled it in (`users create-admin`) have none.
+    """
+    return case(
+        (User.active.is_(False), "deactivated"),
+        (or_(Profile.user_id.is_(None), User.team_id.is_(None)), "never_joined"),
+        (and_(Profile.opted_out.is_(True), Profile.pause_reason.is_not(None)), "paused"),
+        (Profile.opted_out.is_(True), "left"),
+        (and_(Profile.snoozed_until.is_not(None), Profile.snoozed_until >= today), "snoozed"),
+        else_="active",
+    )
+
+
+# Why someone who stands elsewhere than "active" is left out of a round, as round pages say.
+LEFT_OUT_BECAUSE = {
+    "never_joined": "never joined (no profile)",
+    "paused": "paused after missed coffees",
+    "left": "left the programme",
+    "snoozed": "snoozed",
+}
+
+
 def select_participants(session: Session, monday: date) -> tuple[list[Participant], dict[str, int]]:
     """Who takes part in the week starting `monday` (as the engine sees them) and who is out, why.
 
@@ -57,9 +83,7 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
             Profile.timezone,
             Profile.cadence_weeks,
             Profile.meeting_mode,
-            Profile.snoozed_until,
-            Profile.opted_out,
-            Profile.pause_reason,
+            status_column(monday).label("status"),
         )
         .join(Profile, Profile.user_id == User.id)
         .outerjoin(Team, Team.id == User.team_id)
@@ -70,16 +94,8 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
     excluded: dict[str, int] = defaultdict(int)
     chosen = []
     for row in rows:
-        # No team means the profile was never filled in (an admin made from the command line
-        # is also opted out): they never joined, which is not the same as leaving.
-        if row.name is None:
-            excluded["never joined (no profile)"] += 1
-        elif row.opted_out and row.pause_reason:
-            excluded["paused after missed coffees"] += 1
-        elif row.opted_out:
-            excluded["left the programme"] += 1
-        elif row.snoozed_until is not None and row.snoozed_until >= monday:
-            excluded["snoozed"] += 1
+        if row.status != "active":
+            excluded[LEFT_OUT_BECAUSE[row.status]] += 1
         elif not due_by_cadence(last.get(row.id), monday, row.cadence_weeks):
             excluded["not due by their cadence"] += 1
         else:
