@@ -25,7 +25,7 @@ from matcher.models import Membership, OutboxMessage, PendingErasure, User
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
 from matcher.rounds import programme, publishing
 from matcher.rounds.programme import save_settings, settings_values
-from tests.conftest import PG_ADMIN_URL, make_app
+from tests.support import PG_ADMIN_URL, make_app
 
 WEEK = "2026-W49"
 

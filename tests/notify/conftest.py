@@ -1,19 +1,16 @@
-"""Fixtures for notification tests: rounds built from real rows, and sending helpers."""
+"""Fixtures for notification tests: rounds built from real rows, a send time (helpers are in
+support.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import MatchGroup, Membership, OutboxMessage, Round
+from matcher.models import MatchGroup, Membership, Round
 from matcher.models.people import utcnow
-from matcher.notify import queue_messages, send_pending
-from matcher.rounds.emails import round_messages
 
 REASONS = ["You both work on Checkout", "You both like Rust"]
 
@@ -46,31 +43,6 @@ def make_round(app: Flask):
             return round_.id, [g.id for g in stored]
 
     return create
-
-
-def queue_round(app: Flask, round_id: int, **config: Any) -> int:
-    """Queue a round's announcements the way the round service does, and commit."""
-    with app.app_context():
-        round_ = db.session.get(Round, round_id)
-        count = queue_messages(
-            db.session, round_messages(db.session, round_, {**app.config, **config})
-        )
-        db.session.commit()
-        return count
-
-
-def send(app: Flask, now: datetime | None = None, **config: Any):
-    """Run the sender once with config overrides."""
-    with app.app_context():
-        return send_pending(db.session, {**app.config, **config}, now=now)
-
-
-def outbox_rows(app: Flask) -> list[dict[str, Any]]:
-    """Every outbox row as a plain dict, in id order."""
-    with app.app_context():
-        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        columns = [c.key for c in OutboxMessage.__table__.columns]
-        return [{c: getattr(row, c) for c in columns} for row in rows]
 
 
 @pytest.fixture

@@ -10,8 +10,15 @@ from icalendar import Calendar
 
 from matcher.extensions import db
 from matcher.models import Profile, User
-from tests.notify.conftest import REASONS, outbox_rows, queue_round, send
-from tests.notify.support import body_text, calendar_part, smtp_server
+from tests.notify.conftest import REASONS
+from tests.notify.support import (
+    body_text,
+    calendar_part,
+    outbox_rows,
+    queue_round,
+    send,
+    smtp_server,
+)
 
 
 def by_recipient(messages) -> dict[str, object]:
