@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,15 @@ from matcher import create_app
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
 MEMBER_PASSWORD = "correct horse battery"
+# The small organisation of several tests: six people, two in each of three teams.
+SIX_PEOPLE = {
+    "ada": "Payments",
+    "bob": "Payments",
+    "cy": "Search",
+    "dee": "Search",
+    "eve": "Platform",
+    "fay": "Platform",
+}
 
 
 def pg_reachable() -> str | None:
@@ -82,6 +92,14 @@ def login(client: FlaskClient, email: str, password: str = MEMBER_PASSWORD) -> N
     """Log in through the real form and check it worked."""
     response = client.post("/auth/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def make_six_people(make_user: Callable[..., int]) -> dict[str, int]:
+    """SIX_PEOPLE made with the make_user fixture (named Ada, Bob...); {first name: id}."""
+    return {
+        name: make_user(email=f"{name}@example.com", name=name.title(), team=team)
+        for name, team in SIX_PEOPLE.items()
+    }
 
 
 def signup_data(**changes: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from matcher.extensions import db
 from matcher.matching import problem_from_json, solve
 from matcher.models import DoNotPair, MatchGroup, Membership, Profile, Round, User
 from matcher.rounds import planning, programme, publishing
+from tests.support import make_six_people
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = "2026-W49"
@@ -24,17 +25,7 @@ MONDAY = date(2026, 11, 30)
 @pytest.fixture
 def org(make_user):
     """Six people in three teams, keyed by first name."""
-    people = {}
-    for name, team in [
-        ("ada", "Payments"),
-        ("bob", "Payments"),
-        ("cy", "Search"),
-        ("dee", "Search"),
-        ("eve", "Platform"),
-        ("fay", "Platform"),
-    ]:
-        people[name] = make_user(email=f"{name}@example.com", name=name.title(), team=team)
-    return people
+    return make_six_people(make_user)
 
 
 def groups_of(app, week: str = WEEK) -> list[set[int]]:
