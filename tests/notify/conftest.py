@@ -1,5 +1,5 @@
-"""Fixtures for notification tests: rounds built from real rows, a send time (helpers are in
-support.py)."""
+"""Fixtures for notification tests: rounds built from real rows and the engine's facts, a send
+time (helpers are in support.py)."""
 
 from __future__ import annotations
 
@@ -11,30 +11,39 @@ from flask import Flask
 from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, Round
 from matcher.models.people import utcnow
-
-REASONS = ["You both work on Checkout", "You both like Rust"]
+from matcher.rounds.participants import select_participants
+from tests.notify.support import engine_group
 
 
 @pytest.fixture
 def make_round(app: Flask):
-    """Store a round whose groups are lists of user ids; return (round id, group ids)."""
+    """Store a published round whose groups are lists of user ids; return (round id, group ids).
+
+    The test picks the groups; each stores the score and facts the engine gives for exactly
+    those people, read from their rows as a round would read them.
+    """
 
     def create(
         groups: list[list[int]],
         week: str = "2026-W49",
         meeting_at: datetime | None = datetime(2026, 12, 1, 14, 0),
-        reasons: list[str] | None = None,
     ) -> tuple[int, list[int]]:
         with app.app_context():
-            round_ = Round(week=week, starts_on=date(2026, 11, 30), status="published", rules={})
+            monday = date(2026, 11, 30)
+            round_ = Round(week=week, starts_on=monday, status="published", rules={})
             db.session.add(round_)
             db.session.flush()
+            taking_part = {p.id: p for p in select_participants(db.session, monday)[0]}
             stored = []
             for members in groups:
+                solved = engine_group([taking_part[user_id] for user_id in members])
                 group = MatchGroup(
-                    round=round_, reasons=list(REASONS if reasons is None else reasons)
+                    round=round_,
+                    score=solved.score,
+                    facts=[fact.to_dict() for fact in solved.facts],
+                    reasons=[],
+                    meeting_at=meeting_at,
                 )
-                group.meeting_at = meeting_at
                 db.session.add(group)
                 for user_id in members:
                     group.memberships.append(Membership(round_id=round_.id, user_id=user_id))

@@ -8,7 +8,7 @@ import email.policy
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from matcher.extensions import db
+from matcher.matching import Group, Participant, Problem, Rules, solve
 from matcher.models import OutboxMessage, Round
 from matcher.notify import queue_messages, send_pending
 from matcher.rounds.emails import round_messages
@@ -153,6 +154,20 @@ def calendar_part(message: EmailMessage) -> EmailMessage | None:
 def utc(*args: int) -> datetime:
     """A naive UTC datetime, as the database stores them."""
     return datetime(*args)
+
+
+def engine_group(people: Sequence[Participant]) -> Group:
+    """The engine's group of exactly these people (score, facts), as the test chose them.
+
+    Like an admin's swap (admin/drafts.py rescore): the engine solves a problem of just these
+    people, any teams allowed and no history (they meet for the first time), and must put them
+    all in one group.
+    """
+    rules = Rules(cross_team_only=False, group_size=min(len(people), 4))
+    result = solve(Problem(participants=tuple(people), rules=rules))
+    ids = sorted(p.id for p in people)
+    assert [sorted(g.members) for g in result.groups] == [ids], f"no one group of {ids}"
+    return result.groups[0]
 
 
 def queue_round(app: Flask, round_id: int, **config: Any) -> int:
