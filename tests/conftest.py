@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,11 +11,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from matcher import create_app
-
-PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BACKENDS = ["sqlite", "postgresql"]
-MEMBER_PASSWORD = "correct horse battery"
+from tests.support import (
+    BACKENDS,
+    MEMBER_PASSWORD,
+    PG_ADMIN_URL,
+    empty_tables,
+    login,
+    make_app,
+    migrate,
+    pg_reachable,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,23 +74,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
-def _pg_reachable() -> str | None:
-    """None when PostgreSQL answers, else why not."""
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return None
-    except psycopg.Error as error:
-        return str(error).strip().splitlines()[0]
-
-
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A throwaway database per backend for this test run, dropped at the end."""
     urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"}
     created: str | None = None
-    if _pg_reachable() is None:
+    if pg_reachable() is None:
         import psycopg
 
         created = f"matcher_test_{uuid.uuid4().hex[:12]}"
@@ -102,61 +95,11 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             conn.execute(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
 
 
-def make_app(database_url: str, instance: Path, **overrides: object) -> Flask:
-    """An app for tests: a real database, fast password hashing, CSRF off unless asked."""
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "test-secret-key",
-        "WTF_CSRF_ENABLED": False,
-        # Tests log in many times from one address; the rate-limit test turns this on.
-        "RATELIMIT_ENABLED": False,
-        # Weaker scrypt parameters only to keep the suite fast.
-        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-        "PASSWORD_MIN_LENGTH": 10,
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
-_migrated: set[str] = set()
-
-
-def _migrate(app: Flask) -> None:
-    """Bring the schema to head once per database with the real migrations."""
-    from flask_migrate import upgrade
-
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url not in _migrated:
-        with app.app_context():
-            upgrade()
-        _migrated.add(url)
-
-
-def _empty_tables(app: Flask) -> None:
-    from sqlalchemy import text
-
-    from matcher.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                quoted = ", ".join(f'"{t}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f'DELETE FROM "{table}"'))
-        db.engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str:
     """The database backend under test; PostgreSQL is skipped, saying why, when unreachable."""
     if request.param not in database_urls:
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {_pg_reachable()}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {pg_reachable()}")
     return request.param
 
 
@@ -167,13 +110,13 @@ def app_factory(backend: str, database_urls: dict[str, str], tmp_path: Path):
 
     def build(**overrides: object) -> Flask:
         app = make_app(database_urls[backend], tmp_path / "instance", **overrides)
-        _migrate(app)
+        migrate(app)
         made.append(app)
         return app
 
     yield build
     if made:
-        _empty_tables(made[0])
+        empty_tables(made[0])
 
 
 @pytest.fixture
@@ -217,37 +160,9 @@ def make_user(app: Flask):
     return create
 
 
-def login(client: FlaskClient, email: str, password: str = MEMBER_PASSWORD) -> None:
-    """Log in through the real form and check it worked."""
-    response = client.post("/auth/login", data={"email": email, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
 @pytest.fixture
 def admin(make_user, client: FlaskClient) -> int:
     """An admin in their own team ("Admins"), logged in on `client`; returns the id."""
     user_id = make_user(email="root@example.com", name="Root Admin", team="Admins", is_admin=True)
     login(client, "root@example.com")
     return user_id
-
-
-def meetings_over(app: Flask) -> None:
-    """Let time pass for every round: its week began a week ago and its suggested slot an hour
-    ago, so "we met" can be answered (the week labels stay as they were)."""
-    from sqlalchemy import update
-
-    from matcher.extensions import db
-    from matcher.models import MatchGroup, Round
-
-    now = datetime.now(UTC).replace(tzinfo=None)
-    last_monday = (now - timedelta(days=7 + now.weekday())).date()
-    with app.app_context():
-        db.session.execute(
-            update(MatchGroup)
-            .where(MatchGroup.meeting_at.is_not(None))
-            .values(meeting_at=now - timedelta(hours=1))
-        )
-        db.session.execute(
-            update(Round).where(Round.starts_on > last_monday).values(starts_on=last_monday)
-        )
-        db.session.commit()

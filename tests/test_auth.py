@@ -12,30 +12,7 @@ from sqlalchemy import func, select
 from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.models import Interest, Team, User
-from tests.conftest import MEMBER_PASSWORD, login
-
-
-def signup_data(**changes: str) -> dict[str, str]:
-    """A valid sign-up form submission, with changes applied."""
-    data = {
-        "display_name": "Grace Hopper",
-        "email": "grace@example.com",
-        "password": MEMBER_PASSWORD,
-        "confirm": MEMBER_PASSWORD,
-        "team": "Compilers",
-        "projects": "COBOL, Checkout",
-        "interests": "Rust,  rust , RUST, Sailing",
-        "location": "Berlin",
-        "timezone": "Europe/Berlin",
-        "cadence_weeks": "2",
-        "meeting_mode": "video",
-        "availability-day0-start": "10:00",
-        "availability-day0-end": "12:30",
-        "availability-day3-start": "14:00",
-        "availability-day3-end": "16:00",
-    }
-    data.update(changes)
-    return data
+from tests.support import MEMBER_PASSWORD, login, signup_data
 
 
 def count_users(app) -> int:

@@ -25,23 +25,14 @@ from matcher.models import Membership, OutboxMessage, PendingErasure, User
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
 from matcher.rounds import programme, publishing
 from matcher.rounds.programme import save_settings, settings_values
-from tests.conftest import PG_ADMIN_URL, make_app
+from tests.support import PG_ADMIN_URL, make_app, make_six_people
 
 WEEK = "2026-W49"
 
 
 def populate(app: Flask, make_user) -> dict[str, int]:
     """A lived-in organisation: people, a block, a published round, feedback, settings, audit."""
-    ids = {}
-    for name, team in [
-        ("ada", "Payments"),
-        ("bob", "Payments"),
-        ("cy", "Search"),
-        ("dee", "Search"),
-        ("eve", "Platform"),
-        ("fay", "Platform"),
-    ]:
-        ids[name] = make_user(email=f"{name}@example.com", name=name.title(), team=team)
+    ids = make_six_people(make_user)
     ids["root"] = make_user(email="root@example.com", name="Root", team="Ops", is_admin=True)
     with app.app_context():
         session = db.session

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
 from matcher.models import User
-from tests.conftest import MEMBER_PASSWORD, login
+from tests.support import MEMBER_PASSWORD, login
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import Interest, Project, Team, User
-from tests.conftest import login
+from tests.support import login
 
 
 def test_create_admin_asks_for_the_password(app):

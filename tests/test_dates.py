@@ -10,7 +10,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import Feedback, MatchGroup, Membership, OutboxMessage, Round
 from matcher.weeks import day_month, day_time, long_day, week_label, week_of
-from tests.conftest import login
+from tests.support import login
 
 ISO_WEEK = re.compile(r"\b\d{4}-W\d{2}\b")
 LEADING_ZERO = re.compile(

@@ -77,6 +77,7 @@ def test_sending_in_app_can_be_turned_off(app_factory):
 
 def test_test_client_and_other_servers_start_no_sender(app: Flask):
     # gunicorn (and the test client) are not the development server: cron or the scheduler send.
-    assert app.test_client().get("/healthz", environ_base={"SERVER_SOFTWARE": "gunicorn/23"})
+    response = app.test_client().get("/healthz", environ_base={"SERVER_SOFTWARE": "gunicorn/23"})
+    assert response.status_code == 200
     assert not background_sender_running(app)
     assert app.config["BASE_URL"] == "http://127.0.0.1:5000"

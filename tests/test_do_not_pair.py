@@ -13,8 +13,7 @@ from matcher.extensions import db
 from matcher.models import DoNotPair, PendingDoNotPair, User
 from matcher.rounds import participants, planning
 from matcher.weeks import week_label
-from tests.conftest import MEMBER_PASSWORD, login
-from tests.test_auth import signup_data
+from tests.support import MEMBER_PASSWORD, login, signup_data
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import login
+from tests.support import login
 
 # Text a browser could send: any unicode except lone surrogates (not encodable at all).
 TEXT = st.one_of(

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.models import User
-from tests.conftest import MEMBER_PASSWORD, login
-from tests.test_auth import signup_data
+from tests.support import MEMBER_PASSWORD, login, signup_data
 
 
 @pytest.mark.parametrize("field", ["display_name", "email", "team", "interests", "password"])

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import OutboxMessage, User
 from matcher.notify import send_pending
-from tests.conftest import MEMBER_PASSWORD, login
 from tests.notify.support import body_text, smtp_server
+from tests.support import MEMBER_PASSWORD, login
 
 NEW_PASSWORD = "a brand new passphrase"
 SAME_PAGE = "If an account exists for that email, we sent a link"

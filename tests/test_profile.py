@@ -14,7 +14,7 @@ from matcher.models.people import user_interests
 from matcher.rounds import erasure, publishing
 from matcher.transaction import commit_steps
 from matcher.weeks import week_label
-from tests.conftest import MEMBER_PASSWORD, login
+from tests.support import MEMBER_PASSWORD, login
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import MEMBER_PASSWORD, login
+from tests.support import MEMBER_PASSWORD, login
 
 
 def test_security_headers_on_every_page(client):

@@ -29,9 +29,8 @@ from matcher.models import (
 )
 from matcher.rounds import publishing
 from matcher.weeks import week_label
-from tests.admin.test_rules import valid_form
-from tests.conftest import MEMBER_PASSWORD, login, meetings_over
-from tests.test_auth import signup_data
+from tests.admin.support import valid_form
+from tests.support import MEMBER_PASSWORD, login, meetings_over, signup_data
 
 SQLI = (
     "' OR '1'='1",

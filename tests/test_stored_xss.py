@@ -28,16 +28,16 @@ from matcher.models import Interest, Membership, Profile, Project, Team, User, v
 from matcher.notify import queue_message, send_pending
 from matcher.rounds import publishing
 from matcher.weeks import week_label
-from tests.conftest import (
+from tests.support import (
     BACKENDS,
     PG_ADMIN_URL,
-    _empty_tables,
-    _migrate,
+    empty_tables,
     login,
     make_app,
     meetings_over,
+    migrate,
+    signup_data,
 )
-from tests.test_auth import signup_data
 
 # Each payload starts every hostile field, so CSV cells start with it too. A tuple hands its
 # payloads out field by field: one world covers every formula prefix in the exports.
@@ -232,11 +232,11 @@ def world(request, database_urls, tmp_path_factory) -> Iterator[World]:
     if backend not in database_urls:
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
     app = make_app(database_urls[backend], tmp_path_factory.mktemp("instance"))
-    _migrate(app)
+    migrate(app)
     try:
         yield build_world(app, hostile_values(PAYLOADS[payload]))
     finally:
-        _empty_tables(app)
+        empty_tables(app)
 
 
 # Surfaces: where each field shows, and how to read it --------------------------------------

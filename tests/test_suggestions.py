@@ -10,7 +10,7 @@ from sqlalchemy import update
 from matcher.extensions import db
 from matcher.models import Project, User
 from matcher.profile import service
-from tests.conftest import login
+from tests.support import login
 
 
 def datalist(page: str, list_id: str) -> list[str]:

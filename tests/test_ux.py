@@ -13,7 +13,7 @@ from matcher.links import FEEDBACK, make_token
 from matcher.models import Membership, Profile, User
 from matcher.rounds import participants, publishing
 from matcher.weeks import week_label
-from tests.conftest import login
+from tests.support import login
 
 WEEK = week_label(datetime.now(UTC).date())
 

@@ -14,8 +14,7 @@ from matcher.models import Profile
 from matcher.rounds import publishing
 from matcher.video_links import safe_video_link, video_link_problem
 from matcher.weeks import week_label
-from tests.conftest import MEMBER_PASSWORD, login
-from tests.test_auth import signup_data
+from tests.support import MEMBER_PASSWORD, login, signup_data
 
 LINK = "https://meet.example.com/ada-lovelace?pwd=a1&lang=en"
 

@@ -1,15 +1,11 @@
-"""Fixtures for the admin console: an admin, a small org in four teams, table counts."""
+"""Fixtures for the admin console: a small org in four teams (helpers are in support.py)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from sqlalchemy import func, select
 
 from matcher.extensions import db
 
-WEEK = "2026-W49"
 TEAMS = ("Payments", "Search", "Platform", "Mobile")
 # Each team shares a project with the next one, and interests overlap across teams.
 PROJECTS = {
@@ -41,20 +37,3 @@ def org(app, make_user, admin):
         db.session.get(Profile, admin).opted_out = True
         db.session.commit()
     return people
-
-
-def table_counts(app) -> dict[str, int]:
-    """Rows in every table."""
-    with app.app_context():
-        return {
-            table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables
-        }
-
-
-def field_error(page: str, field_id: str) -> str:
-    """The error text shown next to one field ('' when none)."""
-    match = re.search(
-        rf'<p class="error" id="{re.escape(field_id)}-error"[^>]*>(.*?)</p>', page, re.S
-    )
-    return match.group(1).strip() if match else ""

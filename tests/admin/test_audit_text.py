@@ -16,8 +16,7 @@ from matcher.extensions import db
 from matcher.matching import Weights
 from matcher.models import AuditEntry, Membership
 from matcher.rounds import publishing
-from tests.admin.conftest import WEEK
-from tests.admin.test_rules import valid_form
+from tests.admin.support import WEEK, valid_form
 
 ROOT = Path(__file__).resolve().parents[2] / "matcher"
 # Words that only code uses: none may reach a sentence.

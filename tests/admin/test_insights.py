@@ -12,7 +12,7 @@ from matcher.admin.exports import safe_cell
 from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, User
 from matcher.rounds import publishing
-from tests.admin.conftest import WEEK
+from tests.admin.support import WEEK
 
 
 def publish_with_feedback(app, week: str = WEEK) -> None:

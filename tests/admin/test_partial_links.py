@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.admin.conftest import WEEK
+from tests.admin.support import WEEK
 
 
 def field(page: str, name: str) -> str:

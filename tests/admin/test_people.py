@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import User
-from tests.conftest import login
+from tests.support import login
 
 
 def admin_routes(app) -> list[tuple[str, str]]:

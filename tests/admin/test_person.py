@@ -9,8 +9,8 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, Round, User
 from matcher.rounds import publishing
-from tests.admin.conftest import WEEK
-from tests.conftest import MEMBER_PASSWORD, login
+from tests.admin.support import WEEK, groups_of, save_draft
+from tests.support import MEMBER_PASSWORD, login
 
 
 def answer(app, membership: Membership, status: str, **values: object) -> None:
@@ -86,8 +86,6 @@ def test_a_person_page_shows_profile_history_own_feedback_and_audit(app, client,
 def test_the_audit_section_finds_swaps_and_take_outs_but_not_namesakes(
     app, client, make_user, admin
 ):
-    from tests.admin.test_rounds import groups_of, save_draft
-
     ada = make_user(email="ada@example.com", name="Ada", team="Payments")
     make_user(email="mada@example.com", name="Mada", team="Search")
     make_user(email="bo@example.com", name="Bo", team="Search")

@@ -8,29 +8,10 @@ from itertools import combinations
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.matching import Weights
 from matcher.models import AuditEntry, DoNotPair, OutboxMessage, Round, User
 from matcher.rounds import publishing
-from tests.admin.conftest import WEEK, field_error, table_counts
-
-
-def rules_args(**changes: str) -> dict[str, str]:
-    args = {"week": WEEK, "cross_team_only": "y", "repeat_cooldown_weeks": "4", "group_size": "2"}
-    args.update({f"weight_{name}": "1" for name in Weights.names()})
-    args.update(changes)
-    return args
-
-
-def save_draft(client, **changes: str) -> int:
-    response = client.post("/admin/preview/save", data={**rules_args(**changes), "use": "proposed"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def groups_of(app, round_id: int) -> list[list[int]]:
-    with app.app_context():
-        round_ = db.session.get(Round, round_id)
-        return [[m.user_id for m in g.memberships] for g in round_.groups]
+from tests.admin.support import WEEK, field_error, groups_of, rules_args, save_draft, table_counts
+from tests.support import MEMBER_PASSWORD, login
 
 
 def teams(app) -> dict[int, int]:
@@ -310,7 +291,6 @@ def test_preview_shows_the_first_page_of_groups_only(client, org, monkeypatch):
 
 def test_deleting_an_account_erases_its_name_and_email_from_the_audit_log(app, client, org, admin):
     from matcher.models import Membership
-    from tests.conftest import MEMBER_PASSWORD, login
 
     round_id = save_draft(client)
     groups = groups_of(app, round_id)

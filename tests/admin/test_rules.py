@@ -10,24 +10,8 @@ from matcher.extensions import db
 from matcher.matching import Weights
 from matcher.models import AuditEntry, ProgrammeSettings
 from matcher.rounds import planning
-from tests.admin.conftest import WEEK, field_error, table_counts
-from tests.conftest import MEMBER_PASSWORD
-
-
-def valid_form(**changes: str) -> dict[str, str]:
-    data = {
-        "cross_team_only": "y",
-        "repeat_cooldown_weeks": "4",
-        "group_size": "2",
-        "round_weekday": "0",
-        "round_time": "09:00",
-        "round_timezone": "UTC",
-        "feedback_reminder_days": "5",
-        "pause_after_missed": "3",
-    }
-    data.update({f"weight_{name}": "1" for name in Weights.names()})
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
+from tests.admin.support import WEEK, field_error, table_counts, valid_form
+from tests.support import MEMBER_PASSWORD
 
 
 def test_rules_page_shows_every_engine_weight(client, admin):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.models import AuditEntry, Interest, Team, User
 from matcher.models.people import user_interests
-from tests.admin.conftest import field_error
+from tests.admin.support import field_error
 
 
 def interest_id(app, name: str) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from matcher.admin import simulation
 from matcher.extensions import db
 from matcher.matching import Rules, Weights
-from tests.admin.conftest import WEEK, table_counts
+from tests.admin.support import WEEK, table_counts
 
 
 def test_twelve_weeks_write_nothing_and_respect_the_cooldown(app, client, org):

@@ -17,8 +17,8 @@ from bench.gunicorn_server import GunicornServer, encode_request, remember_cooki
 from matcher import create_app
 from matcher.extensions import db
 from matcher.models import Profile, User
-from tests.conftest import MEMBER_PASSWORD
 from tests.faults.pg_cluster import HOST, PrivateCluster, private_cluster
+from tests.support import MEMBER_PASSWORD
 
 pytestmark = pytest.mark.real_clock("gunicorn and a private PostgreSQL cluster")
 

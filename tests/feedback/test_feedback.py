@@ -14,7 +14,7 @@ from matcher.links import FEEDBACK, make_token
 from matcher.models import Feedback, Membership, OutboxMessage, Profile, Round
 from matcher.rounds import planning, programme, publishing
 from matcher.weeks import week_label
-from tests.conftest import login, meetings_over
+from tests.support import login, meetings_over
 
 WEEK = week_label(datetime.now(UTC).date())
 

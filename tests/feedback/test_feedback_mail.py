@@ -13,8 +13,8 @@ from matcher.models import Feedback, Round
 from matcher.notify import send_pending
 from matcher.rounds import programme, publishing
 from matcher.weeks import week_label
-from tests.conftest import meetings_over
 from tests.notify.support import body_text, smtp_server
+from tests.support import meetings_over
 
 WEEK = week_label(datetime.now(UTC).date())
 

@@ -1,43 +1,49 @@
-"""Fixtures for notification tests: rounds built from real rows, and sending helpers."""
+"""Fixtures for notification tests: rounds built from real rows and the engine's facts, a send
+time (helpers are in support.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import MatchGroup, Membership, OutboxMessage, Round
+from matcher.models import MatchGroup, Membership, Round
 from matcher.models.people import utcnow
-from matcher.notify import queue_messages, send_pending
-from matcher.rounds.emails import round_messages
-
-REASONS = ["You both work on Checkout", "You both like Rust"]
+from matcher.rounds.participants import select_participants
+from tests.notify.support import engine_group
 
 
 @pytest.fixture
 def make_round(app: Flask):
-    """Store a round whose groups are lists of user ids; return (round id, group ids)."""
+    """Store a published round whose groups are lists of user ids; return (round id, group ids).
+
+    The test picks the groups; each stores the score and facts the engine gives for exactly
+    those people, read from their rows as a round would read them.
+    """
 
     def create(
         groups: list[list[int]],
         week: str = "2026-W49",
         meeting_at: datetime | None = datetime(2026, 12, 1, 14, 0),
-        reasons: list[str] | None = None,
     ) -> tuple[int, list[int]]:
         with app.app_context():
-            round_ = Round(week=week, starts_on=date(2026, 11, 30), status="published", rules={})
+            monday = date(2026, 11, 30)
+            round_ = Round(week=week, starts_on=monday, status="published", rules={})
             db.session.add(round_)
             db.session.flush()
+            taking_part = {p.id: p for p in select_participants(db.session, monday)[0]}
             stored = []
             for members in groups:
+                solved = engine_group([taking_part[user_id] for user_id in members])
                 group = MatchGroup(
-                    round=round_, reasons=list(REASONS if reasons is None else reasons)
+                    round=round_,
+                    score=solved.score,
+                    facts=[fact.to_dict() for fact in solved.facts],
+                    reasons=[],
+                    meeting_at=meeting_at,
                 )
-                group.meeting_at = meeting_at
                 db.session.add(group)
                 for user_id in members:
                     group.memberships.append(Membership(round_id=round_.id, user_id=user_id))
@@ -46,31 +52,6 @@ def make_round(app: Flask):
             return round_.id, [g.id for g in stored]
 
     return create
-
-
-def queue_round(app: Flask, round_id: int, **config: Any) -> int:
-    """Queue a round's announcements the way the round service does, and commit."""
-    with app.app_context():
-        round_ = db.session.get(Round, round_id)
-        count = queue_messages(
-            db.session, round_messages(db.session, round_, {**app.config, **config})
-        )
-        db.session.commit()
-        return count
-
-
-def send(app: Flask, now: datetime | None = None, **config: Any):
-    """Run the sender once with config overrides."""
-    with app.app_context():
-        return send_pending(db.session, {**app.config, **config}, now=now)
-
-
-def outbox_rows(app: Flask) -> list[dict[str, Any]]:
-    """Every outbox row as a plain dict, in id order."""
-    with app.app_context():
-        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-        columns = [c.key for c in OutboxMessage.__table__.columns]
-        return [{c: getattr(row, c) for c in columns} for row in rows]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Real servers for notification tests: aiosmtpd on loopback and a webhook in a thread."""
+"""Helpers for notification tests: queue and send a round, read the outbox; real servers
+(aiosmtpd on loopback, a webhook in a thread)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import email.policy
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,6 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import select
+
+from matcher.extensions import db
+from matcher.matching import Group, Participant, Problem, Rules, solve
+from matcher.models import OutboxMessage, Round
+from matcher.notify import queue_messages, send_pending
+from matcher.rounds.emails import round_messages
 
 
 def free_port() -> int:
@@ -145,3 +154,42 @@ def calendar_part(message: EmailMessage) -> EmailMessage | None:
 def utc(*args: int) -> datetime:
     """A naive UTC datetime, as the database stores them."""
     return datetime(*args)
+
+
+def engine_group(people: Sequence[Participant]) -> Group:
+    """The engine's group of exactly these people (score, facts), as the test chose them.
+
+    Like an admin's swap (admin/drafts.py rescore): the engine solves a problem of just these
+    people, any teams allowed and no history (they meet for the first time), and must put them
+    all in one group.
+    """
+    rules = Rules(cross_team_only=False, group_size=min(len(people), 4))
+    result = solve(Problem(participants=tuple(people), rules=rules))
+    ids = sorted(p.id for p in people)
+    assert [sorted(g.members) for g in result.groups] == [ids], f"no one group of {ids}"
+    return result.groups[0]
+
+
+def queue_round(app: Flask, round_id: int, **config: Any) -> int:
+    """Queue a round's announcements the way the round service does, and commit."""
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        count = queue_messages(
+            db.session, round_messages(db.session, round_, {**app.config, **config})
+        )
+        db.session.commit()
+        return count
+
+
+def send(app: Flask, now: datetime | None = None, **config: Any):
+    """Run the sender once with config overrides."""
+    with app.app_context():
+        return send_pending(db.session, {**app.config, **config}, now=now)
+
+
+def outbox_rows(app: Flask) -> list[dict[str, Any]]:
+    """Every outbox row as a plain dict, in id order."""
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        columns = [c.key for c in OutboxMessage.__table__.columns]
+        return [{c: getattr(row, c) for c in columns} for row in rows]

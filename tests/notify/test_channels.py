@@ -9,8 +9,14 @@ from pathlib import Path
 
 from matcher.extensions import db
 from matcher.notify import queue_message
-from tests.notify.conftest import outbox_rows, queue_round, send
-from tests.notify.support import body_text, calendar_part, webhook_server
+from tests.notify.support import (
+    body_text,
+    calendar_part,
+    outbox_rows,
+    queue_round,
+    send,
+    webhook_server,
+)
 
 
 def test_without_mail_server_emails_are_written_as_eml_files(app, make_user, make_round):

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.notify.conftest import outbox_rows, queue_round
-from tests.notify.support import smtp_server
+from tests.notify.support import outbox_rows, queue_round, smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,16 @@ from urllib.parse import urlsplit
 from icalendar import Calendar
 
 from matcher.extensions import db
-from matcher.models import Profile, User
-from tests.notify.conftest import REASONS, outbox_rows, queue_round, send
-from tests.notify.support import body_text, calendar_part, smtp_server
+from matcher.models import MatchGroup, Profile, User
+from matcher.reasons import reasons_for
+from tests.notify.support import (
+    body_text,
+    calendar_part,
+    outbox_rows,
+    queue_round,
+    send,
+    smtp_server,
+)
 
 
 def by_recipient(messages) -> dict[str, object]:
@@ -31,6 +38,15 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
         interests=("Sailing",),
     )
     round_id, (group_id,) = make_round([[ada, bob]])
+    # What the engine says about them (they share nothing but a first meeting), to each reader.
+    with app.app_context():
+        group = db.session.get(MatchGroup, group_id)
+        said = {reader: reasons_for(group, reader=reader) for reader in (ada, bob)}
+    assert (
+        said[ada]
+        == said[bob]
+        == ["from different teams: Payments and Search", "first time you meet"]
+    )
     queue_round(app, round_id)
     with smtp_server() as smtp:
         report = send(app, **smtp.config)
@@ -51,13 +67,16 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
         assert "Bob Builder" in ada_text and "Search" in ada_text
         assert "Indexer" in ada_text and "Sailing" in ada_text
         assert "Ada Lovelace" in bob_text and "Payments" in bob_text and "Berlin" in bob_text
-        for reason in REASONS:
-            assert reason in ada_text and reason in bob_text
+        assert all(reason in ada_text for reason in said[ada])
+        assert all(reason in bob_text for reason in said[bob])
         assert "Tuesday 1 December 2026, 15:00" in ada_text and "Europe/Berlin" in ada_text
         assert "Tuesday 1 December 2026, 09:00" in bob_text and "America/New_York" in bob_text
         assert "http://127.0.0.1:5000/dashboard" in ada_text
 
-    for message, zone, hour in ((to_ada, "Europe/Berlin", 15), (to_bob, "America/New_York", 9)):
+    for message, reader, zone, hour in (
+        (to_ada, ada, "Europe/Berlin", 15),
+        (to_bob, bob, "America/New_York", 9),
+    ):
         part = calendar_part(message)
         assert part is not None
         assert part.get_param("method") == "PUBLISH"
@@ -76,17 +95,18 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
         assert str(event["organizer"].params["CN"]) == own.display_name
         assert "attendee" not in event and "matcher@localhost" not in part.get_content()
         assert str(event["summary"]).startswith("Coffee with ")
-        assert REASONS[0] in str(event["description"])
+        assert all(reason in str(event["description"]) for reason in said[reader])
 
 
 def test_hostile_names_are_escaped_in_html_and_survive_in_the_invitation(
     app, make_user, make_round
 ):
     evil = '<script>alert("x")</script>, O\'Brien; "Bobby"'
-    ada = make_user(email="ada@example.com")
-    bob = make_user(email="bob@example.com", name=evil, team="<b>Team</b>")
-    reasons = ["You both like <img src=x onerror=alert(1)>"]
-    round_id, _ = make_round([[ada, bob]], reasons=reasons)
+    # A hostile interest both share: the engine's own reason repeats it.
+    hostile = "<img src=x onerror=alert(1)>"
+    ada = make_user(email="ada@example.com", interests=(hostile,))
+    bob = make_user(email="bob@example.com", name=evil, team="<b>Team</b>", interests=(hostile,))
+    round_id, _ = make_round([[ada, bob]])
     with app.app_context():
         # Sign-up collapses white space; set a raw newline directly to test the worst case.
         db.session.get(User, bob).display_name = evil + "\nBcc: victim@example.com"
@@ -98,9 +118,10 @@ def test_hostile_names_are_escaped_in_html_and_survive_in_the_invitation(
     to_ada, to_bob = messages["ada@example.com"], messages["bob@example.com"]
     html = body_text(to_ada, "html")
     assert "<script>" not in html and "<img" not in html and "<b>Team" not in html
-    assert "&lt;script&gt;" in html and "&lt;img src=x" in html and "&lt;b&gt;Team" in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;Team" in html
+    assert "you are both into &lt;img src=x onerror=alert(1)&gt;" in html
     text = body_text(to_ada, "plain")
-    assert evil in text and reasons[0] in text  # plain text is not HTML-escaped
+    assert evil in text and f"you are both into {hostile}" in text  # plain text is not escaped
     # The newline did not become a header of its own.
     assert to_bob["Bcc"] is None and "\n" not in str(to_bob["To"])
     assert "<script>" in to_ada["Subject"]
@@ -306,7 +327,8 @@ def test_html_is_styled_inline_for_a_phone_and_the_text_part_says_everything(
     assert {"feedback", "dashboard", "skip"} <= links
     for url in re.findall(r"http://127\.0\.0\.1:5000/\S+", text):
         assert f'href="{url}"' in html  # every link of the text part is in the HTML too
-    for needed in ("Ada Lovelace", "Why you were matched", REASONS[0], "When:", "Where:"):
+    why = "you both work on Checkout, from Payments and B"  # the engine's first reason
+    for needed in ("Ada Lovelace", "Why you were matched", why, "When:", "Where:"):
         assert needed in text
     assert "Reply to this email to write to Ada Lovelace." in text
 

@@ -8,7 +8,7 @@ from matcher.extensions import db
 from matcher.models import OutboxMessage, Round
 from matcher.notify import queue_message, queue_messages
 from matcher.rounds.emails import round_messages
-from tests.notify.conftest import outbox_rows
+from tests.notify.support import outbox_rows
 
 
 def count(app) -> int:

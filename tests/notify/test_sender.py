@@ -11,8 +11,7 @@ from matcher.extensions import db
 from matcher.models import OutboxMessage
 from matcher.notify import queue_message, send_pending
 from matcher.notify.sender import backoff
-from tests.notify.conftest import outbox_rows, queue_round, send
-from tests.notify.support import smtp_server
+from tests.notify.support import outbox_rows, queue_round, send, smtp_server
 
 
 def pair_round(make_user, make_round) -> int:

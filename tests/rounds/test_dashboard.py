@@ -11,7 +11,7 @@ from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, Profile, Round, User
 from matcher.rounds import cadence, participants, planning, programme, publishing
 from matcher.weeks import parse_week, week_label, week_of, week_start
-from tests.conftest import login
+from tests.support import login
 
 
 def this_week() -> str:

@@ -15,6 +15,7 @@ from matcher.extensions import db
 from matcher.matching import problem_from_json, solve
 from matcher.models import DoNotPair, MatchGroup, Membership, Profile, Round, User
 from matcher.rounds import planning, programme, publishing
+from tests.support import SIX_PEOPLE, make_six_people
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = "2026-W49"
@@ -24,17 +25,7 @@ MONDAY = date(2026, 11, 30)
 @pytest.fixture
 def org(make_user):
     """Six people in three teams, keyed by first name."""
-    people = {}
-    for name, team in [
-        ("ada", "Payments"),
-        ("bob", "Payments"),
-        ("cy", "Search"),
-        ("dee", "Search"),
-        ("eve", "Platform"),
-        ("fay", "Platform"),
-    ]:
-        people[name] = make_user(email=f"{name}@example.com", name=name.title(), team=team)
-    return people
+    return make_six_people(make_user)
 
 
 def groups_of(app, week: str = WEEK) -> list[set[int]]:
@@ -55,10 +46,12 @@ def test_round_pairs_everyone_across_teams_and_stores_a_snapshot(app, org):
     assert outcome.created and not outcome.published
     groups = groups_of(app)
     assert sorted(len(g) for g in groups) == [2, 2, 2]
-    teams = {uid: name for name, uid in org.items()}
+    assert sorted(uid for g in groups for uid in g) == sorted(org.values())
+    team_of = {uid: _team(app, uid) for uid in org.values()}
+    assert team_of == {uid: SIX_PEOPLE[name] for name, uid in org.items()}
     for group in groups:
-        a, b = sorted(group)
-        assert teams[a][:1] != "" and _team(app, a) != _team(app, b)
+        a, b = group
+        assert team_of[a] != team_of[b], (team_of[a], team_of[b])
     with app.app_context():
         round_ = publishing.find_round(db.session, WEEK)
         assert round_.status == "draft" and round_.starts_on == MONDAY
@@ -122,18 +115,19 @@ def test_who_takes_part(app, org, make_user):
 
 
 def test_do_not_pair_blocks_both_ways(app, make_user):
-    ada = make_user(email="ada@example.com", team="Payments")
-    cy = make_user(email="cy@example.com", team="Search")
+    ada = make_user(email="ada@example.com", name="Ada Lovelace", team="Payments")
+    cy = make_user(email="cy@example.com", name="Cy Young", team="Search")
     with app.app_context():
         db.session.add(DoNotPair(user_id=cy, blocked_user_id=ada))
         db.session.commit()
         plan = planning.plan_round(db.session, WEEK)
         assert plan.groups == ()
         assert {uid for uid, _ in plan.unmatched} == {ada, cy}
-        # The reason never names who blocked whom.
-        assert all(
-            "block" not in reason.lower() or "cy" not in reason for _, reason in plan.unmatched
-        )
+        # The reason never names who blocked whom (nor the other person at all).
+        for _, reason in plan.unmatched:
+            assert "blocked" in reason
+            for name in ("Ada", "Lovelace", "Cy", "Young", "ada@", "cy@"):
+                assert name not in reason, reason
 
 
 def test_history_and_cadence(app, make_user):

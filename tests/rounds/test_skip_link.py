@@ -12,7 +12,7 @@ from matcher.links import FEEDBACK, SKIP, link_url, make_token
 from matcher.models import Profile, User
 from matcher.profile.service import delete_account, set_opted_out
 from matcher.rounds import cadence
-from tests.conftest import login
+from tests.support import login
 
 
 @pytest.fixture

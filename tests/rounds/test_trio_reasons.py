@@ -12,9 +12,8 @@ from matcher.models import MatchGroup, Round, User
 from matcher.rounds import programme, publishing
 from matcher.rounds.programme import save_settings, settings_values
 from matcher.weeks import week_label, week_start
-from tests.conftest import login
-from tests.notify.conftest import send
-from tests.notify.support import body_text, calendar_part, smtp_server
+from tests.notify.support import body_text, calendar_part, send, smtp_server
+from tests.support import login
 
 
 def next_week() -> str:

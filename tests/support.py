@@ -1,0 +1,147 @@
+"""Plain helpers shared by test modules (the fixtures that use them are in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matcher import create_app
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+MEMBER_PASSWORD = "correct horse battery"
+# The small organisation of several tests: six people, two in each of three teams.
+SIX_PEOPLE = {
+    "ada": "Payments",
+    "bob": "Payments",
+    "cy": "Search",
+    "dee": "Search",
+    "eve": "Platform",
+    "fay": "Platform",
+}
+
+
+def pg_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0]
+
+
+def make_app(database_url: str, instance: Path, **overrides: object) -> Flask:
+    """An app for tests: a real database, fast password hashing, CSRF off unless asked."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        # Tests log in many times from one address; the rate-limit test turns this on.
+        "RATELIMIT_ENABLED": False,
+        # Weaker scrypt parameters only to keep the suite fast.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "PASSWORD_MIN_LENGTH": 10,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+_migrated: set[str] = set()
+
+
+def migrate(app: Flask) -> None:
+    """Bring the schema to head once per database with the real migrations."""
+    from flask_migrate import upgrade
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in _migrated:
+        with app.app_context():
+            upgrade()
+        _migrated.add(url)
+
+
+def empty_tables(app: Flask) -> None:
+    """Delete every row of every table, keeping the schema."""
+    from sqlalchemy import text
+
+    from matcher.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+        db.engine.dispose()
+
+
+def login(client: FlaskClient, email: str, password: str = MEMBER_PASSWORD) -> None:
+    """Log in through the real form and check it worked."""
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def make_six_people(make_user: Callable[..., int]) -> dict[str, int]:
+    """SIX_PEOPLE made with the make_user fixture (named Ada, Bob...); {first name: id}."""
+    return {
+        name: make_user(email=f"{name}@example.com", name=name.title(), team=team)
+        for name, team in SIX_PEOPLE.items()
+    }
+
+
+def signup_data(**changes: str) -> dict[str, str]:
+    """A valid sign-up form submission, with changes applied."""
+    data = {
+        "display_name": "Grace Hopper",
+        "email": "grace@example.com",
+        "password": MEMBER_PASSWORD,
+        "confirm": MEMBER_PASSWORD,
+        "team": "Compilers",
+        "projects": "COBOL, Checkout",
+        "interests": "Rust,  rust , RUST, Sailing",
+        "location": "Berlin",
+        "timezone": "Europe/Berlin",
+        "cadence_weeks": "2",
+        "meeting_mode": "video",
+        "availability-day0-start": "10:00",
+        "availability-day0-end": "12:30",
+        "availability-day3-start": "14:00",
+        "availability-day3-end": "16:00",
+    }
+    data.update(changes)
+    return data
+
+
+def meetings_over(app: Flask) -> None:
+    """Let time pass for every round: its week began a week ago and its suggested slot an hour
+    ago, so "we met" can be answered (the week labels stay as they were)."""
+    from sqlalchemy import update
+
+    from matcher.extensions import db
+    from matcher.models import MatchGroup, Round
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    last_monday = (now - timedelta(days=7 + now.weekday())).date()
+    with app.app_context():
+        db.session.execute(
+            update(MatchGroup)
+            .where(MatchGroup.meeting_at.is_not(None))
+            .values(meeting_at=now - timedelta(hours=1))
+        )
+        db.session.execute(
+            update(Round).where(Round.starts_on > last_monday).values(starts_on=last_monday)
+        )
+        db.session.commit()
