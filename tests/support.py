@@ -145,3 +145,27 @@ def meetings_over(app: Flask) -> None:
             update(Round).where(Round.starts_on > last_monday).values(starts_on=last_monday)
         )
         db.session.commit()
+
+
+def published_round(session, monday, *groups, meeting_at=None) -> list:
+    """A published round for the week of `monday` with these groups of user ids (added and
+    flushed, not committed); its MatchGroup rows, in order."""
+    from matcher.models import MatchGroup, Membership, Round
+    from matcher.weeks import week_label
+
+    round_ = Round(
+        week=week_label(monday),
+        starts_on=monday,
+        status="published",
+        rules={},
+        published_at=datetime.now(UTC).replace(tzinfo=None),
+    )
+    made = []
+    for members in groups:
+        group = MatchGroup(round=round_, reasons=[], meeting_at=meeting_at)
+        for user_id in members:
+            group.memberships.append(Membership(round=round_, user_id=user_id))
+        made.append(group)
+    session.add(round_)
+    session.flush()
+    return made

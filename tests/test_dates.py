@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import Feedback, MatchGroup, Membership, OutboxMessage, Round
-from matcher.weeks import day_month, day_time, long_day, week_label, week_of
-from tests.support import login
+from matcher.models import Feedback, Membership, OutboxMessage
+from matcher.weeks import day_month, day_time, long_day, week_of
+from tests.support import login, published_round
 
 ISO_WEEK = re.compile(r"\b\d{4}-W\d{2}\b")
 LEADING_ZERO = re.compile(
@@ -43,18 +43,7 @@ def early_monday(weeks_back: int) -> date:
 def pair_in(app, monday: date, ada: int, cy: int, kudos: str | None = None) -> int:
     """A published round for that week pairing Ada and Cy, Cy's kudos to Ada; the group id."""
     with app.app_context():
-        round_ = Round(
-            week=week_label(monday),
-            starts_on=monday,
-            status="published",
-            rules={},
-            published_at=datetime.now(UTC).replace(tzinfo=None),
-        )
-        group = MatchGroup(round=round_, reasons=[], meeting_at=None)
-        for user_id in (ada, cy):
-            group.memberships.append(Membership(round=round_, user_id=user_id))
-        db.session.add(round_)
-        db.session.flush()
+        (group,) = published_round(db.session, monday, (ada, cy))
         if kudos:
             cy_membership = next(m for m in group.memberships if m.user_id == cy)
             db.session.add(

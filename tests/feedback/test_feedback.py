@@ -14,7 +14,7 @@ from matcher.links import FEEDBACK, make_token
 from matcher.models import Feedback, Membership, OutboxMessage, Profile, Round
 from matcher.rounds import planning, programme, publishing
 from matcher.weeks import week_label
-from tests.support import login, meetings_over
+from tests.support import login, meetings_over, published_round
 
 WEEK = week_label(datetime.now(UTC).date())
 
@@ -269,20 +269,8 @@ def test_link_answers_still_return_to_the_thanked_form(app, client, pairing):
 
 def published_pair(app, ada: int, cy: int, monday, meeting_at=None) -> int:
     """A published round for the week of `monday` pairing Ada and Cy; returns the group id."""
-    from matcher.models import MatchGroup
-
     with app.app_context():
-        round_ = Round(
-            week=week_label(monday),
-            starts_on=monday,
-            status="published",
-            rules={},
-            published_at=datetime.now(UTC).replace(tzinfo=None),
-        )
-        group = MatchGroup(round=round_, reasons=[], meeting_at=meeting_at)
-        for user_id in (ada, cy):
-            group.memberships.append(Membership(round=round_, user_id=user_id))
-        db.session.add(round_)
+        (group,) = published_round(db.session, monday, (ada, cy), meeting_at=meeting_at)
         db.session.commit()
         return group.id
 

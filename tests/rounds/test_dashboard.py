@@ -11,7 +11,7 @@ from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, Profile, Round, User
 from matcher.rounds import cadence, participants, planning, programme, publishing
 from matcher.weeks import parse_week, week_label, week_of, week_start
-from tests.support import login
+from tests.support import login, published_round
 
 
 def this_week() -> str:
@@ -138,18 +138,7 @@ def this_monday() -> date:
 
 def add_round(monday: date, *groups: tuple[int, ...], meeting: datetime | None = None) -> None:
     """A published round for that week with these groups (call inside an app context)."""
-    round_ = Round(
-        week=week_label(monday),
-        starts_on=monday,
-        status="published",
-        rules={},
-        published_at=datetime.now(UTC).replace(tzinfo=None),
-    )
-    for members in groups:
-        group = MatchGroup(round=round_, reasons=[], meeting_at=meeting)
-        for user_id in members:
-            group.memberships.append(Membership(round=round_, user_id=user_id))
-    db.session.add(round_)
+    published_round(db.session, monday, *groups, meeting_at=meeting)
     db.session.commit()
 
 
