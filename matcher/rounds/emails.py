@@ -76,6 +76,10 @@ class Person:
     timezone: str
     local_time: str | None
 
+    def same_clock(self, other: Person) -> bool:
+        """True when the meeting reads the same on both their clocks (zone names aside)."""
+        return (self.local_time or "").split(" (")[0] == (other.local_time or "").split(" (")[0]
+
 
 def local_time(meeting_at: datetime | None, zone: ZoneInfo) -> str | None:
     """'Tuesday 1 December 2026, 15:00-15:30 (CET, Europe/Berlin)' or None."""
