@@ -87,7 +87,8 @@ def local_time(meeting_at: datetime | None, zone: ZoneInfo) -> str | None:
         return None
     start = meeting_at.replace(tzinfo=UTC).astimezone(zone)
     end = start + MEETING_LENGTH
-    return f"{day_time(start, year=True)}\u2013{end:%H:%M} ({start.tzname()}, {zone.key})"
+    names = zone.key if start.tzname() == zone.key else f"{start.tzname()}, {zone.key}"
+    return f"{day_time(start, year=True)}\u2013{end:%H:%M} ({names})"
 
 
 def person(user: User, meeting_at: datetime | None) -> Person:

@@ -20,3 +20,14 @@ def test_a_partner_line_only_where_the_clock_differs(app, make_user, make_round)
         assert "Europe/Warsaw" not in text  # Bo's 15:00 is Ada's 15:00
         assert "For Cy: " in text or "(for Cy: " in text
         assert "09:00" in text and "America/New_York" in text
+
+
+def test_a_zone_whose_abbreviation_is_its_name_is_named_once():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from matcher.rounds.emails import local_time
+
+    at = datetime(2026, 12, 7, 10, 0)
+    assert local_time(at, ZoneInfo("UTC")).endswith("10:00\u201310:30 (UTC)")
+    assert local_time(at, ZoneInfo("Europe/Berlin")).endswith("(CET, Europe/Berlin)")
