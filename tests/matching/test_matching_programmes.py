@@ -385,3 +385,55 @@ def test_new_fields_round_trip_and_follow_the_schemas(small_problem):
     jsonschema.Draft202012Validator(result_schema).validate(result)
     data["participants"][0]["capacity"] = 0
     assert not jsonschema.Draft202012Validator(problem_schema).is_valid(data)
+
+
+def test_role_candidates_give_everybody_with_a_role_options():
+    # 720 people, 600 without a role: plain random partners rarely hit the other role, so
+    # without the role candidates most mentors and mentees would have no candidate at all
+    # (only the leftover safety net would pair them, blind to the score).
+    from matcher.matching.capacity import solve_with_graph
+
+    people = (
+        tuple(Participant(f"n{i}", f"T{i % 50}") for i in range(600))
+        + tuple(Participant(f"m{i}", f"T{i % 50}", role="mentor") for i in range(60))
+        + tuple(Participant(f"e{i}", f"T{(i + 1) % 50}", role="mentee") for i in range(60))
+    )
+    outcome = solve_with_graph(Problem(people, rules=Rules(distinct_roles=True), seed=2))
+    assert len(outcome.result.groups) == 60
+    assert (outcome.graph.degree()[600:] >= 2).all()
+
+
+def test_unused_help_and_role_candidates_leave_the_random_stream_alone(small_problem):
+    import numpy as np
+
+    from matcher.matching.helping import help_candidate_keys, role_candidate_keys
+
+    enc = encode(problem_from_json(small_problem))
+    rng = np.random.default_rng(7)
+    before = rng.bit_generator.state
+    assert help_candidate_keys(enc, 4, rng) == []
+    assert role_candidate_keys(enc, 3, rng) == []
+    assert rng.bit_generator.state == before
+
+
+def test_slots_do_not_change_scores():
+    # Rarity counts a person once: a mentor with capacity 3 scores her pairs as with capacity 1.
+    def people(capacity):
+        return (
+            Participant("m", "A", role="mentor", capacity=capacity, interests=("go", "tea")),
+            Participant("e", "B", role="mentee", interests=("go",), wants=("k8s",)),
+            Participant("f", "C", role="mentee", interests=("tea",), wants=("go",)),
+            Participant("g", "D", interests=("go", "tea"), offers=("k8s", "go")),
+            Participant("h", "E", interests=("chess",), offers=("k8s",)),
+        )
+
+    rules = Rules(distinct_roles=True)
+    with_slots = solve(Problem(people(3), rules=rules))
+    single = Problem(people(1), rules=rules)
+    enc = encode(single)
+    scorer = Scorer(enc, rules.weights)
+    index = {p.id: k for k, p in enumerate(single.participants)}
+    assert len(with_slots.groups) == 2
+    for g in with_slots.groups:
+        x, y = (index[m] for m in g.members)
+        assert g.score == float(scorer.scores([x], [y])[0])
