@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encode import Encoded, TokenIndex
+from .helping import help_candidate_keys, role_candidate_keys
 from .scoring import Scorer
 
 
@@ -23,6 +24,10 @@ class CandidateOptions:
     place_window: int = 2
     # Random partners per person, so that everybody has options beyond shared tokens.
     random_partners: int = 3
+    # Offerers per (wanter, topic) of the help component, and random partners from the other
+    # roles under distinct_roles (see helping.py); nothing is drawn when not used.
+    help_window: int = 4
+    role_partners: int = 3
 
 
 def _postings(
@@ -105,6 +110,8 @@ def candidate_pairs(
             other = rng.integers(0, n - 1, size=len(me), dtype=np.int64)
             other += other >= me  # never oneself
             parts.append(_keys(me, other, n))
+        parts += help_candidate_keys(enc, options.help_window, rng)
+        parts += role_candidate_keys(enc, options.role_partners, rng)
         a, b = _unique_pairs(np.concatenate(parts), n)
         del parts
     keep = scorer.allowed(a, b)

@@ -8,9 +8,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .capacity import solve_with_graph
 from .errors import ProblemError
 from .jsonio import problem_from_json, result_to_json, write_edges
-from .solver import SolverOptions, peak_rss_mb, solve_with_graph
+from .solver import SolverOptions, peak_rss_mb
 
 EXIT_BAD_INPUT = 2
 
