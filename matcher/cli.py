@@ -62,6 +62,7 @@ def seed_demo(people: int, seed: int) -> None:
     )
     click.echo(f"Every demo engineer's password: {summary.member_password}")
     click.echo(f"Admin: {summary.admin_email}  password: {summary.admin_password}")
+    click.echo("Programmes: " + ", ".join(summary.programmes) + ".")
 
 
 def init_app(app: Flask) -> None:
