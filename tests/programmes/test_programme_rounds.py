@@ -216,3 +216,18 @@ def test_cli_lists_programmes_and_runs_one_by_slug(app, people):
     with app.app_context():
         rounds = db.session.scalars(select(Round)).all()
         assert [r.programme.slug for r in rounds] == ["coffee"]
+
+
+def test_nobody_meets_the_same_person_in_two_programmes_of_one_week(app, make_user):
+    ana = make_user(email="ana@example.com", name="Ana", team="Search")
+    bo = make_user(email="bo@example.com", name="Bo", team="Payments")
+    with app.app_context():
+        coffee = catalogue.default_programme(db.session)
+        lunch = make_programme("lunch", "coffee")
+        join(lunch, ana)
+        join(lunch, bo)
+        assert pairs(run(coffee, week(1))) == [tuple(sorted((ana, bo)))]
+        same_week = run(lunch, week(1), publish=False)
+        assert pairs(same_week) == []
+        # The week after, the coffee of that week still counts (met one week ago).
+        assert pairs(run(lunch, week(2), publish=False)) == []
