@@ -25,6 +25,7 @@ from matcher.matching import Rules
 from matcher.models import Programme, Round
 from matcher.notify.status import delivery_here
 from matcher.programmes import schedule
+from matcher.programmes.members import auto_enrol
 from matcher.programmes.settings import rules_or_default
 from matcher.rounds import planning, publishing
 from matcher.weeks import parse_week, week_label
@@ -103,6 +104,8 @@ def save_draft(slug: str | None = None) -> tuple[str, int] | Response:
     rules = form.rules if form.use.data == "proposed" else rules_or_default(programme)
     week = week_label(parse_week(form.week.data))
     try:
+        # New joiners of a programme that enrols them by itself are in before it is computed.
+        auto_enrol(db.session, programme, parse_week(week))
         plan = planning.plan_round(db.session, programme, week, rules=rules)
         round_ = publishing.save_round(db.session, plan)
     except publishing.RoundExists as exists:

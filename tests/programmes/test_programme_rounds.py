@@ -231,3 +231,21 @@ def test_nobody_meets_the_same_person_in_two_programmes_of_one_week(app, make_us
         assert pairs(same_week) == []
         # The week after, the coffee of that week still counts (met one week ago).
         assert pairs(run(lunch, week(2), publish=False)) == []
+
+
+def test_new_joiners_are_enrolled_automatically_when_the_round_is_computed(app, people):
+    with app.app_context():
+        buddies = make_programme("buddies", "buddies", auto_enrol=True)
+        old_hand = db.session.get(User, people["gus"])
+        old_hand.joined_on = THIS_MONDAY - timedelta(weeks=30)
+        join(buddies, people["bo"], "buddy")
+        db.session.commit()
+        round_ = run(buddies, week(1))
+        enrolled = {m.user_id: m.role for m in buddies.members if m.user_id != people["bo"]}
+        # Everyone made today is a new joiner; Gus joined 30 weeks ago and is not enrolled.
+        assert people["gus"] not in enrolled
+        assert set(enrolled.values()) == {"newcomer"} and len(enrolled) == 6
+        # Bo (Search) takes one new joiner from another team; the others wait for buddies.
+        (pair,) = pairs(round_)
+        assert people["bo"] in pair
+        assert db.session.get(User, (set(pair) - {people["bo"]}).pop()).team.name != "Search"
