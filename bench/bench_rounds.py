@@ -33,12 +33,14 @@ from matcher.models import (  # noqa: E402
     Membership,
     OutboxMessage,
     Profile,
+    ProgrammeMember,
     Project,
     Round,
     Team,
     User,
 )
 from matcher.models.people import user_interests, user_projects  # noqa: E402
+from matcher.programmes.catalogue import default_programme  # noqa: E402
 from matcher.rounds import publishing  # noqa: E402
 from matcher.weeks import week_label  # noqa: E402
 
@@ -47,9 +49,11 @@ WEEK_MONDAY = date(2026, 11, 30)
 
 
 def load_organisation(people: int) -> None:
-    """Bulk-insert a generated organisation and its past rounds into the bound database."""
+    """Bulk-insert a generated organisation, everyone in the cross-team coffee, and its past
+    rounds into the bound database."""
     org = orggen.generate(people, seed=1)
     session = db.session
+    programme_id = default_programme(session).id
 
     def vocabulary(model, names: set[str]) -> dict[str, int]:
         rows = [{"name": n, "key": n.casefold()} for n in sorted(names)]
@@ -82,9 +86,15 @@ def load_organisation(people: int) -> None:
                 "user_id": uid[p["id"]],
                 "location": p["location"],
                 "timezone": p["timezone"],
-                "cadence_weeks": 1,
                 "meeting_mode": p.get("meeting_mode", "either"),
             }
+            for p in parts
+        ],
+    )
+    session.execute(
+        insert(ProgrammeMember),
+        [
+            {"programme_id": programme_id, "user_id": uid[p["id"]], "cadence_weeks": 1}
             for p in parts
         ],
     )
@@ -118,6 +128,7 @@ def load_organisation(people: int) -> None:
             insert(Round).returning(Round.id),
             [
                 {
+                    "programme_id": programme_id,
                     "week": week_label(monday),
                     "starts_on": monday,
                     "status": "closed",
@@ -167,7 +178,9 @@ def run_case(label: str, url: str, people: int, instance: Path) -> tuple[str, fl
         load_organisation(people)
         loaded = time.perf_counter() - started
         started = time.perf_counter()
-        outcome = publishing.run_round(db.session, week_label(WEEK_MONDAY), publish=True)
+        outcome = publishing.run_round(
+            db.session, default_programme(db.session), week_label(WEEK_MONDAY), publish=True
+        )
         db.session.commit()
         seconds = time.perf_counter() - started
         queued = db.session.scalar(select(func.count()).select_from(OutboxMessage))

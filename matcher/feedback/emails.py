@@ -26,14 +26,14 @@ def render_feedback_reminder(
     partners = [m.user.display_name for m in membership.group.memberships if m.user_id != user.id]
     week = week_of(membership.round.starts_on)
     programme = membership.round.programme
-    word = "coffee" if programme.kind == "coffee" else "meeting"
+    word = "coffee" if programme.kind == "coffee" else "pairing"
     return notice_email(
         config,
         message,
         user,
         f"{programme.name}: did you meet {', '.join(partners)} in {week}?",
         [
-            f"How did your {programme.name} {word} with {', '.join(partners)} in {week} go?",
+            f"How did your {word} with {', '.join(partners)} in {week} go? ({programme.name})",
             "Two clicks tell us whether you met and help us pick better pairings.",
         ],
         ("Tell us how it went", link_url(config, FEEDBACK, membership.id, user.id)),

@@ -41,9 +41,7 @@ def make_round(app: Flask):
             )
             db.session.add(round_)
             db.session.flush()
-            taking_part = {
-                p.id: p for p in select_participants(db.session, programme, monday)[0]
-            }
+            taking_part = {p.id: p for p in select_participants(db.session, programme, monday)[0]}
             stored = []
             for members in groups:
                 solved = engine_group([taking_part[user_id] for user_id in members])

@@ -65,7 +65,7 @@ def people(make_user):
 
 def test_buddies_pair_each_new_joiner_with_a_buddy_from_another_team_for_weeks(app, people):
     with app.app_context():
-        buddies = make_programme("buddies", "buddies", pairing_weeks=3)
+        buddies = make_programme("buddies", "buddies", pairing_weeks=3, auto_enrol=False)
         for name in ("ana", "cy"):  # new joiners (everyone made today joined today)
             join(buddies, people[name], "newcomer")
         for name in ("bo", "ed", "gus"):
@@ -151,7 +151,7 @@ def test_repeat_avoidance_looks_across_programmes(app, make_user):
     ana = make_user(email="ana@example.com", name="Ana", team="Search")
     bo = make_user(email="bo@example.com", name="Bo", team="Payments")
     with app.app_context():
-        buddies = make_programme("buddies", "buddies", pairing_weeks=1)
+        buddies = make_programme("buddies", "buddies", pairing_weeks=1, auto_enrol=False)
         join(buddies, ana, "newcomer")
         join(buddies, bo, "buddy")
         assert pairs(run(buddies, week(1))) == [tuple(sorted((ana, bo)))]
