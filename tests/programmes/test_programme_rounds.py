@@ -16,6 +16,10 @@ from matcher.rounds.cli import scheduler_tick
 from tests.programmes.support import THIS_MONDAY, join, make_programme, pairs, run, week
 
 
+def pairs_of(group) -> set[int]:
+    return {m.user_id for m in group.memberships}
+
+
 @pytest.fixture
 def people(make_user):
     """Eight people in four teams: {name: id}; all in the cross-team coffee."""
@@ -52,9 +56,7 @@ def test_buddies_pair_each_new_joiner_with_a_buddy_from_another_team_for_weeks(a
         assert len(second_pairs) == 1
         (pair,) = second_pairs
         assert people["di"] in pair and not (set(pair) - {people["di"]}) & paired_before
-        # The two buddies are still busy; their new joiners have (had) their buddy.
-        assert second.stats["excluded"]["still in a pairing that lasts"] == 2
-        assert second.stats["excluded"]["had their buddy already"] == 2
+        assert second.stats["excluded"]["still in a pairing that lasts"] == 4
         # After the pairing ends, new joiners who had their buddy are not paired again.
         later = run(buddies, week(4))
         assert later.stats["excluded"].get("had their buddy already", 0) >= 2
@@ -88,6 +90,9 @@ def test_mentoring_respects_roles_capacity_and_what_mentees_want(app, people):
         # Everyone who wants Kube or Design gets Ana, the only one who offers them, while
         # she has room; she is in two groups of one round.
         assert per_mentor[people["ana"]] == 2
+        # She meets her two mentees at two different times.
+        times = [g.meeting_at for g in round_.groups if people["ana"] in pairs_of(g)]
+        assert None not in times and len(set(times)) == 2
 
 
 def test_mentee_without_wants_and_archived_programmes_are_refused(app, people):
@@ -136,6 +141,17 @@ def test_two_programmes_have_their_own_round_of_the_same_week(app, people):
         first = run(coffee, week(1))
         second = run(other, week(1))
         assert first.id != second.id and second.programme_id == other.id
+        # Nobody is given two meetings at the same time across the two programmes.
+        taken = {
+            (m.user_id, g.meeting_at) for g in first.groups for m in g.memberships if g.meeting_at
+        }
+        clashes = [
+            (m.user_id, g.meeting_at)
+            for g in second.groups
+            for m in g.memberships
+            if (m.user_id, g.meeting_at) in taken
+        ]
+        assert taken and not clashes
         # Running the same programme-week again keeps one round.
         again = publishing.run_round(db.session, other, week(1), publish=True)
         assert again.round.id == second.id and not again.created
@@ -213,3 +229,20 @@ def test_new_joiners_are_enrolled_automatically_when_the_round_is_computed(app, 
         (pair,) = pairs(round_)
         assert people["bo"] in pair
         assert db.session.get(User, (set(pair) - {people["bo"]}).pop()).team.name != "Search"
+
+
+def test_a_pairing_that_lasts_ends_early_when_the_partner_leaves(app, people):
+    with app.app_context():
+        buddies = make_programme("buddies", "buddies", pairing_weeks=8, auto_enrol=False)
+        join(buddies, people["ana"], "newcomer")
+        join(buddies, people["cy"], "buddy")
+        join(buddies, people["ed"], "buddy")
+        (first,) = pairs(run(buddies, week(1)))
+        buddy = (set(first) - {people["ana"]}).pop()
+        # While both stay, Ana is not paired again.
+        assert pairs(run(buddies, week(2), publish=False)) == []
+        members.leave(members.membership(db.session, buddies, buddy))
+        db.session.commit()
+        # Her buddy left: the pairing is over and she gets the other buddy.
+        (second,) = pairs(run(buddies, week(3)))
+        assert people["ana"] in second and buddy not in second
