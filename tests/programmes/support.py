@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from matcher.extensions import db
-from matcher.models import Programme, Round, User
+from matcher.models import Programme, Round, Skill, User
 from matcher.programmes import catalogue, members
 from matcher.rounds import publishing
 from matcher.weeks import week_label
@@ -31,8 +31,13 @@ def make_programme(slug: str, kind: str, **values: object) -> Programme:
     )
 
 
-def join(programme: Programme, user_id: int, role: str | None = None) -> None:
+def join(programme: Programme, user_id: int, role: str | None = None, skills: bool = False) -> None:
+    """Join with the real service; skills=True gives a mentor or mentee the topic they need."""
     user = db.session.get(User, user_id)
+    if skills and role in ("mentor", "mentee"):
+        topic = Skill.get_or_create(db.session, "Kube")
+        (user.can_help if role == "mentor" else user.wants_help).append(topic)
+        db.session.flush()
     members.join(db.session, programme, user, members.Choice(programme.id, role), THIS_MONDAY)
 
 
