@@ -286,6 +286,7 @@ def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
     data = json.loads(response.get_data(as_text=True))
     assert data["pairings"] == [
         {
+            "programme": "Cross-team coffee",
             "week": week,
             "partners": ["Cy Young"],
             "suggested_time": (met_at - timedelta(hours=1)).isoformat() + "Z",

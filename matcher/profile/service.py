@@ -485,14 +485,17 @@ def _utc(moment: datetime | None) -> str | None:
 
 
 def export_pairings(session: Session, user: User) -> list[dict[str, Any]]:
-    """The user's published pairings, oldest first: week, partners' names, suggested time."""
+    """The user's published pairings, oldest first: programme, week, partners' names,
+    suggested time."""
     memberships = session.scalars(
         select(Membership)
         .join(Round, Round.id == Membership.round_id)
         .where(Membership.user_id == user.id, Round.status != "draft")
-        .order_by(Round.starts_on)
+        .order_by(Round.starts_on, Membership.id)
         .options(
-            selectinload(Membership.group).selectinload(MatchGroup.round),
+            selectinload(Membership.group)
+            .selectinload(MatchGroup.round)
+            .selectinload(Round.programme),
             selectinload(Membership.group)
             .selectinload(MatchGroup.memberships)
             .selectinload(Membership.user),
@@ -500,6 +503,7 @@ def export_pairings(session: Session, user: User) -> list[dict[str, Any]]:
     ).all()
     return [
         {
+            "programme": m.group.round.programme.name,
             "week": m.group.round.week,
             # Names only: partners' emails and profiles are theirs, not this person's data.
             "partners": [o.user.display_name for o in m.group.memberships if o.user_id != user.id],
