@@ -1,16 +1,21 @@
-"""Benchmark: the web app under concurrent users, served by gunicorn on PostgreSQL.
+"""Benchmark: each page's throughput at saturation, and its latency at a fixed rate, served by
+gunicorn on PostgreSQL.
 
-Creates a throwaway PostgreSQL database, migrates it, bulk-loads a generated organisation
-(bench_rounds.load_organisation), gives everyone a (fast) password and publishes a round, then
-starts `gunicorn -w 4` on a free loopback port with rate limits OFF and drives it with a
-stdlib-only client (threads + http.client, traffic to 127.0.0.1 only):
+Creates a throwaway PostgreSQL database, migrates it, bulk-loads a generated organisation with
+12 weeks of history in every programme of the demo seed (cross-team coffee: a round a week;
+new-joiner buddies: a round a week for every eighth person; mentoring: a 12-week term, mentors
+with up to three mentees) and feedback on most past pairings, rebuilds the insights
+aggregates (`flask insights rebuild` does the same), then publishes this week's coffee and
+mentoring rounds the way the app does. It starts `gunicorn -w 4` on a free loopback port with
+rate limits OFF, logs in members and an admin (CSRF token from the form, like a browser), and:
 
-1. N virtual users log in (CSRF token from the form, like a browser); once all are in, the
-   measured window opens and each loops over GET /dashboard/, GET /me/ and, every few
-   iterations, GET + POST their feedback form, pausing 1-3 s between pages (--think) as a
-   person reading the page does; four threads time GET /healthz under the same load.
-   Without pauses 100 threads would measure the server's queue, not its response time.
-2. 1,000 concurrent sign-ups, each with a unique email, then the rows are counted; then 50 of
+1. Saturation (wrk, 2 threads, --connections connections, traffic to 127.0.0.1 only): per page
+   a warm-up (not counted), then --seconds of measurement; /healthz is measured first and last
+   on the same server, and each page's req/s is reported as a share of /healthz's mean. Member
+   pages rotate over --users logged-in members; any status but 200 is an error.
+2. Fixed rate (open loop, stdlib threads + http.client): --rate requests a second per page for
+   --rate-seconds, each timed from the moment it was due (a late send counts as latency).
+3. 1,000 concurrent sign-ups, each with a unique email, then the rows are counted; then 50 of
    the same emails are submitted again at once and must be refused (422), still stored once.
 
 Every loop is bounded in count and in time. gunicorn is stopped and the database dropped in a
@@ -29,6 +34,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_outbox import drop_postgres, postgres_database  # noqa: E402
-from bench_rounds import WEEK_MONDAY, load_organisation  # noqa: E402
+from bench_rounds import WEEK_MONDAY, load_mentoring, load_organisation  # noqa: E402
 from gunicorn_server import GunicornServer, encode_request, remember_cookies  # noqa: E402
 
 HOST = "127.0.0.1"  # the only address this script ever talks to
@@ -128,195 +134,287 @@ def percentile(values: list[float], p: float) -> float:
 # --------------------------------------------------------------------------- setup
 
 
-def prepare_database(url: str, instance: Path, people: int, users: int) -> list[tuple[str, int]]:
-    """Migrate, load, set passwords, publish a round; (email, group id) of `users` paired people."""
+@dataclass(frozen=True)
+class Prepared:
+    """What the pages are measured with."""
+
+    members: list[str]  # emails of members paired this week
+    admin: str
+    round_id: int  # this week's published coffee round
+    notes: list[str]
+
+
+def _history(session, programme_id: int, weeks: dict[int, list[list[int]]], ids: dict) -> int:
+    """Bulk-insert closed rounds ({weeks ago: groups of user ids}); returns groups stored."""
+    from sqlalchemy import insert
+
+    from matcher.models import MatchGroup, Membership, Round
+    from matcher.weeks import week_label
+
+    stored = 0
+    for weeks_ago, groups in sorted(weeks.items()):
+        monday = WEEK_MONDAY - timedelta(weeks=weeks_ago)
+        round_id = session.execute(
+            insert(Round).returning(Round.id),
+            [{"programme_id": programme_id, "week": week_label(monday), "starts_on": monday,
+              "status": "closed", "rules": {}, "stats": {}, "unmatched": [],
+              "participant_count": sum(len(g) for g in groups)}],
+        ).scalar_one()  # fmt: skip
+        rows, members = [], []
+        for group in groups:
+            ids["group"] += 1
+            rows.append({"id": ids["group"], "round_id": round_id, "reasons": []})
+            for user_id in group:
+                ids["membership"] += 1
+                members.append({"id": ids["membership"], "group_id": ids["group"],
+                                "round_id": round_id, "user_id": user_id})  # fmt: skip
+        session.execute(insert(MatchGroup), rows)
+        session.execute(insert(Membership), members)
+        stored += len(groups)
+    return stored
+
+
+def prepare_database(url: str, instance: Path, people: int, users: int) -> Prepared:
+    """Migrate, load 12 weeks of every programme with feedback, rebuild the insights, publish
+    this week's rounds; members paired this week (up to `users`), an admin, the round."""
     from flask_migrate import upgrade
-    from sqlalchemy import select, update
+    from sqlalchemy import func, insert, select, update
     from werkzeug.security import generate_password_hash
 
     from matcher import create_app
+    from matcher.demo import DEMO_PROGRAMMES
     from matcher.extensions import db
-    from matcher.models import Membership, Round, User
+    from matcher.models import Feedback, MatchGroup, Membership, ProgrammeMember, Round, User
+    from matcher.programmes import catalogue
     from matcher.programmes.catalogue import default_programme
-    from matcher.rounds import publishing
+    from matcher.rounds import insight_counts, publishing
     from matcher.weeks import week_label
 
+    notes = []
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():
+        session = db.session
         upgrade()
-        load_organisation(people)
-        db.session.execute(
+        load_organisation(people)  # the coffee and its 12 weeks of rounds
+        mentoring = load_mentoring(people)  # mentors: every fourth person
+        buddies = catalogue.create_programme(session, DEMO_PROGRAMMES[0], None)
+        rng = random.Random(15)
+        ids = {
+            "group": session.scalar(select(func.max(MatchGroup.id))) or 0,
+            "membership": session.scalar(select(func.max(Membership.id))) or 0,
+        }
+        # Buddies: every eighth person joined lately and meets a buddy from the rest weekly.
+        newcomers = list(range(8, people + 1, 8))
+        others = [u for u in range(1, people + 1) if u % 8]
+        session.execute(
+            insert(ProgrammeMember),
+            [{"programme_id": buddies.id, "user_id": u, "cadence_weeks": 1,
+              "role": "newcomer" if u % 8 == 0 else "buddy"}
+             for u in range(1, people + 1)],
+        )  # fmt: skip
+        buddy_weeks = {w: [[n, rng.choice(others)] for n in newcomers] for w in range(1, 13)}
+        groups = _history(session, buddies.id, buddy_weeks, ids)
+        # Mentoring: a 12-week term begun 12 weeks ago, a mentor with up to three mentees.
+        mentors = [u for u in range(4, people + 1, 4)]
+        mentees = [u for u in range(1, people + 1) if u % 4]
+        rng.shuffle(mentees)
+        term = [[mentors[k % len(mentors)], m] for k, m in enumerate(mentees[: 3 * len(mentors)])]
+        groups += _history(session, mentoring.id, {12: term}, ids)
+        # Feedback on most past pairings: 60% "met" (rated), 15% "will not meet", the rest none.
+        answers = []
+        for membership_id, group_id, user_id in session.execute(
+            select(Membership.id, Membership.group_id, Membership.user_id)
+        ):
+            roll = rng.random()
+            if roll < 0.6:
+                answers.append({"membership_id": membership_id, "group_id": group_id,
+                                "user_id": user_id, "status": "met",
+                                "rating": rng.randint(3, 5), "reason": None})  # fmt: skip
+            elif roll < 0.75:
+                answers.append({"membership_id": membership_id, "group_id": group_id,
+                                "user_id": user_id, "status": "will_not_meet",
+                                "reason": "no_time", "rating": None})  # fmt: skip
+        for start in range(0, len(answers), 20_000):
+            session.execute(insert(Feedback.__table__), answers[start : start + 20_000])
+        if db.engine.dialect.name == "postgresql":
+            for table in ("match_groups", "memberships"):
+                session.execute(
+                    db.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+        session.execute(
             update(User).values(password_hash=generate_password_hash(PASSWORD, method=FAST_HASH))
         )
-        db.session.commit()
-        # bench_rounds' generated history ends the week before WEEK_MONDAY: publish that week.
-        week = week_label(WEEK_MONDAY)
-        outcome = publishing.run_round(
-            db.session, default_programme(db.session), week, publish=True
+        session.execute(update(User).where(User.id == 1).values(is_admin=True))
+        session.commit()
+        # Bulk inserts pass no flush events: count them as the migration does.
+        started = time.perf_counter()
+        counted = insight_counts.rebuild(session)
+        session.commit()
+        notes.append(
+            f"history: coffee, buddies ({groups} buddy and mentoring groups besides the "
+            f"coffee's) and mentoring, {len(answers)} answers; insights rebuilt in "
+            f"{time.perf_counter() - started:.1f} s ({counted['pairs']} pair rows, "
+            f"{counted['team_pairs']} team-pair rows)"
         )
-        db.session.commit()
-        if not outcome.published:
-            raise RuntimeError(f"round {week} not published: {outcome.message}")
+        # bench_rounds' generated history ends the week before WEEK_MONDAY: publish that week,
+        # through the app (its flush events keep the insights current).
+        week = week_label(WEEK_MONDAY)
+        for programme in (default_programme(session), mentoring):
+            started = time.perf_counter()
+            outcome = publishing.run_round(session, programme, week, publish=True)
+            session.commit()
+            if not outcome.published:
+                raise RuntimeError(f"{programme.slug} {week} not published: {outcome.message}")
+            notes.append(
+                f"{programme.slug} round {week} planned and published in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+        round_id = session.scalar(
+            select(Round.id).where(
+                Round.week == week, Round.programme_id == default_programme(session).id
+            )
+        )
         # The group ids come from the database: whether the dashboard shows this round as the
         # current coffee or as upcoming depends on today's date, and the bench must not.
-        people = db.session.execute(
-            select(User.email, Membership.group_id)
+        members = session.scalars(
+            select(User.email)
             .join(Membership, Membership.user_id == User.id)
-            .join(Round, Round.id == Membership.round_id)
-            .where(Round.week == week)
+            .where(Membership.round_id == round_id, User.id != 1)
             .order_by(User.id)
             .limit(users)
         ).all()
-        db.session.remove()
+        admin = session.scalar(select(User.email).where(User.id == 1))
+        session.remove()
         db.engine.dispose()
-    return [(email, group_id) for email, group_id in people]
+    return Prepared(list(members), admin, round_id, notes)
 
 
-# --------------------------------------------------------------------------- phase 1: browsing
+# --------------------------------------------------------------------------- measuring
 
 
-def login(client: Client, email: str, stats: Stats) -> bool:
-    status, html, seconds = client.request("GET", "/auth/login")
-    stats.record("login", status, seconds, "GET /auth/login")
+def login(client: Client, email: str) -> None:
+    """Log in like a browser; raises RuntimeError when refused."""
+    status, html, _ = client.request("GET", "/auth/login")
     token = csrf_token(html)
     if status != 200 or not token:
-        stats.error(f"login form for {email}: {status}, csrf {'found' if token else 'missing'}")
-        return False
+        raise RuntimeError(f"login form for {email}: {status}")
     form = {"csrf_token": token, "email": email, "password": PASSWORD, "next": ""}
-    status, html, seconds = client.request("POST", "/auth/login", form)
-    stats.record("login", status, seconds, f"POST /auth/login {email}")
+    status, _, _ = client.request("POST", "/auth/login", form)
     if status != 302:
-        stats.error(f"login of {email} refused: {status}")
-        return False
-    return True
+        raise RuntimeError(f"login of {email} refused: {status}")
 
 
-def virtual_user(
-    port: int,
-    email: str,
-    group_id: int,
-    window: Window,
-    think: tuple[float, float],
-    feedback_every: int,
-    stats: Stats,
-    seed: int,
-) -> None:
-    """Log in (before the window), then browse with a person's pauses until the window ends."""
-    client = Client(port)
-    rng = random.Random(seed)
-    try:
-        logged_in = login(client, email, stats)
-        window.wait()  # everybody starts browsing at once, logged in or not
-        if not logged_in:
-            return
-
-        def pause() -> bool:
-            """Think like a person between two pages; False once the window is over."""
-            time.sleep(rng.uniform(*think))
-            return time.monotonic() < window.deadline
-
-        # A random first pause spreads the start, as real people do not all click at once.
-        time.sleep(rng.uniform(0, think[1]))
-        for iteration in range(1_000_000):  # bounded by count, and by the deadline
-            if time.monotonic() >= window.deadline:
-                break
-            status, html, seconds = client.request("GET", "/dashboard/")
-            stats.record("dashboard", status, seconds, "GET /dashboard/")
-            # Which card shows the pairing depends on today's date; the page must be theirs.
-            if status == 200 and "Hello," not in html:
-                stats.error(f"{email}'s dashboard is not their dashboard")
-            if not pause():
-                break
-            status, _, seconds = client.request("GET", "/me/")
-            stats.record("me", status, seconds, "GET /me/")
-            if not pause():
-                break
-            if iteration % feedback_every == 0:
-                path = f"/feedback/pairing/{group_id}"
-                status, html, seconds = client.request("GET", path)
-                stats.record("feedback_get", status, seconds, f"GET {path}")
-                token = csrf_token(html)
-                if status == 200 and token and pause():
-                    form = {"csrf_token": token, "status": "met", "rating": "4", "reason": ""}
-                    status, _, seconds = client.request("POST", path, form)
-                    stats.record("feedback_post", status, seconds, f"POST {path}")
-                    if status != 302:
-                        stats.error(f"feedback POST {path} for {email}: {status} (expected 302)")
-                if not pause():
-                    break
-    finally:
-        client.close()
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
-def healthz_probe(port: int, window: Window, stats: Stats) -> None:
-    """Time the trivial endpoint under the same load, five times a second."""
-    client = Client(port)
-    try:
-        window.wait()
-        for _ in range(1_000_000):
-            if time.monotonic() >= window.deadline:
-                break
-            status, _, seconds = client.request("GET", "/healthz")
-            stats.record("healthz", status, seconds, "GET /healthz")
-            time.sleep(0.2)
-    finally:
-        client.close()
+WRK_SCRIPT = """
+local cookies = {%s}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; n = math.random(#cookies) end
+function request()
+  n = n %% #cookies + 1
+  return wrk.format("GET", "%s", {["Cookie"] = cookies[n]})
+end
+function response(status, headers, body) if status ~= 200 then bad = bad + 1 end end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("BAD %%d\\n", total))
+  io.write(string.format("P95 %%.3f\\n", latency:percentile(95) / 1000))
+end
+"""
 
 
-class Window:
-    """The measured window: opens when every user has logged in, closes `seconds` later."""
+@dataclass
+class Saturation:
+    """One wrk run: requests a second, p95 under saturation, errors."""
 
-    def __init__(self, parties: int, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = float("inf")
-        self.opened = 0.0
-        self.barrier = threading.Barrier(parties, action=self._open)
+    rps: float
+    p95_ms: float
+    errors: int
+    requests: int
 
-    def _open(self) -> None:
-        self.opened = time.monotonic()
-        self.deadline = self.opened + self.seconds
 
-    def wait(self) -> None:
+def wrk(
+    port: int, path: str, cookies: list[str], seconds: float, connections: int, work: Path
+) -> Saturation:
+    """Run wrk against one page (rotating over cookies) and read its summary."""
+    import subprocess
+
+    quoted = ", ".join('"' + c.replace('"', "") + '"' for c in cookies or [""])
+    script = work / "page.lua"
+    script.write_text(WRK_SCRIPT % (quoted, path))
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "--timeout", "10s",
+         "-s", str(script), f"http://{HOST}:{port}{path}"],
+        capture_output=True, text=True, timeout=seconds + 60, check=False,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = int(re.search(r"BAD (\d+)", out).group(1))
+    socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    p95 = float(re.search(r"P95 ([\d.]+)", out).group(1))
+    return Saturation(rps, p95, bad + socket_errors, total)
+
+
+def fixed_rate(
+    port: int, path: str, cookies: list[str], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Open loop: `rate` requests a second for `seconds`, each timed from when it was due;
+    (sorted latencies in seconds, errors)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    errors = 0
+    lock = threading.Lock()
+    latencies: list[float] = []
+
+    def one(k: int, due: float) -> None:
+        nonlocal errors
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = Client(port)
+        headers = {"Host": f"{HOST}:{port}"}
+        if cookies:
+            headers["Cookie"] = cookies[k % len(cookies)]
         try:
-            self.barrier.wait(timeout=300)
-        except threading.BrokenBarrierError:
-            if self.deadline == float("inf"):
-                self._open()
+            client.conn.request("GET", path, headers=headers)
+            response = client.conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            client.conn.close()
+            status = 0
+        took = time.perf_counter() - due
+        with lock:
+            latencies.append(took)
+            if status != 200:
+                errors += 1
+
+    count = int(rate * seconds)
+    start = time.perf_counter() + 0.2
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for k in range(count):
+            due = start + k / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, k, due)
+    return sorted(latencies), errors
 
 
-def browse(
-    port: int,
-    people: list[tuple[str, int]],
-    seconds: float,
-    think: tuple[float, float],
-    feedback_every: int,
-) -> tuple[Stats, float]:
-    """Run the browsing phase; the stats and how long the measured window really lasted."""
-    stats = Stats()
-    probes = 4
-    window = Window(len(people) + probes + 1, seconds)
-    threads = [
-        threading.Thread(
-            target=virtual_user,
-            args=(port, email, group_id, window, think, feedback_every, stats, n),
-            daemon=True,
-        )
-        for n, (email, group_id) in enumerate(people)
-    ]
-    threads += [
-        threading.Thread(target=healthz_probe, args=(port, window, stats), daemon=True)
-        for _ in range(probes)
-    ]
-    for t in threads:
-        t.start()
-    window.wait()
-    if window.barrier.broken:
-        stats.error("not every virtual user logged in within 300 s")
-    for t in threads:
-        t.join(timeout=max(1.0, window.deadline - time.monotonic()) + think[1] + REQUEST_TIMEOUT)
-        if t.is_alive():
-            stats.error("a load thread did not finish in time")
-    return stats, time.monotonic() - window.opened
+PAGES = (
+    ("/dashboard/", "member", 20.0),
+    ("/me/", "member", 20.0),
+    ("/admin/insights", "admin", 10.0),
+    ("round", "admin", 10.0),
+)
+P95_AT_RATE_MS = 50.0
 
 
 # --------------------------------------------------------------------------- phase 2: sign-ups
@@ -424,16 +522,13 @@ def fmt(ms: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=2_000)
-    parser.add_argument("--users", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--users", type=int, default=50, help="members the pages rotate over")
+    parser.add_argument("--seconds", type=float, default=15.0, help="wrk run per page")
+    parser.add_argument("--warmup", type=float, default=4.0, help="wrk warm-up per page")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=50.0, help="fixed-rate requests/s")
+    parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument(
-        "--think",
-        type=think_range,
-        default=(1.0, 3.0),
-        help="seconds a user pauses between two pages, MIN-MAX (default 1-3)",
-    )
-    parser.add_argument("--feedback-every", type=int, default=3)
     parser.add_argument("--signups", type=int, default=1_000)
     parser.add_argument("--signup-threads", type=int, default=50)
     parser.add_argument("--duplicates", type=int, default=50)
@@ -451,13 +546,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as work:
             work_path = Path(work)
             started = time.perf_counter()
-            people = prepare_database(url, work_path / "instance", args.people, args.users)
+            prepared = prepare_database(url, work_path / "instance", args.people, args.users)
             notes.append(
-                f"{args.people} people loaded, round {WEEK_MONDAY} published, "
-                f"{len(people)} paired users logged in ({time.perf_counter() - started:.1f} s)"
+                f"{args.people} people loaded with 12 weeks of history, round {WEEK_MONDAY} "
+                f"published ({time.perf_counter() - started:.1f} s)"
             )
-            if len(people) < args.users:
-                notes.append(f"only {len(people)} paired users available for {args.users} VUs")
+            notes += prepared.notes
             settings = {
                 "MATCHER_DATABASE_URL": url,
                 "MATCHER_SECRET_KEY": "bench",
@@ -466,112 +560,149 @@ def main() -> int:
             server = GunicornServer(settings, args.workers, work_path / "gunicorn.log")
             server.wait_ready(lambda port: Client(port).request("GET", "/healthz")[0] == 200, 60)
             notes.append(
-                f"gunicorn -w {args.workers} on {HOST}:{server.port}, "
-                "MATCHER_RATELIMIT_ENABLED=false (rate limits OFF for this run), "
-                f"{os.cpu_count()} CPU(s)"
+                f"gunicorn -w {args.workers} on {HOST}:{server.port}, rate limits OFF, "
+                f"{os.cpu_count()} CPU(s), load average before measuring "
+                f"{os.getloadavg()[0]:.2f}"
             )
+            members = []
+            for email in prepared.members:
+                client = Client(server.port)
+                login(client, email)
+                members.append(cookie_header(client.cookies))
+                client.close()
+            client = Client(server.port)
+            login(client, prepared.admin)
+            admin = [cookie_header(client.cookies)]
+            # Each page must be the page (not a redirect to the login form) before it is timed.
+            for path, who, _ in PAGES:
+                path = f"/admin/rounds/{prepared.round_id}" if path == "round" else path
+                client.cookies = {}
+                for part in (admin if who == "admin" else members[:1])[0].split("; "):
+                    key, _, value = part.partition("=")
+                    client.cookies[key] = value
+                status, _, _ = client.request("GET", path)
+                if status != 200:
+                    raise RuntimeError(f"GET {path} as {who}: {status}")
+            client.close()
 
-            # Phase 1: browsing users.
-            stats, elapsed = browse(
-                server.port, people, args.seconds, args.think, args.feedback_every
-            )
-            app_kinds = ("dashboard", "feedback_get", "feedback_post")
-            app = stats.values(*app_kinds)
-            health = stats.values("healthz")
-            total = sum(len(stats.values(k)) for k in stats.latencies if k != "login")
+            def saturate(path: str, cookies: list[str]) -> Saturation:
+                wrk(server.port, path, cookies, args.warmup, args.connections, work_path)
+                return wrk(server.port, path, cookies, args.seconds, args.connections, work_path)
+
+            health_first = saturate("/healthz", [])
+            measured: dict[str, tuple[Saturation, str, float, str]] = {}
+            for path, who, share in PAGES:
+                label = "published round (admin)" if path == "round" else path
+                path = f"/admin/rounds/{prepared.round_id}" if path == "round" else path
+                cookies = admin if who == "admin" else members
+                measured[path] = (saturate(path, cookies), label, share, who)
+            health_last = saturate("/healthz", [])
+            health = (health_first.rps + health_last.rps) / 2
             notes.append(
-                f"{len(people)} VUs logged in first, then browsed for {args.seconds:.0f} s with "
-                f"{args.think[0]:g}-{args.think[1]:g} s pauses: {total} requests in "
-                f"{elapsed:.1f} s ({total / elapsed:.0f} req/s)"
+                f"wrk -t2 -c{args.connections}, {args.warmup:g} s warm-up (not counted) then "
+                f"{args.seconds:g} s per page; /healthz {health_first.rps:,.0f} req/s first, "
+                f"{health_last.rps:,.0f} req/s last (mean {health:,.0f}); member pages rotate "
+                f"over {len(members)} members"
             )
-            p95_app = percentile(app, 95)
             rows.append(
-                (
-                    f"p95 dashboard+feedback ({len(app)} req)",
-                    f"< {P95_TARGET_MS:.0f} ms",
-                    fmt(p95_app),
-                    p95_app < P95_TARGET_MS,
+                ("/healthz at saturation", "reference", f"{health:,.0f} req/s",
+                 health_first.errors + health_last.errors == 0)
+            )  # fmt: skip
+            for sat, label, share, _ in measured.values():
+                got = sat.rps / health
+                rows.append(
+                    (f"{label}: req/s as a share of /healthz", f">= {share:.0f}%",
+                     f"{sat.rps:,.0f} req/s = {100 * got:.1f}% (p95 {sat.p95_ms:.0f} ms)",
+                     got >= share / 100)
+                )  # fmt: skip
+                rows.append(
+                    (f"{label}: errors at saturation", "0", f"{sat.errors} of {sat.requests}",
+                     sat.errors == 0)
+                )  # fmt: skip
+            for path, (_, label, _, who) in measured.items():
+                latencies, errors = fixed_rate(
+                    server.port, path, admin if who == "admin" else members, args.rate,
+                    args.rate_seconds,
+                )  # fmt: skip
+                p95 = percentile(latencies, 95)
+                rows.append(
+                    (f"{label}: p50 / p95 at {args.rate:g} req/s ({len(latencies)} req)",
+                     f"p95 < {P95_AT_RATE_MS:.0f} ms",
+                     f"{fmt(percentile(latencies, 50))} / {fmt(p95)}", p95 < P95_AT_RATE_MS)
+                )  # fmt: skip
+                rows.append(
+                    (f"{label}: errors at {args.rate:g} req/s", "0", str(errors), errors == 0)
                 )
-            )
-            for kind in ("dashboard", "me", "feedback_get", "feedback_post", "login", "healthz"):
-                values = stats.values(kind)
+
+            if args.signups <= 0:
+                notes.append("sign-ups not measured (--signups 0)")
+            else:
+                # Phase 2: concurrent sign-ups, then duplicates.
+                prefix = f"load-signup-{name[-6:]}-"
+                fresh = [f"{prefix}{i:05d}@example.com" for i in range(args.signups)]
+                sign_stats = Stats()
+                started = time.perf_counter()
+                results = run_signups(
+                    server.port, fresh, args.signup_threads, "signup", sign_stats, budget=600
+                )
+                elapsed = time.perf_counter() - started
+                refused = {e: s for e, s in results.items() if s != 302}
+                stored = count_emails(url, prefix)
+                once = sum(1 for e in fresh if stored.get(e) == 1)
+                extra = sum(1 for c in stored.values() if c > 1)
+                lost = len(fresh) - len(stored)
+                notes.append(
+                    f"{args.signups} sign-ups from {args.signup_threads} threads in "
+                    f"{elapsed:.1f} s "
+                    f"(POST p50 / p95 {fmt(percentile(sign_stats.values('signup_post'), 50))} / "
+                    f"{fmt(percentile(sign_stats.values('signup_post'), 95))})"
+                )
                 rows.append(
                     (
-                        f"{kind} p50 / p95 ({len(values)} req)",
-                        "info",
-                        f"{fmt(percentile(values, 50))} / {fmt(percentile(values, 95))}",
-                        True,
+                        "sign-ups stored exactly once",
+                        str(args.signups),
+                        f"{once} (lost {lost}, doubled {extra})",
+                        once == args.signups and lost == 0 and extra == 0,
                     )
                 )
-            ratio = p95_app / percentile(health, 95)
-            rows.append(("p95(dashboard+feedback) / p95(healthz)", "info", f"{ratio:.1f}x", True))
-            rows.append(("browsing errors", "0", str(len(stats.errors)), not stats.errors))
-            for message in stats.errors[:5]:
-                notes.append(f"browsing error: {message}")
+                signup_errors = (
+                    len(refused) + len(sign_stats.errors) + (args.signups - len(results))
+                )
+                rows.append(("sign-up errors", "0", str(signup_errors), signup_errors == 0))
+                for email, status in list(refused.items())[:5]:
+                    notes.append(f"sign-up error: {email} -> {status}")
+                for message in sign_stats.errors[:5]:
+                    notes.append(f"sign-up error: {message}")
 
-            # Phase 2: concurrent sign-ups, then duplicates.
-            prefix = f"load-signup-{name[-6:]}-"
-            fresh = [f"{prefix}{i:05d}@example.com" for i in range(args.signups)]
-            sign_stats = Stats()
-            started = time.perf_counter()
-            results = run_signups(
-                server.port, fresh, args.signup_threads, "signup", sign_stats, budget=600
-            )
-            elapsed = time.perf_counter() - started
-            refused = {e: s for e, s in results.items() if s != 302}
-            stored = count_emails(url, prefix)
-            once = sum(1 for e in fresh if stored.get(e) == 1)
-            extra = sum(1 for c in stored.values() if c > 1)
-            lost = len(fresh) - len(stored)
-            notes.append(
-                f"{args.signups} sign-ups from {args.signup_threads} threads in {elapsed:.1f} s "
-                f"(POST p50 / p95 {fmt(percentile(sign_stats.values('signup_post'), 50))} / "
-                f"{fmt(percentile(sign_stats.values('signup_post'), 95))})"
-            )
-            rows.append(
-                (
-                    "sign-ups stored exactly once",
-                    str(args.signups),
-                    f"{once} (lost {lost}, doubled {extra})",
-                    once == args.signups and lost == 0 and extra == 0,
+                dupes = fresh[: args.duplicates]
+                dup_stats = Stats()
+                dup_results = run_signups(
+                    server.port, dupes, len(dupes), "duplicate", dup_stats, budget=300
                 )
-            )
-            signup_errors = len(refused) + len(sign_stats.errors) + (args.signups - len(results))
-            rows.append(("sign-up errors", "0", str(signup_errors), signup_errors == 0))
-            for email, status in list(refused.items())[:5]:
-                notes.append(f"sign-up error: {email} -> {status}")
-            for message in sign_stats.errors[:5]:
-                notes.append(f"sign-up error: {message}")
-
-            dupes = fresh[: args.duplicates]
-            dup_stats = Stats()
-            dup_results = run_signups(
-                server.port, dupes, len(dupes), "duplicate", dup_stats, budget=300
-            )
-            refused_422 = sum(1 for e in dupes if dup_results.get(e) == 422)
-            stored = count_emails(url, prefix)
-            still_once = sum(1 for e in dupes if stored.get(e) == 1)
-            rows.append(
-                (
-                    "duplicate sign-ups refused (422)",
-                    str(len(dupes)),
-                    str(refused_422),
-                    refused_422 == len(dupes),
+                refused_422 = sum(1 for e in dupes if dup_results.get(e) == 422)
+                stored = count_emails(url, prefix)
+                still_once = sum(1 for e in dupes if stored.get(e) == 1)
+                rows.append(
+                    (
+                        "duplicate sign-ups refused (422)",
+                        str(len(dupes)),
+                        str(refused_422),
+                        refused_422 == len(dupes),
+                    )
                 )
-            )
-            rows.append(
-                (
-                    "duplicates still stored once",
-                    str(len(dupes)),
-                    str(still_once),
-                    still_once == len(dupes),
+                rows.append(
+                    (
+                        "duplicates still stored once",
+                        str(len(dupes)),
+                        str(still_once),
+                        still_once == len(dupes),
+                    )
                 )
-            )
-            other = sorted({s for s in dup_results.values() if s != 422})
-            if other:
-                notes.append(f"duplicate sign-ups answered with statuses {other}")
-            if any("500" in m or " -> 0 " in m for m in stats.errors + sign_stats.errors):
-                notes.append("gunicorn log tail:\n" + server.tail())
+                other = sorted({s for s in dup_results.values() if s != 422})
+                if other:
+                    notes.append(f"duplicate sign-ups answered with statuses {other}")
+                if any("500" in m or " -> 0 " in m for m in sign_stats.errors):
+                    notes.append("gunicorn log tail:\n" + server.tail())
     finally:
         if server is not None:
             server.stop()

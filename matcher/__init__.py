@@ -40,6 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matcher.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    from sqlalchemy.orm import Session
+
+    from matcher.rounds import insight_counts
+
+    insight_counts.install(Session)  # the insights aggregates follow every flush
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

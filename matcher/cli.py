@@ -10,6 +10,20 @@ from matcher.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying matcher out.")
+insights_cli = AppGroup("insights", help="The aggregates the insights pages read.")
+
+
+@insights_cli.command("rebuild")
+def insights_rebuild() -> None:
+    """Recount the insights aggregates from every round and answer (repairs drift)."""
+    from matcher.rounds.insight_counts import rebuild
+
+    counts = rebuild(db.session)
+    db.session.commit()
+    click.echo(
+        f"Rebuilt: {counts['rounds']} rounds, {counts['pairs']} people pairs, "
+        f"{counts['team_pairs']} team pairs."
+    )
 
 
 @users_cli.command("create-admin")
@@ -75,6 +89,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(insights_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(rounds_cli)
     app.cli.add_command(programmes_cli)

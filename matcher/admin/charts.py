@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -165,20 +166,25 @@ def histogram(
 
 def colour_bins(peak: int) -> list[tuple[int, int, str]]:
     """The legend of a 0..peak count scale: (lowest, highest, colour) per bin, none excluded."""
+    return list(_bins(peak))
+
+
+@lru_cache(maxsize=256)  # a heatmap asks once per cell, with the same peak
+def _bins(peak: int) -> tuple[tuple[int, int, str], ...]:
     levels = min(max(peak, 0), len(SCALE) - 1)
     bins = []
     for b in range(1, levels + 1):
         low, high = peak * (b - 1) // levels + 1, peak * b // levels
         shade = 1 + round((b - 1) * (len(SCALE) - 2) / max(levels - 1, 1))
         bins.append((low, high, SCALE[shade]))
-    return bins
+    return tuple(bins)
 
 
 def colour_for(value: int, peak: int) -> str:
     """The fill of one count on a 0..peak scale: white for none, darker for more."""
     if value <= 0 or peak <= 0:
         return "#ffffff"
-    for low, high, colour in colour_bins(peak):
+    for low, high, colour in _bins(peak):
         if low <= value <= high:
             return colour
     return SCALE[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Response, abort, render_template
 
@@ -10,6 +11,11 @@ from matcher.admin import bp, charts, exports, metrics
 from matcher.admin.scope import programme_for, show_programme
 from matcher.extensions import db
 from matcher.models import Programme
+
+# The charts are pure functions of small inputs that change only when the aggregates do:
+# drawing two 25 x 25 heatmaps costs more than reading everything else the page shows.
+_bar_chart = lru_cache(maxsize=256)(charts.bar_chart)
+_heatmap = lru_cache(maxsize=64)(charts.heatmap)
 
 
 def _scope(slug: str | None) -> Programme | None:
@@ -27,34 +33,34 @@ def insights_page(slug: str | None = None) -> str:
     programme or (at /admin/insights) across every programme."""
     programme = _scope(slug)
     data = metrics.compute(db.session, programme.id if programme else None)
-    weeks = [r.week.split("-")[1] for r in data.rounds]  # "W49": the year is in the table
+    weeks = tuple(r.week.split("-")[1] for r in data.rounds)  # "W49": the year is in the table
     figures = {
-        "participation": charts.bar_chart(
-            weeks, [r.participants for r in data.rounds], "People taking part per round",
+        "participation": _bar_chart(
+            weeks, tuple(r.participants for r in data.rounds), "People taking part per round",
             "round (ISO week)", "people",
         ),
-        "meeting_rate": charts.bar_chart(
+        "meeting_rate": _bar_chart(
             weeks,
-            [100 * (r.meeting_rate or 0.0) for r in data.rounds],
+            tuple(100 * (r.meeting_rate or 0.0) for r in data.rounds),
             "Share of answers saying “we met”", "round (ISO week)", "% of answers",
             max_value=100, value_format="{:.0f}",
         ),
-        "new_pairs": charts.bar_chart(
-            weeks, [r.new_pairs for r in data.rounds], "New pairs matched (first time together)",
-            "round (ISO week)", "pairs",
+        "new_pairs": _bar_chart(
+            weeks, tuple(r.new_pairs for r in data.rounds),
+            "New pairs matched (first time together)", "round (ISO week)", "pairs",
         ),
-        "new_met": charts.bar_chart(
-            weeks, [r.new_met for r in data.rounds], "New pairs who met (first “we met”)",
+        "new_met": _bar_chart(
+            weeks, tuple(r.new_met for r in data.rounds), "New pairs who met (first “we met”)",
             "round (ISO week)", "pairs",
         ),
     }  # fmt: skip
     cell = 34 if len(data.teams) <= 16 else 22
     heatmaps = {
-        "met": charts.heatmap(
+        "met": _heatmap(
             data.teams, data.matrix, "People pairs who met (“we met”), team × team",
             "pairs met", cell=cell,
         ),
-        "matched": charts.heatmap(
+        "matched": _heatmap(
             data.teams, data.matched_matrix, "People pairs matched, team × team",
             "pairs matched", cell=cell, verb="have been matched at least once",
             alone_words="Not matched with any other team shown yet",

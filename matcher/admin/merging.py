@@ -17,6 +17,7 @@ from matcher.models import (
     vocabulary_key,
 )
 from matcher.models.people import user_interests, user_projects
+from matcher.rounds import insight_counts
 
 VocabularyModel = type[Team] | type[Project] | type[Interest]
 KINDS: dict[str, VocabularyModel] = {"teams": Team, "projects": Project, "interests": Interest}
@@ -97,6 +98,8 @@ def merge(session: Session, model: VocabularyModel, source_id: int, target_id: i
     link = _link_table(model)
     session.flush()
     if link is None:
+        # The insights count people under their team: the source's pairs move with them.
+        insight_counts.teams_merged(session, source.id, target.id)
         moved = session.execute(
             update(User).where(User.team_id == source.id).values(team_id=target.id)
         ).rowcount

@@ -10,7 +10,19 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from matcher.models import Feedback, MatchGroup, Membership, Programme, Round, Team, User
+from matcher.models import (
+    EVERY_PROGRAMME,
+    Feedback,
+    InsightRound,
+    InsightTeam,
+    InsightTeamPair,
+    MatchGroup,
+    Membership,
+    Programme,
+    Round,
+    Team,
+    User,
+)
 
 ROUNDS_SHOWN = 52
 # The heatmap draws the largest teams only: a 1,000-team grid is a million cells nobody reads
@@ -132,9 +144,10 @@ def pairs_of(members: list[int], said_met: set[int]) -> list[tuple[tuple[int, in
     return [((a, b), a in said_met or b in said_met) for a, b in combinations(sorted(members), 2)]
 
 
-def compute(session: Session, programme_id: int | None = None) -> Insights:
-    """Read published and closed rounds, their groups and feedback: of one programme, or of
-    every programme (None: a pair matched in two programmes counts once)."""
+def recount(session: Session, programme_id: int | None = None) -> Insights:
+    """Count from published and closed rounds, their groups and feedback: of one programme, or
+    of every programme (None: a pair matched in two programmes counts once). The page reads
+    `compute` instead; this from-scratch count is what the aggregates are checked against."""
     rounds = session.execute(
         _in_programme(
             select(Round, Programme.name)
@@ -236,6 +249,123 @@ def compute(session: Session, programme_id: int | None = None) -> Insights:
     )
 
 
+def compute(session: Session, programme_id: int | None = None) -> Insights:
+    """What `recount` says, read from the maintained aggregates (matcher/rounds/insight_counts):
+    a few queries whose cost does not grow with the rounds or the pairs matched."""
+    scope = EVERY_PROGRAMME if programme_id is None else programme_id
+    new_pairs = InsightRound.new_pairs_all if programme_id is None else InsightRound.new_pairs
+    new_met = InsightRound.new_met_all if programme_id is None else InsightRound.new_met
+    rows = session.execute(
+        _in_programme(
+            select(
+                Round.week, Round.status, Round.participant_count, InsightRound.groups,
+                InsightRound.answers, InsightRound.met_answers, InsightRound.rating_sum,
+                InsightRound.rating_count, new_pairs, new_met, Programme.name,
+            )
+            .join(InsightRound, InsightRound.round_id == Round.id)
+            .join(Programme, Programme.id == Round.programme_id)
+            .where(Round.status != "draft"),
+            programme_id,
+        )
+        .order_by(Round.starts_on.desc(), Round.programme_id.desc())
+        .limit(ROUNDS_SHOWN)
+    ).all()  # fmt: skip
+    stats = tuple(
+        RoundStats(
+            week, status, people, groups, answers, met, rated_sum / rated if rated else None,
+            new, new_m, name,
+        )
+        for week, status, people, groups, answers, met, rated_sum, rated, new, new_m, name in (
+            reversed(rows)
+        )
+    )  # fmt: skip
+    totals = session.execute(
+        _in_programme(
+            select(func.coalesce(func.sum(new_pairs), 0), func.coalesce(func.sum(new_met), 0))
+            .select_from(InsightRound)
+            .join(Round, Round.id == InsightRound.round_id),
+            programme_id,
+        )
+    ).one()
+    headcount = dict(
+        session.execute(
+            select(Team.name, func.count(User.id))
+            .join(User, User.team_id == Team.id)
+            .where(User.deleted_at.is_(None))
+            .group_by(Team.id, Team.name)
+        ).all()
+    )
+    ids: dict[str, int] = {}
+    reach_rows: dict[str, TeamReach] = {}
+    for team_id, name, *numbers in session.execute(
+        select(
+            Team.id, Team.name, InsightTeam.teams_matched, InsightTeam.teams_met,
+            InsightTeam.pairs_matched, InsightTeam.pairs_met,
+        ).outerjoin(
+            InsightTeam, (InsightTeam.team_id == Team.id) & (InsightTeam.scope == scope)
+        )
+    ):  # fmt: skip
+        ids[name] = team_id
+        if numbers[0] is not None:
+            reach_rows[name] = TeamReach(name, headcount.get(name, 0), *numbers)
+    names = set(headcount) | set(reach_rows)
+    reach = tuple(
+        sorted(
+            (reach_rows.get(n) or TeamReach(n, headcount.get(n, 0), 0, 0, 0, 0) for n in names),
+            key=_least_connected,
+        )
+    )
+    shown = _heatmap_teams(names, headcount)
+    # The heatmaps need the pairs between the teams they show only.
+    matched_counts: Counter[tuple[str, str]] = Counter()
+    met_counts: Counter[tuple[str, str]] = Counter()
+    name_of = {ids[n]: n for n in shown}
+    for a, b, matched, met in session.execute(
+        select(
+            InsightTeamPair.team_a, InsightTeamPair.team_b, InsightTeamPair.matched,
+            InsightTeamPair.met,
+        ).where(
+            InsightTeamPair.scope == scope, InsightTeamPair.team_a.in_(name_of),
+            InsightTeamPair.team_b.in_(name_of),
+        )
+    ):  # fmt: skip
+        pair = _team_pair(name_of[a], name_of[b])
+        matched_counts[pair] += matched
+        met_counts[pair] += met
+
+    def grid(counts: Counter[tuple[str, str]]) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(counts.get(_team_pair(a, b), 0) for b in shown) for a in shown)
+
+    return Insights(
+        rounds=stats,
+        teams=tuple(shown),
+        matrix=grid(met_counts),
+        matched_matrix=grid(matched_counts),
+        unconnected=tuple(r.name for r in reach if r.teams_met == 0),
+        never_matched=tuple(r.name for r in reach if r.teams_matched == 0),
+        team_pairs_met=sum(r.teams_met for r in reach) // 2,
+        team_pairs_matched=sum(r.teams_matched for r in reach) // 2,
+        team_pairs_possible=len(names) * (len(names) - 1) // 2,
+        people_pairs_met=int(totals[1]),
+        people_pairs_matched=int(totals[0]),
+        reach=reach,
+    )
+
+
+def _heatmap_teams(names: set[str], headcount: dict[str, int]) -> list[str]:
+    """The largest HEATMAP_TEAMS teams (ties by name), by name."""
+    ordered = sorted(names, key=str.casefold)
+    return sorted(
+        sorted(ordered, key=lambda n: -headcount.get(n, 0))[:HEATMAP_TEAMS], key=str.casefold
+    )
+
+
+def _least_connected(r: TeamReach) -> tuple:
+    return (
+        r.teams_met, r.pairs_met, r.teams_matched, r.pairs_matched, -r.people, r.name.casefold(),
+    )  # fmt: skip
+
+
 def _team_pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
@@ -249,6 +379,14 @@ def _team_counts(
         ta, tb = team_of.get(a), team_of.get(b)
         if ta is not None and tb is not None:
             pair_counts[_team_pair(ta, tb)] += 1
+    others, across = _across(pair_counts)
+    return pair_counts, others, across
+
+
+def _across(
+    pair_counts: Counter[tuple[str, str]],
+) -> tuple[dict[str, set[str]], Counter[str]]:
+    """The other teams each team reached, and its cross-team people pairs."""
     others: dict[str, set[str]] = defaultdict(set)
     across: Counter[str] = Counter()
     for (ta, tb), count in pair_counts.items():
@@ -257,7 +395,7 @@ def _team_counts(
             others[tb].add(ta)
             across[ta] += count
             across[tb] += count
-    return pair_counts, others, across
+    return others, across
 
 
 def team_connections(
@@ -267,8 +405,19 @@ def team_connections(
     headcount: dict[str, int],
 ) -> tuple[tuple[TeamReach, ...], Counter[tuple[str, str]], Counter[tuple[str, str]]]:
     """Per-team reach (least connected first), and people pairs per team pair matched and met."""
-    matched_counts, matched_teams, matched_across = _team_counts(matched, team_of)
-    met_counts, met_teams, met_across = _team_counts(met, team_of)
+    matched_counts = _team_counts(matched, team_of)[0]
+    met_counts = _team_counts(met, team_of)[0]
+    return _reach(matched_counts, met_counts, headcount), matched_counts, met_counts
+
+
+def _reach(
+    matched_counts: Counter[tuple[str, str]],
+    met_counts: Counter[tuple[str, str]],
+    headcount: dict[str, int],
+) -> tuple[TeamReach, ...]:
+    """Every team's reach, least connected first, from people pairs per team pair."""
+    matched_teams, matched_across = _across(matched_counts)
+    met_teams, met_across = _across(met_counts)
     names = set(headcount) | {t for pair in matched_counts for t in pair}
     reach = sorted(
         (
@@ -287,4 +436,4 @@ def team_connections(
             r.name.casefold(),
         ),
     )  # fmt: skip
-    return tuple(reach), matched_counts, met_counts
+    return tuple(reach)

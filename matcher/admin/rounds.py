@@ -12,6 +12,7 @@ from matcher.admin import bp, charts, drafts, summaries
 from matcher.admin.forms.rounds import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
 from matcher.admin.scope import programme_for, show_programme
 from matcher.admin.summaries import (
+    StoredSummary,
     Summary,
     load_round,
     page_of_groups,
@@ -31,7 +32,7 @@ from matcher.rounds import planning, publishing
 from matcher.weeks import parse_week, week_label
 
 
-def score_charts(summaries: list[Summary]) -> list:
+def score_charts(summaries: list[Summary] | list[StoredSummary]) -> list:
     """Score histograms sharing one scale, so side-by-side charts compare at a glance."""
     scores = [s for summary in summaries for s in summary.scores]
     upper = charts.nice_ceiling(max(scores, default=0.0))
@@ -208,6 +209,28 @@ def _render_round(
 @bp.route("/rounds/<int:round_id>")
 def round_detail(round_id: int) -> tuple[str, int]:
     """One round: metrics, groups and reasons; overrides and publish while it is a draft."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    query = request.args.get("q", "", type=str)[:100]
+    if round_.status != "draft" and not query.strip():
+        # A published round reads its stored summary and one page of groups, not every
+        # group's objects and the engine input (a search still reads every group).
+        stored = summaries.stored_round(db.session, round_, request.args.get("page", 1, type=int))
+        if stored is not None:
+            show_programme(round_.programme)
+            summary, groups = stored
+            page = render_template(
+                "admin/round.html",
+                round=round_,
+                summary=summary,
+                groups=groups,
+                chart=score_charts([summary])[0],
+                swap_form=None,
+                take_out_form=None,
+                confirm=ConfirmForm(),
+            )
+            return page, 200
     return _render_round(_round_or_404(round_id))
 
 

@@ -10,11 +10,11 @@ from math import ceil
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from matcher.matching import Participant, Problem, ProblemError, problem_from_json
-from matcher.models import MatchGroup, Membership, Round, Team, User
-from matcher.reasons import reasons_for, write_reasons
+from matcher.models import InsightRound, MatchGroup, Membership, Round, Team, User
+from matcher.reasons import read_facts, reasons_for, write_reasons
 from matcher.rounds.planning import RoundPlan
 
 
@@ -69,6 +69,11 @@ class Summary:
     def scores(self) -> list[float]:
         """Every group's score."""
         return [g.score for g in self.groups]
+
+    @property
+    def group_count(self) -> int:
+        """How many groups the round has."""
+        return len(self.groups)
 
     @property
     def total_score(self) -> float:
@@ -244,6 +249,130 @@ def summarise_round(session: Session, round_: Round) -> Summary:
     return summarise(
         round_problem(round_), groups, unmatched, people_of(session, ids), excluded=excluded
     )
+
+
+@dataclass(frozen=True)
+class StoredSummary:
+    """A published round's metrics as `summarise_round` gives them, read from the insights
+    aggregates and a few column queries instead of every group's objects and the problem."""
+
+    participants: int
+    group_count: int
+    unmatched: tuple[tuple[Person, str], ...]
+    pairs: int
+    cross_team_share: float
+    common_share: float
+    repeats: int
+    scores: tuple[float, ...]
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_score(self) -> float:
+        """Sum of the group scores."""
+        return round(sum(self.scores), 3)
+
+
+def stored_round(
+    session: Session, round_: Round, page: int = 1, per_page: int | None = None
+) -> tuple[StoredSummary, GroupPage] | None:
+    """A published round's summary and one page of its groups, with people's current names
+    and teams as `summarise_round` shows them; None when the round has no stored summary."""
+    stored = session.execute(
+        select(InsightRound.groups, InsightRound.summary).where(InsightRound.round_id == round_.id)
+    ).first()
+    if stored is None or stored.summary is None:
+        return None
+    snap = stored.summary
+    scores = tuple(
+        session.scalars(
+            select(MatchGroup.score).where(MatchGroup.round_id == round_.id).order_by(MatchGroup.id)
+        )
+    )
+    # Cross-team pairs by the members' current teams (no team is a team of its own, as the
+    # summary's "no team" label is).
+    first, second = aliased(Membership), aliased(Membership)
+    a, b = aliased(User), aliased(User)
+    cross = (
+        session.scalar(
+            select(func.count())
+            .select_from(first)
+            .join(second, (second.group_id == first.group_id) & (second.id > first.id))
+            .join(a, a.id == first.user_id)
+            .join(b, b.id == second.user_id)
+            .where(
+                first.round_id == round_.id,
+                second.round_id == round_.id,  # keeps the planner inside the round
+                func.coalesce(a.team_id, 0) != func.coalesce(b.team_id, 0),
+            )
+        )
+        or 0
+    )
+    per_page = per_page or GROUPS_PER_PAGE
+    pages = max(1, ceil(len(scores) / per_page))
+    page = min(max(1, page), pages)
+    groups = session.execute(
+        select(
+            MatchGroup.id, MatchGroup.score, MatchGroup.facts, MatchGroup.reasons,
+            MatchGroup.meeting_at,
+        )
+        .where(MatchGroup.round_id == round_.id)
+        .order_by(MatchGroup.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()  # fmt: skip
+    members: dict[int, list[Person]] = {g.id: [] for g in groups}
+    if groups:
+        for group_id, user_id, name, team in session.execute(
+            select(Membership.group_id, User.id, User.display_name, Team.name)
+            .join(User, User.id == Membership.user_id)
+            .outerjoin(Team, Team.id == User.team_id)
+            .where(Membership.group_id.in_(members))
+            .order_by(Membership.id)
+        ):
+            members[group_id].append(Person(user_id, name, team or "no team"))
+    common = set(snap.get("common", ()))
+    repeats = snap.get("repeats", {})
+    rows = []
+    for number, g in enumerate(groups, start=(page - 1) * per_page + 1):
+        people = tuple(members[g.id])
+        names = {p.id: p for p in people}
+        if g.facts:
+            reasons = write_reasons(
+                read_facts(g.facts), [p.id for p in people], {p.id: p.name for p in people}
+            )
+        else:
+            reasons = [str(r) for r in g.reasons or []]
+        said = tuple(
+            f"{names[x].name if x in names else f'#{x}'} and "
+            f"{names[y].name if y in names else f'#{y}'} ({weeks} weeks ago)"
+            for x, y, weeks in repeats.get(str(g.id), ())
+        )
+        view = GroupView(
+            g.id, people, g.score, tuple(reasons), g.meeting_at,
+            all(x.team != y.team for x, y in combinations(people, 2)), g.id in common, said,
+        )  # fmt: skip
+        rows.append((number, view))
+    unmatched = [
+        (int(item["user_id"]), str(item.get("reason", "")))
+        for item in round_.unmatched or []
+        if isinstance(item, dict) and isinstance(item.get("user_id"), int)
+    ]
+    known = people_of(session, {uid for uid, _ in unmatched})
+    pairs = snap.get("pairs", 0)
+    summary = StoredSummary(
+        participants=snap.get("participants", 0),
+        group_count=len(scores),
+        unmatched=tuple(
+            (known.get(uid, Person(uid, f"#{uid}", "?")), reason) for uid, reason in unmatched
+        ),
+        pairs=pairs,
+        cross_team_share=cross / pairs if pairs else 0.0,
+        common_share=snap.get("common_pairs", 0) / pairs if pairs else 0.0,
+        repeats=snap.get("repeat_pairs", 0),
+        scores=scores,
+        excluded=dict((round_.stats or {}).get("excluded") or {}),
+    )
+    return summary, GroupPage(tuple(rows), page, pages, len(scores), len(scores), "")
 
 
 # A round of 10,000 people has 5,000 groups: a page shows this many, with a search.

@@ -2,6 +2,13 @@
 
 from matcher.models.audit import AuditEntry
 from matcher.models.feedback import FEEDBACK_STATUSES, NOT_MEETING_REASONS, Feedback
+from matcher.models.insights import (
+    EVERY_PROGRAMME,
+    InsightPair,
+    InsightRound,
+    InsightTeam,
+    InsightTeamPair,
+)
 from matcher.models.outbox import OutboxMessage
 from matcher.models.people import (
     MEETING_MODES,
@@ -29,6 +36,11 @@ from matcher.models.programmes import (
 from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, PendingErasure, Round
 
 __all__ = [
+    "EVERY_PROGRAMME",
+    "InsightPair",
+    "InsightRound",
+    "InsightTeam",
+    "InsightTeamPair",
     "FEEDBACK_STATUSES",
     "NOT_MEETING_REASONS",
     "AuditEntry",

@@ -1,0 +1,89 @@
+"""Insights kept current as rounds are published, answers arrive and accounts are erased."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matcher.extensions import db
+
+# The scope of a pair or team-pair row: a programme's id, or EVERY_PROGRAMME for the
+# org-wide page (a pair matched in two programmes counts once there).
+EVERY_PROGRAMME = 0
+
+
+class InsightRound(db.Model):
+    """One published or closed round's counts, as the insights page shows them."""
+
+    __tablename__ = "insight_rounds"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    groups: Mapped[int] = mapped_column(default=0)
+    answers: Mapped[int] = mapped_column(default=0)
+    met_answers: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+    rating_count: Mapped[int] = mapped_column(default=0)
+    # People pairs together (or meeting) for the first time, in the round's programme ...
+    new_pairs: Mapped[int] = mapped_column(default=0)
+    new_met: Mapped[int] = mapped_column(default=0)
+    # ... and across every programme (rounds in order of week, then programme).
+    new_pairs_all: Mapped[int] = mapped_column(default=0)
+    new_met_all: Mapped[int] = mapped_column(default=0)
+    # What the round page reads from the stored problem, which is megabytes to parse: its
+    # participants, and per group whether two members share something and who met before.
+    # {"participants": n, "pairs": n, "common_pairs": n, "repeat_pairs": n,
+    #  "common": [group ids], "repeats": {group id: [[a, b, weeks ago], ...]}}
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class InsightPair(db.Model):
+    """A people pair ever in a group together: the round it was first matched and first met."""
+
+    __tablename__ = "insight_pairs"
+    __table_args__ = (Index("ix_insight_pairs_scope_user_b", "scope", "user_b"),)
+
+    scope: Mapped[int] = mapped_column(primary_key=True)  # programme id or EVERY_PROGRAMME
+    user_a: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_b: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_matched: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    first_met: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="SET NULL"))
+
+
+class InsightTeamPair(db.Model):
+    """People pairs matched and met between two teams (by their members' current teams)."""
+
+    __tablename__ = "insight_team_pairs"
+
+    scope: Mapped[int] = mapped_column(primary_key=True)
+    # A deleted team takes its rows along: its people have no team now, and count nowhere.
+    team_a: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_b: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    matched: Mapped[int] = mapped_column(default=0)
+    met: Mapped[int] = mapped_column(default=0)
+
+
+class InsightTeam(db.Model):
+    """One team's reach across other teams, from its team-pair rows (kept with them)."""
+
+    __tablename__ = "insight_teams"
+
+    scope: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    teams_matched: Mapped[int] = mapped_column(default=0)  # other teams with a pair matched
+    teams_met: Mapped[int] = mapped_column(default=0)
+    pairs_matched: Mapped[int] = mapped_column(default=0)  # people pairs with other teams
+    pairs_met: Mapped[int] = mapped_column(default=0)
