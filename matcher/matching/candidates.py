@@ -1,4 +1,13 @@
-"""Candidate pairs from inverted indexes and random fill, never from all n^2 pairs at scale."""
+"""Candidate pairs chosen by score under the current weights, never from all n^2 pairs at scale.
+
+1. A pool of pairs from each indexed component's postings (components.py): every pair of
+   holders of a rare token, and for popular tokens the neighbours of each holder in orders
+   that put people sharing a second valuable token next to each other.
+2. Every pooled pair is scored with the real Scorer; each person keeps the `keep` partners
+   with the best score minus a fraction of the partner's own best score (a partner everybody
+   wants is a poor bet for most of them), plus a few random partners so that maximum
+   cardinality never depends on token overlap.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +15,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encode import Encoded, TokenIndex
-from .scoring import Scorer
+from .components import TokenSource, token_sources
+from .encode import Encoded
+from .scoring import SCORE_DECIMALS, Scorer
 
 
 @dataclass(frozen=True, slots=True)
 class CandidateOptions:
-    """How many candidate partners each person gets; see docs/matching.md."""
+    """How the candidate search works; see docs/matching.md."""
 
     # Up to this many people every pair is a candidate (at most ~11k pairs).
     exhaustive_below: int = 150
-    # Each person is paired with the next `w` holders of each of their tokens, in a seeded
-    # random order of that token's holders: tokens held by <= w + 1 people give all their pairs.
-    project_window: int = 6
-    interest_window: int = 3
-    place_window: int = 2
-    # Random partners per person, so that everybody has options beyond shared tokens.
-    random_partners: int = 3
-
-
-def _postings(
-    owner: np.ndarray, token: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(token, owner) entries sorted by token, holders of one token in seeded random order."""
-    shuffle = rng.random(len(owner))
-    order = np.lexsort((shuffle, token))
-    return owner[order], token[order]
-
-
-def window_pairs(
-    owner: np.ndarray, token: np.ndarray, window: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of holders at most `window` apart in each token's shuffled holder list."""
-    owner, token = _postings(owner, token, rng)
-    parts_a, parts_b = [], []
-    for d in range(1, window + 1):
-        if d >= len(owner):
-            break
-        same = token[d:] == token[:-d]
-        parts_a.append(owner[:-d][same])
-        parts_b.append(owner[d:][same])
-    if not parts_a:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(parts_a), np.concatenate(parts_b)
-
-
-def _token_entries(index: TokenIndex, n: int) -> tuple[np.ndarray, np.ndarray]:
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(index.indptr))
-    return owner, index.tokens.astype(np.int64)
-
-
-def _code_entries(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    owner = np.flatnonzero((codes >= 0) & keep)
-    return owner.astype(np.int64), codes[owner].astype(np.int64)
+    # Tokens held by at most this many people give every pair of their holders.
+    rare_holders: int = 40
+    # Popular tokens: each holder meets the next `window` holders in each neighbour order.
+    window: int = 4
+    # Neighbour orders per popular token: by random, then by the holder's k-th best other token.
+    orders: int = 5
+    # Partners kept per person by adjusted score.
+    keep: int = 16
+    # Adjusted score = score - price * (the partner's best pooled score).
+    price: float = 1.0
+    # Random partners per person, always kept.
+    random_partners: int = 2
 
 
 def _keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
@@ -80,35 +59,164 @@ def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def candidate_pairs(
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """All sources' postings with globally unique token codes."""
+
+    owner: np.ndarray
+    token: np.ndarray
+    value: np.ndarray
+    df: np.ndarray  # holders of each global token
+
+
+def _merge(sources: list[TokenSource]) -> _Postings:
+    owners, tokens, values = [], [], []
+    offset = 0
+    for source in sources:
+        owners.append(source.owner)
+        tokens.append(source.token + offset)
+        values.append(source.value)
+        offset += source.vocabulary
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    token = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
+    value = np.concatenate(values) if values else np.zeros(0)
+    return _Postings(owner, token, value, np.bincount(token, minlength=offset))
+
+
+def _group_pairs(owner: np.ndarray, token: np.ndarray, limit: int) -> list[np.ndarray]:
+    """Keys of pairs of owners at most `limit` apart within runs of equal token."""
+    parts = []
+    idx = np.arange(len(owner), dtype=np.int64)
+    for d in range(1, limit + 1):
+        idx = idx[idx + d < len(owner)]
+        idx = idx[token[idx + d] == token[idx]]
+        if not len(idx):
+            break
+        parts.append((owner[idx], owner[idx + d]))
+    return parts
+
+
+def _rare_pairs(post: _Postings, rare: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of holders of each rare token."""
+    sel = np.flatnonzero(rare[post.token])
+    owner, token = post.owner[sel], post.token[sel]
+    order = np.argsort(token, kind="stable")
+    return _group_pairs(owner[order], token[order], int(post.df[rare].max(initial=1)))
+
+
+def _ranked_tokens(post: _Postings, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each person's tokens by value, best first: (tokens, indptr, rank of each posting)."""
+    order = np.lexsort((post.token, -post.value, post.owner))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(post.owner, minlength=n), out=indptr[1:])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - indptr[post.owner[order]]
+    return post.token[order], indptr, rank
+
+
+def _kth_other(
+    ranked: np.ndarray, indptr: np.ndarray, owner: np.ndarray, rank: np.ndarray, k: int
+) -> np.ndarray:
+    """For each posting, its owner's k-th best token other than this one (-1 if none)."""
+    at = indptr[owner] + k + (rank <= k)  # skip the posting's own token
+    return np.where(at < indptr[owner + 1], ranked[np.minimum(at, len(ranked) - 1)], -1)
+
+
+def _popular_pairs(
+    post: _Postings, rare: np.ndarray, n: int, options: CandidateOptions, rng: np.random.Generator
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Neighbours of each holder of a popular token, in a few orders of its holders."""
+    sel = np.flatnonzero(~rare[post.token])
+    if not len(sel):
+        return []
+    owner, token = post.owner[sel], post.token[sel]
+    ranked, indptr, rank = _ranked_tokens(post, n)
+    rank = rank[sel]
+    parts = []
+    for k in range(options.orders):
+        noise = rng.random(len(owner))
+        if k == 0:
+            order = np.lexsort((noise, token))
+        else:
+            # Holders sharing their (k-1)-th best other token sit together: they share two.
+            second = _kth_other(ranked, indptr, owner, rank, k - 1)
+            order = np.lexsort((noise, second, token))
+        parts += _group_pairs(owner[order], token[order], options.window)
+    return parts
+
+
+def pool_pairs(
     enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Allowed candidate pairs (a < b), sorted by pair key, deterministic for a given rng."""
+    """Allowed pairs worth scoring, from the indexed components under the current weights."""
     n = enc.n
-    if n < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if n <= options.exhaustive_below:
-        a, b = all_pairs(n)
-    else:
-        sources = [
-            (_token_entries(enc.projects, n), options.project_window),
-            (_token_entries(enc.interests, n), options.interest_window),
-            (_code_entries(enc.location, enc.can_in_person), options.place_window),
-            (_code_entries(enc.timezone, enc.can_video), options.place_window),
-        ]
-        parts = []
-        for (owner, token), window in sources:
-            pa, pb = window_pairs(owner, token, window, rng)
-            parts.append(_keys(pa, pb, n))
-        if options.random_partners:
-            me = np.repeat(np.arange(n, dtype=np.int64), options.random_partners)
-            other = rng.integers(0, n - 1, size=len(me), dtype=np.int64)
-            other += other >= me  # never oneself
-            parts.append(_keys(me, other, n))
-        a, b = _unique_pairs(np.concatenate(parts), n)
-        del parts
+    post = _merge(token_sources(enc, scorer.named_weights))
+    rare = post.df <= options.rare_holders
+    parts = _rare_pairs(post, rare) + _popular_pairs(post, rare, n, options, rng)
+    keys = [_keys(a, b, n) for a, b in parts]
+    a, b = _unique_pairs(np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64), n)
+    del keys, parts
     keep = scorer.allowed(a, b)
     return a[keep], b[keep]
+
+
+def _random_pairs(
+    scorer: Scorer, n: int, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    me = np.repeat(np.arange(n, dtype=np.int64), count)
+    other = rng.integers(0, n - 1, size=len(me), dtype=np.int64)
+    other += other >= me  # never oneself
+    a, b = np.minimum(me, other), np.maximum(me, other)
+    keep = scorer.allowed(a, b)
+    return a[keep], b[keep]
+
+
+def best_per_person(
+    n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray, keep: int, price: float
+) -> np.ndarray:
+    """Mask of pairs among the `keep` best of either end, by score - price * partner's best."""
+    top = np.zeros(n, dtype=np.float64)
+    np.maximum.at(top, a, score)
+    np.maximum.at(top, b, score)
+    src = np.concatenate([a, b])
+    adjusted = np.concatenate([score - price * top[b], score - price * top[a]])
+    # One int64 sort key: person, then adjusted score descending (in score ticks).
+    ticks = np.rint(adjusted * 10**SCORE_DECIMALS).astype(np.int64)
+    ticks = ticks.max(initial=0) - ticks
+    width = int(ticks.max(initial=0)).bit_length() + 1
+    order = np.argsort((src << width) | ticks, kind="stable")
+    sorted_src = src[order]
+    first = np.searchsorted(sorted_src, np.arange(n))
+    rank = np.arange(len(src), dtype=np.int64) - first[sorted_src]
+    chosen = np.zeros(len(src), dtype=bool)
+    chosen[order[rank < keep]] = True
+    return chosen[: len(a)] | chosen[len(a) :]
+
+
+def candidate_pairs(
+    enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allowed candidate pairs (a < b) with their scores; deterministic for a given rng."""
+    n = enc.n
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    if n <= options.exhaustive_below:
+        a, b = all_pairs(n)
+        keep = scorer.allowed(a, b)
+        a, b = a[keep], b[keep]
+        return a, b, scorer.scores(a, b)
+    a, b = pool_pairs(enc, scorer, options, rng)
+    score = scorer.scores(a, b)
+    chosen = best_per_person(n, a, b, score, options.keep, options.price)
+    a, b, score = a[chosen], b[chosen], score[chosen]
+    if options.random_partners:
+        ra, rb = _random_pairs(scorer, n, options.random_partners, rng)
+        a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
+        score = np.concatenate([score, scorer.scores(ra, rb)])
+    keys = a * n + b
+    keys, first = np.unique(keys, return_index=True)
+    return keys // n, keys % n, score[first]
 
 
 def valid_partners(scorer: Scorer, person: int) -> np.ndarray:

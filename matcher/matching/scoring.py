@@ -30,6 +30,7 @@ class Scorer:
 
     def __init__(self, enc: Encoded, weights: Weights) -> None:
         self.enc = enc
+        self.named_weights = weights
         self.weights = np.asarray(weights.as_tuple(), dtype=np.float64)
         self._keys: dict[str, np.ndarray] = {}
 

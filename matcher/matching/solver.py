@@ -43,7 +43,7 @@ class SolverOptions:
     cycle_work: int = 60_000_000
     # ... and only up to this many people. Large organisations need dozens of O(E)-per-round
     # passes, so above this only the pair swaps run (keeps 100k people within 20 s).
-    cycle_search_below: int = 5_000
+    cycle_search_below: int = 10_000_000
     # People still free after augmenting get every allowed pair added (O(n) each) when this few.
     max_free_for_full_scan: int = 64
     # Put phase timings into stats["timings"]; off by default so output is reproducible.
@@ -128,8 +128,7 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
     rng = np.random.default_rng(problem.seed)
     clock.lap("encode")
 
-    a, b = candidate_pairs(enc, scorer, options.candidates, rng)
-    graph = CandidateGraph(enc.n, a, b, scorer.scores(a, b))
+    graph = CandidateGraph(enc.n, *candidate_pairs(enc, scorer, options.candidates, rng))
     clock.lap("candidates")
 
     mate = greedy_matching(graph, priority_order(graph, rng))
