@@ -12,43 +12,22 @@ import time
 import numpy as np
 
 from matcher.matching import Problem
+from matcher.matching.allpairs import allowed_pair_blocks
 from matcher.matching.encode import encode
 from matcher.matching.scoring import SCORE_DECIMALS, Scorer
 
 # Integer scores: the engine's scores are multiples of 10^-4.
 SCALE = 10**SCORE_DECIMALS
-# Row blocks of the dense matrix, so scoring temporaries stay around a few hundred MB.
-ROW_PAIRS = 1 << 21
 
 
 def allowed_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every allowed pair (a < b, engine indices) and its score, like `solve --edges-all`."""
+    """Every allowed pair (a < b, engine indices) and its score, as `solve --edges-all` writes."""
     enc = encode(problem)
-    scorer = Scorer(enc, problem.rules.weights)
-    n = enc.n
-    rows = max(1, ROW_PAIRS // max(n, 1))
-    out_a, out_b, out_s = [], [], []
-    for lo in range(0, n, rows):
-        a, b = _block(n, lo, min(n, lo + rows))
-        keep = scorer.allowed(a, b)
-        a, b = a[keep], b[keep]
-        out_a.append(a)
-        out_b.append(b)
-        out_s.append(scorer.scores(a, b))
-    if not out_a:
+    blocks = list(allowed_pair_blocks(Scorer(enc, problem.rules.weights)))
+    if not blocks:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_s)
-
-
-def _block(n: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j) with lo <= i < hi and i < j < n."""
-    rows = np.arange(lo, hi, dtype=np.int64)
-    counts = n - 1 - rows
-    a = np.repeat(rows, counts)
-    first = np.cumsum(counts) - counts
-    b = np.arange(len(a), dtype=np.int64) - np.repeat(first, counts) + np.repeat(rows + 1, counts)
-    return a, b
+    return tuple(np.concatenate(part) for part in zip(*blocks, strict=True))  # type: ignore[return-value]
 
 
 def exact_optimum(problem: Problem) -> tuple[float, int, float]:

@@ -18,8 +18,9 @@ FULL_OVERLAP_HOURS = 5.0
 FAIRNESS_FULL_WEEKS = 4
 # Scores are rounded so ties are exact and the --edges file reproduces them bit for bit.
 SCORE_DECIMALS = 4
-# Pairs scored per numpy block: bounds temporary memory at roughly 100 bytes per pair.
-CHUNK_PAIRS = 1 << 20
+# Pairs scored per numpy block: ~100 bytes of temporaries per pair; blocks this small stay
+# in cache, 2-3x faster than blocks of 2^20 pairs.
+CHUNK_PAIRS = 1 << 15
 # Token membership uses a bitmap (fast, n * vocabulary / 8 bytes) up to this size, else a
 # sorted-key binary search.
 MAX_BITMAP_BYTES = 512 << 20
