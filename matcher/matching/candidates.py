@@ -29,9 +29,9 @@ class CandidateOptions:
     # Tokens held by at most this many people give every pair of their holders.
     rare_holders: int = 40
     # Popular tokens: each holder meets the next `window` holders in each neighbour order.
-    window: int = 4
+    window: int = 3
     # Neighbour orders per popular token: by random, then by the holder's k-th best other token.
-    orders: int = 5
+    orders: int = 4
     # Partners kept per person by adjusted score.
     keep: int = 16
     # Adjusted score = score - price * (the partner's best pooled score).
