@@ -26,6 +26,8 @@ from sqlalchemy import (
     Table,
     Time,
     bindparam,
+    delete,
+    func,
     insert,
     inspect,
     select,
@@ -188,6 +190,13 @@ def reset_sequences(session: Session) -> None:
         )
 
 
+def _only_the_first_programme(session: Session, filled: list[Table]) -> bool:
+    """True when the one row in the database is the programme a fresh migration makes."""
+    if [table.name for table in filled] != ["programmes"]:
+        return False
+    return session.scalar(select(func.count()).select_from(filled[0])) == 1
+
+
 def import_backup(session: Session, document: dict[str, Any]) -> dict[str, int]:
     """Insert a parsed backup into this empty database (not committed); rows per table."""
     _lock_for_import(session)
@@ -199,9 +208,16 @@ def import_backup(session: Session, document: dict[str, Any]) -> dict[str, int]:
             f"the backup is at revision {document.get('alembic_revision')!r} but this "
             f"database is at {revision!r}: migrate to the same revision first"
         )
-    for table in tables():
-        if session.execute(select(1).select_from(table).limit(1)).first() is not None:
-            raise BackupError(f"the database is not empty (table {table.name} has rows)")
+    filled = [
+        table
+        for table in tables()
+        if session.execute(select(1).select_from(table).limit(1)).first() is not None
+    ]
+    if _only_the_first_programme(session, filled):
+        # `db upgrade` made the programme every database has; the backup brings its own.
+        session.execute(delete(filled[0]))
+    elif filled:
+        raise BackupError(f"the database is not empty (table {filled[0].name} has rows)")
     counts = {}
     for table in tables():
         rows = [

@@ -62,6 +62,7 @@ def seed_demo(people: int, seed: int) -> None:
     )
     click.echo(f"Every demo engineer's password: {summary.member_password}")
     click.echo(f"Admin: {summary.admin_email}  password: {summary.admin_password}")
+    click.echo("Programmes: " + ", ".join(summary.programmes) + ".")
 
 
 def init_app(app: Flask) -> None:
@@ -69,12 +70,14 @@ def init_app(app: Flask) -> None:
     from matcher.backup import export_command, import_command
     from matcher.feedback.cli import feedback_cli
     from matcher.notify.cli import outbox_cli
+    from matcher.programmes.cli import programmes_cli
     from matcher.rounds.cli import rounds_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(rounds_cli)
+    app.cli.add_command(programmes_cli)
     app.cli.add_command(feedback_cli)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.auth.service import find_user_by_email, hash_password, register_user, set_password
-from matcher.models import Team, User
+from matcher.models import Programme, Skill, Team, User
+from matcher.models.people import utcnow
 from matcher.profile.service import ProfileData, Slot, update_profile
+from matcher.programmes import catalogue, members
 
 MEMBER_PASSWORD = "coffee-demo-2026"
 ADMIN_EMAIL = "admin@example.com"
@@ -71,6 +74,41 @@ INTERESTS = [
     "Open source",
     "Birdwatching",
     "Pottery",
+]
+
+# What mentors can help with and mentees want help with (the mentoring vocabulary).
+SKILLS = [
+    "System design",
+    "Kubernetes",
+    "Career growth",
+    "Public speaking",
+    "Code review",
+    "Incident response",
+    "Data modelling",
+    "Writing RFCs",
+    "Frontend performance",
+    "Rust",
+]
+
+# The demo's programmes besides the cross-team coffee (which every database has).
+DEMO_PROGRAMMES = [
+    catalogue.ProgrammeValues(
+        name="New-joiner buddies",
+        slug="buddies",
+        kind="buddies",
+        description="Everyone who joined in the last 8 weeks gets a buddy from another team.",
+        joined_within_weeks=8,
+        auto_enrol=True,
+        pairing_weeks=8,
+    ),
+    catalogue.ProgrammeValues(
+        name="Mentoring",
+        slug="mentoring",
+        kind="mentoring",
+        description="Learn from a colleague who knows what you want to learn; 12-week terms.",
+        pairing_weeks=12,
+        mentor_capacity=3,
+    ),
 ]
 
 OFFICES = [
@@ -153,6 +191,7 @@ class SeedSummary:
     member_password: str
     admin_email: str
     admin_password: str
+    programmes: tuple[str, ...] = ()
 
 
 def seed_organisation(session: Session, people: int = 64, seed: int = 7) -> SeedSummary:
@@ -160,6 +199,9 @@ def seed_organisation(session: Session, people: int = 64, seed: int = 7) -> Seed
     rng = random.Random(seed)
     member_hash = hash_password(MEMBER_PASSWORD)  # hashed once: scrypt is slow on purpose
     team_names = list(TEAMS)
+    coffee = catalogue.default_programme(session)
+    buddies, mentoring = (_programme(session, values) for values in DEMO_PROGRAMMES)
+    today = utcnow().date()
     created = 0
     for index in range(people):
         first, last = FIRST[index % len(FIRST)], LAST[(index * 7 + index // 24) % len(LAST)]
@@ -167,8 +209,19 @@ def seed_organisation(session: Session, people: int = 64, seed: int = 7) -> Seed
         if find_user_by_email(session, email) is not None:
             continue
         user = User(email=email, display_name=f"{first} {last}", password_hash=member_hash)
+        # One in eight joined the company in the last weeks: the buddy programme's newcomers.
+        new_joiner = index % 8 == 3
+        user.joined_on = today - timedelta(
+            days=rng.randint(3, 40) if new_joiner else rng.randint(120, 2000)
+        )
         session.add(user)
-        update_profile(session, user, _profile(rng, team_names[index % len(team_names)]))
+        data = _profile(rng, team_names[index % len(team_names)])
+        update_profile(session, user, data)
+        session.flush()
+        members.join(
+            session, coffee, user, members.Choice(coffee.id, None, data.cadence_weeks), today
+        )
+        _join_others(session, rng, user, index, new_joiner, buddies, mentoring, today)
         created += 1
     admin_password = secrets.token_urlsafe(12)
     admin = find_user_by_email(session, ADMIN_EMAIL)
@@ -182,7 +235,47 @@ def seed_organisation(session: Session, people: int = 64, seed: int = 7) -> Seed
         select(func.count()).select_from(User).where(User.email.like("%@example.com"))
     )
     teams = session.scalar(select(func.count()).select_from(Team))
-    return SeedSummary(created, total - 1, teams, MEMBER_PASSWORD, ADMIN_EMAIL, admin_password)
+    names = tuple(p.name for p in catalogue.all_programmes(session, include_archived=False))
+    return SeedSummary(
+        created, total - 1, teams, MEMBER_PASSWORD, ADMIN_EMAIL, admin_password, names
+    )
+
+
+def _programme(session: Session, values: catalogue.ProgrammeValues) -> Programme:
+    """The demo programme with that slug, made when missing."""
+    return catalogue.by_slug(session, values.slug) or catalogue.create_programme(
+        session, values, None
+    )
+
+
+def _skills(session: Session, rng: random.Random, k: int) -> list[Skill]:
+    chosen = rng.sample(SKILLS, k=k)
+    skills = [Skill.get_or_create(session, name) for name in chosen]
+    session.flush()
+    return skills
+
+
+def _join_others(
+    session: Session,
+    rng: random.Random,
+    user: User,
+    index: int,
+    new_joiner: bool,
+    buddies: Programme,
+    mentoring: Programme,
+    today: date,
+) -> None:
+    """New joiners get a buddy, some old hands volunteer; some mentor, some want a mentor."""
+    if new_joiner:
+        members.join(session, buddies, user, members.Choice(buddies.id, "newcomer"), today)
+    elif index % 8 in (1, 6):
+        members.join(session, buddies, user, members.Choice(buddies.id, "buddy"), today)
+    if index % 6 == 0:
+        user.can_help = _skills(session, rng, rng.randint(2, 4))
+        members.join(session, mentoring, user, members.Choice(mentoring.id, "mentor"), today)
+    elif index % 6 in (2, 4) or new_joiner:
+        user.wants_help = _skills(session, rng, rng.randint(1, 2))
+        members.join(session, mentoring, user, members.Choice(mentoring.id, "mentee"), today)
 
 
 def _profile(rng: random.Random, team: str) -> ProfileData:

@@ -20,12 +20,15 @@ class Link:
     max_age_setting: str
     noun: str
     fields: tuple[str, ...]
+    # Fields that links made by older versions lack: read as None when absent.
+    optional: tuple[str, ...] = ()
 
 
 # Bound to one pairing (membership) and its owner.
 FEEDBACK = Link("feedback-link", "/feedback/", "FEEDBACK_LINK_MAX_AGE", "feedback link", ("m", "u"))
-# "Skip my next round" from the pairing email, bound to one person.
-SKIP = Link("skip-link", "/skip/", "SKIP_LINK_MAX_AGE", "link", ("u",))
+# "Skip my next round" from the pairing email, bound to one person and programme (links
+# sent before programmes name only the person: the default programme).
+SKIP = Link("skip-link", "/skip/", "SKIP_LINK_MAX_AGE", "link", ("u",), optional=("p",))
 
 
 class LinkError(Exception):
@@ -48,10 +51,11 @@ def _serializer(config: Mapping[str, Any], link: Link) -> URLSafeTimedSerializer
 
 def make_token(config: Mapping[str, Any], link: Link, *ids: int) -> str:
     """A token carrying the link's ids (for FEEDBACK: membership id, user id)."""
-    return _serializer(config, link).dumps(dict(zip(link.fields, ids, strict=True)))
+    names = link.fields + link.optional[: len(ids) - len(link.fields)]
+    return _serializer(config, link).dumps(dict(zip(names, ids, strict=True)))
 
 
-def read_token(config: Mapping[str, Any], link: Link, token: str) -> tuple[int, ...]:
+def read_token(config: Mapping[str, Any], link: Link, token: str) -> tuple[int | None, ...]:
     """The ids in a token, in the link's field order; raises LinkError when unusable."""
     max_age = config.get(link.max_age_setting, MONTH)
     try:
@@ -64,7 +68,11 @@ def read_token(config: Mapping[str, Any], link: Link, token: str) -> tuple[int, 
         isinstance(data.get(f), int) and not isinstance(data.get(f), bool) for f in link.fields
     ):
         raise LinkError(f"This {link.noun} is not valid.")
-    return tuple(data[f] for f in link.fields)
+    extra = tuple(
+        data[f] if isinstance(data.get(f), int) and not isinstance(data.get(f), bool) else None
+        for f in link.optional
+    )
+    return tuple(data[f] for f in link.fields) + extra
 
 
 def link_url(config: Mapping[str, Any], link: Link, *ids: int) -> str:

@@ -107,6 +107,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("notify", ("matcher.notify",)),
+    ("programmes", ("matcher.programmes",)),
     ("rounds", ("matcher.rounds",)),
     ("feedback", ("matcher.feedback",)),
     ("profile", ("matcher.profile",)),

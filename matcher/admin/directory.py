@@ -17,11 +17,12 @@ from matcher.models import (
     Feedback,
     Membership,
     Profile,
+    ProgrammeMember,
     Round,
     Team,
     User,
 )
-from matcher.rounds.participants import status_column
+from matcher.programmes.members import member_join, status_column
 from matcher.weeks import WeekError, day_month, parse_week
 
 PAGE_SIZE = 50
@@ -32,6 +33,7 @@ STATUSES = {
     "snoozed": "snoozed",
     "paused": "paused",
     "left": "left",
+    "not_member": "not in this programme",
     "never_joined": "never joined",
     "deactivated": "deactivated",
 }
@@ -40,19 +42,21 @@ STATUS_HELP = {
     "snoozed": "skipping rounds until a date they chose",
     "paused": "paused by matcher after missed coffees",
     "left": "left the programme",
+    "not_member": "has a profile but did not join this programme",
     "never_joined": "never filled in a profile (such as an admin made from the command line)",
     "deactivated": "cannot log in, left out of every round",
 }
 
 
-def status_counts(session: Session, today: date) -> dict[str, int]:
-    """How many people (not deleted) have each status, every status listed."""
+def status_counts(session: Session, today: date, programme_id: int) -> dict[str, int]:
+    """How many people (not deleted) have each status in the programme, every status listed."""
     # Grouped through a subquery: PostgreSQL would see the CASE in SELECT and in GROUP BY
     # as two expressions (each with its own bound parameters).
     people = (
         select(status_column(today).label("status"))
         .select_from(User)
         .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(ProgrammeMember, member_join(programme_id))
         .where(User.deleted_at.is_(None))
         .subquery()
     )
@@ -110,11 +114,12 @@ class PeoplePage:
         return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
 
 
-def _search(q: str | None, status: str | None, today: date) -> Any:
+def _search(q: str | None, status: str | None, today: date, programme_id: int) -> Any:
     query = (
         select(User, status_column(today))
         .outerjoin(Team, Team.id == User.team_id)
         .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(ProgrammeMember, member_join(programme_id))
         .where(User.deleted_at.is_(None))
     )
     if q:
@@ -133,9 +138,11 @@ def _search(q: str | None, status: str | None, today: date) -> Any:
     return query
 
 
-def count_people(session: Session, q: str | None, status: str | None, today: date) -> int:
+def count_people(
+    session: Session, q: str | None, status: str | None, today: date, programme_id: int
+) -> int:
     """How many people match the search."""
-    query = _search(q, status, today)
+    query = _search(q, status, today, programme_id)
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
@@ -145,15 +152,15 @@ def pages_for(total: int) -> int:
 
 
 def people_page(
-    session: Session, q: str | None, status: str | None, page: int, today: date
+    session: Session, q: str | None, status: str | None, page: int, today: date, programme_id: int
 ) -> PeoplePage | None:
     """One page of the people matching the search, by name; None when there is no such page."""
-    total = count_people(session, q, status, today)
+    total = count_people(session, q, status, today, programme_id)
     pages = pages_for(total)
     if page > pages:  # checked before the query: a huge OFFSET overflows on PostgreSQL
         return None
     rows = session.execute(
-        _search(q, status, today)
+        _search(q, status, today, programme_id)
         .options(selectinload(User.team), selectinload(User.profile))
         .order_by(func.lower(User.display_name), User.id)
         .offset((page - 1) * PAGE_SIZE)
@@ -209,6 +216,7 @@ class PersonDetail:
     audit: tuple[tuple[AuditEntry, str], ...]  # entries about them, newest first, in words
     audit_more: bool = False
     feedback: tuple[Pairing, ...] = field(default=())  # the pairings they answered, newest first
+    member: ProgrammeMember | None = None  # their place in the programme shown
 
 
 def _pairings(session: Session, user_id: int) -> list[Pairing]:
@@ -294,11 +302,14 @@ def _audit(session: Session, user: User) -> tuple[list[tuple[AuditEntry, str]], 
     return entries, False
 
 
-def person_detail(session: Session, user_id: int, today: date) -> PersonDetail | None:
+def person_detail(
+    session: Session, user_id: int, today: date, programme_id: int
+) -> PersonDetail | None:
     """One person's profile, pairings, answers and audit entries; None when deleted or absent."""
     row = session.execute(
         select(User, status_column(today))
         .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(ProgrammeMember, member_join(programme_id))
         .options(
             selectinload(User.team),
             selectinload(User.profile),
@@ -316,6 +327,7 @@ def person_detail(session: Session, user_id: int, today: date) -> PersonDetail |
     return PersonDetail(
         user=user,
         status=status,
+        member=session.get(ProgrammeMember, (programme_id, user.id)),
         pairings=tuple(pairings),
         unmatched=tuple(_unmatched(session, user)),
         audit=tuple(audit),

@@ -9,21 +9,23 @@ from flask import current_app, render_template
 from matcher.admin import bp, directory, summaries
 from matcher.extensions import db
 from matcher.notify.status import delivery_here, outbox_counts
-from matcher.rounds import programme
+from matcher.programmes import schedule
+from matcher.programmes.catalogue import default_programme
 
 
 @bp.route("/")
 def index() -> str:
     """Programme overview: who takes part, the latest rounds and the next scheduled run."""
-    statuses = directory.status_counts(db.session, datetime.now(UTC).date())
+    programme = default_programme(db.session)
+    statuses = directory.status_counts(db.session, datetime.now(UTC).date(), programme.id)
     counts = {
         "people": sum(statuses.values()),
         # Snoozed people are in the programme, only skipping rounds for now.
         "participating": statuses["active"] + statuses["snoozed"],
         **summaries.round_counts(db.session),
     }
-    settings = programme.programme_settings(db.session)
-    next_run, next_week = programme.next_round(db.session, datetime.now(UTC))
+    settings = programme
+    next_run, next_week = schedule.next_round(db.session, programme, datetime.now(UTC))
     rounds = summaries.latest_rounds(db.session, 5)
     return render_template(
         "admin/index.html",

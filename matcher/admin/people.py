@@ -13,6 +13,7 @@ from matcher.admin.forms.people import PeopleSearchForm, UserActionForm
 from matcher.audit import record
 from matcher.extensions import db
 from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, User
+from matcher.programmes.catalogue import default_programme
 
 
 def _people_args() -> dict[str, str]:
@@ -29,6 +30,7 @@ def _people_args() -> dict[str, str]:
 def people() -> tuple[str, int]:
     """Search people by name, email, team or status, 50 a page."""
     form = PeopleSearchForm(request.args)
+    programme_id = default_programme(db.session).id
     valid = form.validate()
     q = form.q.data if valid else None
     status = (form.status.data or None) if valid else None
@@ -40,9 +42,9 @@ def people() -> tuple[str, int]:
     if page is None:
         problem, code = f"“{shown}” is not a page number: pages are numbered 1, 2, 3…", 400
     else:
-        result = directory.people_page(db.session, q, status, page, today)
+        result = directory.people_page(db.session, q, status, page, today, programme_id)
         if result is None:
-            total = directory.count_people(db.session, q, status, today)
+            total = directory.count_people(db.session, q, status, today, programme_id)
             pages = directory.pages_for(total)
             problem = (
                 f"There is no page {shown}: {total:,} "
@@ -51,7 +53,7 @@ def people() -> tuple[str, int]:
             )
             code = 404
     if result is None:  # say what went wrong above the first page, rather than an error page
-        result = directory.people_page(db.session, q, status, 1, today)
+        result = directory.people_page(db.session, q, status, 1, today, programme_id)
     page_html = render_template(
         "admin/people.html",
         form=form,
@@ -69,7 +71,8 @@ def people() -> tuple[str, int]:
 @bp.route("/people/<int:user_id>")
 def person(user_id: int) -> str:
     """One person: profile, pairing history, the answers they gave, what the audit log says."""
-    detail = directory.person_detail(db.session, user_id, datetime.now(UTC).date())
+    programme_id = default_programme(db.session).id
+    detail = directory.person_detail(db.session, user_id, datetime.now(UTC).date(), programme_id)
     if detail is None:
         abort(404)
     return render_template(

@@ -23,8 +23,10 @@ from matcher.extensions import db
 from matcher.matching import Rules
 from matcher.models import Round
 from matcher.notify.status import delivery_here
-from matcher.rounds import planning, programme, publishing
-from matcher.rounds.programme import current_rules_or_default
+from matcher.programmes import schedule
+from matcher.programmes.catalogue import default_programme
+from matcher.programmes.settings import rules_or_default
+from matcher.rounds import planning, publishing
 from matcher.weeks import parse_week, week_label
 
 
@@ -50,18 +52,23 @@ def score_charts(summaries: list[Summary]) -> list:
 
 
 def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
-    current = current_rules_or_default(db.session)
+    programme = default_programme(db.session)
+    current = rules_or_default(programme)
     columns: list[tuple[str, str, Rules, Summary]] = []
     week = None
     if run and not form.week.errors:
         week = week_label(parse_week(form.week.data))
-        plan = planning.plan_round(db.session, week, rules=current)
+        plan = planning.plan_round(db.session, programme, week, rules=current)
         columns.append(("current", "Current rules", current, summarise_plan(plan)))
         proposed = getattr(form, "rules", None)
         if proposed is not None and proposed != current:
-            plan = planning.plan_round(db.session, week, rules=proposed)
+            plan = planning.plan_round(
+                db.session, default_programme(db.session), week, rules=proposed
+            )
             columns.append(("proposed", "Proposed rules", proposed, summarise_plan(plan)))
-    existing = publishing.find_round(db.session, week) if week else None
+    existing = (
+        publishing.find_round(db.session, default_programme(db.session), week) if week else None
+    )
     page = render_template(
         "admin/preview.html",
         page_of_groups=page_of_groups,
@@ -78,9 +85,9 @@ def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
 def preview() -> tuple[str, int]:
     """Next week's round (or a chosen week) with the current and the proposed rules."""
     form = PreviewForm(request.args or None, meta={"csrf": False})
-    form.fill_missing_rules(current_rules_or_default(db.session), request.args)
+    form.fill_missing_rules(rules_or_default(default_programme(db.session)), request.args)
     if not request.args.get("week"):
-        form.week.data = programme.next_week(db.session)
+        form.week.data = schedule.next_week(db.session, default_programme(db.session))
     form.validate()
     return _render_preview(form, run=True)
 
@@ -92,10 +99,11 @@ def save_draft() -> tuple[str, int] | Response:
     if not form.validate_on_submit():
         flash("The draft was not saved: some values need fixing.", "error")
         return _render_preview(form, run=not form.week.errors)
-    rules = form.rules if form.use.data == "proposed" else current_rules_or_default(db.session)
+    programme = default_programme(db.session)
+    rules = form.rules if form.use.data == "proposed" else rules_or_default(programme)
     week = week_label(parse_week(form.week.data))
     try:
-        plan = planning.plan_round(db.session, week, rules=rules)
+        plan = planning.plan_round(db.session, programme, week, rules=rules)
         round_ = publishing.save_round(db.session, plan)
     except publishing.RoundExists as exists:
         flash(f"A round for {week} exists already ({exists.round.status}).", "error")
@@ -121,7 +129,9 @@ def rounds() -> str:
     """Every round, newest first, with its status."""
     rows = summaries.rounds_with_group_counts(db.session, 200)
     return render_template(
-        "admin/rounds.html", rows=rows, next_week=programme.next_week(db.session)
+        "admin/rounds.html",
+        rows=rows,
+        next_week=schedule.next_week(db.session, default_programme(db.session)),
     )
 
 

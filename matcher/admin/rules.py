@@ -10,8 +10,9 @@ from matcher.admin import bp
 from matcher.admin.audit_text import setting_changes
 from matcher.admin.forms.rules import SettingsForm
 from matcher.extensions import db
-from matcher.rounds import programme
-from matcher.rounds.programme import save_settings
+from matcher.models import Programme
+from matcher.programmes.catalogue import default_programme
+from matcher.programmes.settings import save_settings
 from matcher.timezones import timezone_names
 from matcher.transaction import commit_retrying
 
@@ -20,11 +21,17 @@ from matcher.transaction import commit_retrying
 def rules() -> tuple[str, int] | Response:
     """Show the rules; on POST validate them with the engine's checks and save them."""
     form = SettingsForm()
+    programme_id = default_programme(db.session).id
     if request.method == "GET":
-        form.fill(programme.programme_settings(db.session))
+        form.fill(default_programme(db.session))
     elif form.validate_on_submit():
         values = form.settings_values()
-        before = commit_retrying(lambda: save_settings(db.session, values, current_user.id))
+
+        def save() -> dict | None:
+            programme = db.session.get(Programme, programme_id)
+            return save_settings(db.session, programme, values, current_user.id)
+
+        before = commit_retrying(save)
         if before is not None:
             changed = "; ".join(setting_changes(before, values))
             flash(f"Rules saved ({changed}). The next round uses them.", "ok")

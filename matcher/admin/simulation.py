@@ -15,8 +15,9 @@ from itertools import combinations
 from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Result, Rules, SolverOptions, solve
+from matcher.models import Programme
+from matcher.programmes.schedule import seed_for_week
 from matcher.rounds.planning import plan_round
-from matcher.rounds.programme import seed_for_week
 from matcher.weeks import parse_week, week_label
 
 DEFAULT_WEEKS = 12
@@ -70,6 +71,7 @@ def _week_after(label: str, weeks: int) -> str:
 
 def simulate(
     session: Session,
+    programme: Programme,
     rules: Rules,
     start_week: str,
     weeks: int = DEFAULT_WEEKS,
@@ -77,7 +79,7 @@ def simulate(
 ) -> WhatIf:
     """Simulate `weeks` rounds from start_week with these rules; nothing is written."""
     clock = time.perf_counter()
-    plan = plan_round(session, start_week, rules=rules)
+    plan = plan_round(session, programme, start_week, rules=rules)
     base = plan.problem
     names = {p.id: p.label for p in base.participants}
     teams = {p.id: p.team for p in base.participants}

@@ -7,20 +7,22 @@ from flask import render_template, request
 from matcher.admin import bp, charts, simulation
 from matcher.admin.forms.whatif import WhatIfForm
 from matcher.extensions import db
-from matcher.rounds import programme
-from matcher.rounds.programme import current_rules_or_default
+from matcher.programmes import schedule
+from matcher.programmes.catalogue import default_programme
+from matcher.programmes.settings import rules_or_default
 
 
 @bp.route("/whatif")
 def whatif_page() -> tuple[str, int]:
     """Simulate the next 12 rounds with proposed rules; nothing is written."""
     form = WhatIfForm(request.args or None)
-    form.fill_missing_rules(current_rules_or_default(db.session), request.args)
+    programme = default_programme(db.session)
+    form.fill_missing_rules(rules_or_default(programme), request.args)
     result = None
-    start = programme.next_week(db.session)
+    start = schedule.next_week(db.session, programme)
     # Only on request: twelve engine runs are too heavy to start on every visit.
     if request.args and form.validate() and form.rules is not None:
-        result = simulation.simulate(db.session, form.rules, start)
+        result = simulation.simulate(db.session, programme, form.rules, start)
     chart = None
     if result is not None and result.weeks:
         chart = charts.bar_chart(

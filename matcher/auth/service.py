@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from flask import current_app
@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matcher.models import OutboxMessage, Profile, User
+from matcher.models import OutboxMessage, Profile, Programme, User
 from matcher.models.people import new_session_token, normalise_email, normalise_name, utcnow
 from matcher.notify.queue import queue_message
 from matcher.profile.service import ProfileData, claim_pending_do_not_pair, update_profile
+from matcher.programmes.catalogue import default_programme
+from matcher.programmes.members import Choice, JoinError, join
 
 RESET_SALT = "password-reset"
 # How much of the session token a reset link carries: enough to tell generations apart.
@@ -50,8 +52,10 @@ def register_user(
     password: str,
     profile: ProfileData | None,
     is_admin: bool = False,
+    programmes: Sequence[Choice] | None = None,
 ) -> User:
-    """Add a user with their profile (not committed); raises EmailTaken."""
+    """Add a user with their profile and the programmes they join (not committed; by default
+    the cross-team coffee when they gave a profile); raises EmailTaken or JoinError."""
     if find_user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists. Log in instead?")
     user = User(
@@ -63,9 +67,19 @@ def register_user(
     session.add(user)
     if profile is not None:
         update_profile(session, user, profile)
+        session.flush()
+        if programmes is None:
+            programmes = [Choice(default_programme(session).id, None, profile.cadence_weeks)]
+        today = user.joined_on or utcnow().date()
+        for choice in programmes:
+            programme = session.get(Programme, choice.programme_id)
+            if programme is None:
+                raise JoinError("That programme does not exist any more.")
+            join(session, programme, user, choice, today)
     else:
-        # Without a profile (an admin made from the CLI) nobody should be paired with them.
-        session.add(Profile(user=user, opted_out=True))
+        # Without a profile (an admin made from the CLI) nobody should be paired with them:
+        # an empty profile and no programme.
+        session.add(Profile(user=user))
     # People who asked never to be paired with this address, before it had an account.
     claim_pending_do_not_pair(session, user)
     return user

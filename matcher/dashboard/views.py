@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -10,13 +10,16 @@ from flask_login import current_user, login_required
 from matcher.dashboard import bp, timeline
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
-from matcher.models import FEEDBACK_STATUSES
+from matcher.models import FEEDBACK_STATUSES, Programme
+from matcher.programmes.catalogue import default_programme
+from matcher.programmes.members import membership
+from matcher.programmes.schedule import next_round
 from matcher.rounds import cadence
 from matcher.rounds.emails import pairing_invitation
 from matcher.rounds.forms import SkipForm
 from matcher.rounds.place import meeting_place
 from matcher.timezones import zone_of
-from matcher.weeks import long_day
+from matcher.weeks import long_day, parse_week
 
 
 @bp.before_request
@@ -32,8 +35,13 @@ def index() -> str:
     zone = zone_of(current_user)
     today = now.astimezone(zone).date()
     pairings = timeline.timeline(timeline.pairings_of(db.session, current_user), today)
-    next_round = cadence.next_round_for(db.session, current_user, now)
-    profile = current_user.profile
+    programme = default_programme(db.session)
+    member = membership(db.session, programme, current_user.id)
+    next_round = (
+        cadence.next_round_for(db.session, member, programme, now)
+        if member is not None
+        else cadence.NextRound(*_programme_next(programme, now))
+    )
     return render_template(
         "dashboard/index.html",
         current=pairings.current,
@@ -44,8 +52,10 @@ def index() -> str:
         not_due_round=(
             next_round.not_due_start.astimezone(zone) if next_round.not_due_start else None
         ),
-        cadence_weeks=profile.cadence_weeks if profile and profile.cadence_weeks else 1,
-        skipping=cadence.is_skipping(current_user, next_round),
+        cadence_weeks=member.cadence_weeks if member else 1,
+        member=member,
+        programme=programme,
+        skipping=cadence.is_skipping(member, next_round) if member else False,
         zone=zone.key,
         skip_form=SkipForm(),
         kudos=kudos_for(db.session, current_user),
@@ -54,11 +64,18 @@ def index() -> str:
     )
 
 
+def _programme_next(programme: Programme, now: datetime) -> tuple[datetime, date, str]:
+    start, week = next_round(db.session, programme, now)
+    return start, parse_week(week), week
+
+
 @bp.route("/skip", methods=["POST"])
 def skip() -> Response:
     """Leave the user's next round out (a snooze until the day it runs)."""
-    if SkipForm().validate_on_submit() and current_user.profile is not None:
-        next_round = cadence.skip_next_round(db.session, current_user, datetime.now(UTC))
+    programme = default_programme(db.session)
+    member = membership(db.session, programme, current_user.id)
+    if SkipForm().validate_on_submit() and member is not None:
+        next_round = cadence.skip_next_round(db.session, member, programme, datetime.now(UTC))
         db.session.commit()
         when = next_round.start.astimezone(zone_of(current_user))
         flash(f"You will skip your next round ({long_day(when)}). See you the week after!", "ok")

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.models import Feedback, MatchGroup, Membership, Round, User
+from matcher.models import Feedback, MatchGroup, Membership, ProgrammeMember, Round, User
 from matcher.models.people import utcnow
 from matcher.notify.queue import queue_message
-from matcher.rounds import programme, publishing
+from matcher.rounds import publishing
 from matcher.timezones import zone_of
 from matcher.weeks import week_of
 
@@ -114,9 +114,10 @@ def record(
     feedback.would_meet_again = answer.would_meet_again if decided else None
     feedback.private_note = (answer.private_note or "").strip() or None
     feedback.kudos = ((answer.kudos or "").strip() or None) if answer.status == "met" else None
-    if feedback.status == "met" and membership.user.profile is not None:
+    member = session.get(ProgrammeMember, (membership.round.programme_id, membership.user_id))
+    if feedback.status == "met" and member is not None:
         # Meeting again ends any pause for missed coffees.
-        membership.user.profile.pause_reason = None
+        member.pause_reason = None
     return feedback
 
 
@@ -154,16 +155,23 @@ def maintain(
 ) -> MaintenanceReport:
     """Send due reminders, close rounds past their window, nudge and pause no-shows."""
     now = now or utcnow()
-    settings = programme.programme_settings(session)
     report = MaintenanceReport()
-    window = timedelta(days=int(config.get("FEEDBACK_WINDOW_DAYS", DEFAULT_WINDOW_DAYS)))
-    remind_after = timedelta(days=settings.feedback_reminder_days)
     published = session.scalars(
         select(Round)
         .where(Round.status == "published")
-        .options(selectinload(Round.groups).selectinload(MatchGroup.memberships))
+        .options(
+            selectinload(Round.groups).selectinload(MatchGroup.memberships),
+            selectinload(Round.programme),
+        )
     ).all()
     for round_ in published:
+        programme = round_.programme
+        # A pairing that lasts weeks (buddies, mentoring) is asked about when it ends.
+        lasts = timedelta(weeks=programme.pairing_weeks - 1)
+        window = lasts + timedelta(
+            days=int(config.get("FEEDBACK_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))
+        )
+        remind_after = lasts + timedelta(days=programme.feedback_reminder_days)
         answered = set(
             session.scalars(
                 select(Feedback.membership_id)
@@ -177,7 +185,7 @@ def maintain(
                     if membership.id not in answered and queue_message(
                         session,
                         "feedback_reminder",
-                        f"feedback_reminder:{round_.week}:{membership.user_id}",
+                        f"feedback_reminder:{round_.id}:{membership.id}",
                         {"membership_id": membership.id, "user_id": membership.user_id},
                         user_id=membership.user_id,
                         round_id=round_.id,
@@ -186,19 +194,24 @@ def maintain(
         if round_.published_at and now >= round_.published_at + window:
             publishing.close_round(round_, now)
             report.closed += 1
-            nudged, paused = _nudge_and_pause(session, round_, settings.pause_after_missed)
+            nudged, paused = _nudge_and_pause(session, round_, programme.pause_after_missed)
             report.nudged += nudged
             report.paused += paused
     return report
 
 
-def missed_streak(session: Session, user_id: int) -> int:
-    """Closed rounds in a row, newest first, where the user neither answered 'met' nor at all."""
+def missed_streak(session: Session, user_id: int, programme_id: int) -> int:
+    """Closed rounds of the programme in a row, newest first, where the user neither answered
+    'met' nor at all."""
     rows = session.execute(
         select(Round.id, Feedback.status)
         .join(Membership, Membership.round_id == Round.id)
         .outerjoin(Feedback, Feedback.membership_id == Membership.id)
-        .where(Membership.user_id == user_id, Round.status == "closed")
+        .where(
+            Membership.user_id == user_id,
+            Round.status == "closed",
+            Round.programme_id == programme_id,
+        )
         .order_by(Round.starts_on.desc())
         .limit(52)
     )
@@ -212,15 +225,20 @@ def missed_streak(session: Session, user_id: int) -> int:
 
 def _nudge_and_pause(session: Session, round_: Round, pause_after: int) -> tuple[int, int]:
     nudged = paused = 0
+    seen: set[int] = set()
     for group in round_.groups:
         for membership in group.memberships:
             user = membership.user
-            if user.is_deleted or user.profile is None or user.profile.opted_out:
+            if membership.user_id in seen:  # a mentor with several mentees: once
                 continue
-            streak = missed_streak(session, user.id)
+            seen.add(membership.user_id)
+            member = session.get(ProgrammeMember, (round_.programme_id, user.id))
+            if user.is_deleted or member is None or member.opted_out:
+                continue
+            streak = missed_streak(session, user.id, round_.programme_id)
             if streak >= pause_after:
-                user.profile.opted_out = True
-                user.profile.pause_reason = f"{streak} coffees in a row without a meeting"
+                member.opted_out = True
+                member.pause_reason = f"{streak} coffees in a row without a meeting"
                 kind = "paused"
                 paused += 1
             elif streak == pause_after - 1 and streak > 0:
@@ -231,8 +249,8 @@ def _nudge_and_pause(session: Session, round_: Round, pause_after: int) -> tuple
             queue_message(
                 session,
                 kind,
-                f"{kind}:{round_.week}:{user.id}",
-                {"user_id": user.id, "streak": streak},
+                f"{kind}:{round_.id}:{user.id}",
+                {"user_id": user.id, "streak": streak, "programme_id": round_.programme_id},
                 user_id=user.id,
                 round_id=round_.id,
             )

@@ -3,11 +3,13 @@
 Imports only the standard library and numpy, so it runs without the web app.
 """
 
+from .capacity import solve
 from .check import disallowed_pairs
 from .errors import ProblemError
 from .facts import FACT_KINDS, Fact, pick, sentence, sentences
 from .jsonio import problem_from_json, problem_to_json, result_to_json
 from .model import (
+    MAX_CAPACITY,
     MEETING_MODES,
     Group,
     Participant,
@@ -20,7 +22,7 @@ from .model import (
 )
 from .rules import DEFAULT_RULES, DEFAULT_WEIGHTS, Rules, Weights
 from .scoring import COMPONENTS
-from .solver import SolverOptions, solve
+from .solver import SolverOptions
 
 __all__ = [
     "COMPONENTS",
@@ -28,6 +30,7 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "FACT_KINDS",
     "Fact",
+    "MAX_CAPACITY",
     "MEETING_MODES",
     "Group",
     "Participant",

@@ -17,6 +17,7 @@ import numpy as np
 
 from .components import TokenSource, token_sources
 from .encode import Encoded
+from .helping import help_candidate_keys, role_candidate_keys
 from .scoring import SCORE_DECIMALS, Scorer
 
 
@@ -38,6 +39,11 @@ class CandidateOptions:
     price: float = 1.0
     # Random partners per person, always kept.
     random_partners: int = 2
+    # Offerers per (wanter, topic) of the help component (pooled, kept by score), and random
+    # partners from the other roles under distinct_roles (always kept); see helping.py.
+    # Nothing is drawn when not used.
+    help_window: int = 4
+    role_partners: int = 3
 
 
 def _keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
@@ -154,6 +160,9 @@ def pool_pairs(
     rare = post.df <= options.rare_holders
     parts = _rare_pairs(post, rare) + _popular_pairs(post, rare, n, options, rng)
     keys = [_keys(a, b, n) for a, b in parts]
+    # The directed help component brings its own index (wanters to offerers).
+    if scorer.named_weights.help > 0:
+        keys += help_candidate_keys(enc, options.help_window, rng)
     a, b = _unique_pairs(np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64), n)
     del keys, parts
     keep = scorer.allowed(a, b)
@@ -212,6 +221,13 @@ def candidate_pairs(
     a, b, score = a[chosen], b[chosen], score[chosen]
     if options.random_partners:
         ra, rb = _random_pairs(scorer, n, options.random_partners, rng)
+        a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
+        score = np.concatenate([score, scorer.scores(ra, rb)])
+    roles = role_candidate_keys(enc, options.role_partners, rng)
+    if roles:
+        ra, rb = roles[0] // n, roles[0] % n
+        ok = scorer.allowed(ra, rb)
+        ra, rb = ra[ok], rb[ok]
         a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
         score = np.concatenate([score, scorer.scores(ra, rb)])
     keys = a * n + b

@@ -9,12 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from .allpairs import allowed_pair_blocks
+from .capacity import solve_with_graph
 from .encode import encode
 from .errors import ProblemError
 from .jsonio import problem_from_json, result_to_json, write_edge_block, write_edges
 from .model import Problem
 from .scoring import Scorer
-from .solver import SolverOptions, peak_rss_mb, solve_with_graph
+from .solver import SolverOptions, peak_rss_mb
 
 EXIT_BAD_INPUT = 2
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import ProblemError
 from .hours import availability_mask, masks_to_words, zone
-from .model import MEETING_MODES, Participant, PersonId, Problem
+from .model import MEETING_MODES, Participant, PersonId, Problem, capacity_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,15 @@ class Encoded:
     met: PairSet  # pairs met before: fewest weeks ago
     blocked: PairSet  # hard blocks: value 0 admin block, 1 cooldown, 2 "would not meet again"
     cross_team_only: bool
+    role: np.ndarray  # int32 role code, -1 when none
+    role_names: tuple[str, ...]
+    distinct_roles: bool
+    # What each person wants help with / offers, over one shared topic vocabulary.
+    wants: TokenIndex
+    offers: TokenIndex
+    help_rarity: np.ndarray  # float64 per topic, in [0, 1]: fewer wanters and offerers, higher
+    # Row -> person when capacity.py expanded people into several slot rows; None: row = person.
+    owner: np.ndarray | None = None
 
 
 BLOCK_ADMIN, BLOCK_COOLDOWN, BLOCK_REFUSED = 0, 1, 2
@@ -89,9 +98,11 @@ def _codes(values: Sequence[str | None]) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.asarray(codes, dtype=np.int32), tuple(vocab)
 
 
-def _token_index(rows: Sequence[Sequence[str]]) -> TokenIndex:
+def _token_index(rows: Sequence[Sequence[str]], vocab: dict[str, int] | None = None) -> TokenIndex:
+    """Sorted token sets per row; pass one `vocab` to give several indexes the same codes."""
     n = len(rows)
-    vocab: dict[str, int] = {}
+    if vocab is None:
+        vocab = {}
     flat = [vocab.setdefault(t, len(vocab)) for t in chain.from_iterable(rows)]
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
     owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
@@ -180,6 +191,23 @@ def _history_sets(problem: Problem, index: dict[PersonId, int]) -> tuple[PairSet
     return _pair_set(a, b, weeks, n), _pair_set(block_a, block_b, kinds, n)
 
 
+def _people_df(index: TokenIndex, first: np.ndarray | None) -> np.ndarray:
+    """How many people hold each token, counting a person's slot rows once."""
+    if first is None:
+        return index.df
+    owners = np.repeat(first, np.diff(index.indptr))
+    return np.bincount(index.tokens[owners], minlength=len(index.names)).astype(np.int64)
+
+
+def _first_slots(owner: np.ndarray | None) -> np.ndarray | None:
+    """Mask of the first row of each person (None when every row is its own person)."""
+    if owner is None:
+        return None
+    first = np.zeros(len(owner), dtype=bool)
+    first[np.unique(owner, return_index=True)[1]] = True
+    return first
+
+
 def _check_participants(people: Sequence[Participant]) -> dict[PersonId, int]:
     index: dict[PersonId, int] = {}
     modes = frozenset(MEETING_MODES)
@@ -194,6 +222,12 @@ def _check_participants(people: Sequence[Participant]) -> dict[PersonId, int]:
                 f"participants[{i}].meeting_mode: must be one of {', '.join(MEETING_MODES)}, "
                 f"got {p.meeting_mode!r}"
             )
+        if p.capacity != 1:
+            message = capacity_error(p.capacity, f"participants[{i}].capacity")
+            if message:
+                raise ProblemError(message)
+        if p.role is not None and type(p.role) is not str:
+            raise ProblemError(f"participants[{i}].role: must be a string or null, got {p.role!r}")
     return index
 
 
@@ -209,6 +243,17 @@ def encode(problem: Problem) -> Encoded:
     timezone, _ = _codes([p.timezone for p in people])
     projects = _token_index([p.projects for p in people])
     interests = _token_index([p.interests for p in people])
+    # Set by capacity.py on its expanded problem: rarity counts each person once.
+    owner_tuple = getattr(problem, "slot_owner", None)
+    owner = np.asarray(owner_tuple, dtype=np.int64) if owner_tuple else None
+    first = _first_slots(owner)
+    people_n = n if owner is None else int(first.sum())
+    # `either` first, so it fills the shared vocabulary and all three have the same names.
+    topics: dict[str, int] = {}
+    either = _token_index([(*p.wants, *p.offers) for p in people], topics)
+    wants = _token_index([p.wants for p in people], topics)
+    offers = _token_index([p.offers for p in people], topics)
+    role, role_names = _codes([p.role for p in people])
     modes = [p.meeting_mode for p in people]
     can_in_person = np.fromiter((m != "video" for m in modes), dtype=bool, count=n)
     can_video = np.fromiter((m != "in_person" for m in modes), dtype=bool, count=n)
@@ -228,7 +273,7 @@ def encode(problem: Problem) -> Encoded:
         team_names=team_names,
         projects=projects,
         interests=interests,
-        interest_rarity=rarity(interests.df, n),
+        interest_rarity=rarity(_people_df(interests, first), people_n),
         location=location,
         location_names=location_names,
         timezone=timezone,
@@ -239,4 +284,11 @@ def encode(problem: Problem) -> Encoded:
         met=met,
         blocked=blocked,
         cross_team_only=rules.cross_team_only,
+        role=role,
+        role_names=role_names,
+        distinct_roles=rules.distinct_roles,
+        wants=wants,
+        offers=offers,
+        help_rarity=rarity(_people_df(either, first), people_n),
+        owner=owner,
     )

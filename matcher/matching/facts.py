@@ -25,11 +25,13 @@ COMPONENT_OF = {
     "hours_overlap": "hours",
     "waited_weeks": "fairness",
     "teams": "org_distance",
+    # Directed: members are (helper, helped); topics are what the first can help the second with.
+    "can_help": "help",
     "first_meeting": "novelty",
     "last_met_weeks": "novelty",
 }
 FACT_KINDS = tuple(COMPONENT_OF)
-_LIST_FIELDS = ("projects", "interests", "teams")
+_LIST_FIELDS = ("projects", "interests", "teams", "topics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ class Fact:
     office: str | None = None
     hours: float | None = None
     weeks: int | None = None
+    topics: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: kind, members and only the fields this kind uses."""
@@ -151,6 +154,14 @@ def sentence(
         return f"{_join(others)} has waited {fact.weeks} weeks for a match"
     if kind == "teams":
         return f"from different teams: {_join(fact.teams)}"
+    if kind == "can_help":
+        helper, helped = members[0], members[-1]
+        topics = _join(fact.topics)
+        if reader == helper:
+            return f"you can help {name(helped)} with {topics}"
+        if reader == helped:
+            return f"{name(helper)} can help you with {topics}"
+        return f"{name(helper)} can help {name(helped)} with {topics}"
     if kind == "last_met_weeks":
         when = f"{fact.weeks} week{'s' if fact.weeks != 1 else ''} ago"
         return f"last met {when}" if just_us else f"{who} last met {when}"

@@ -181,11 +181,18 @@ def split_into_threes(
 def why_unmatched(scorer: Scorer, person: int) -> str:
     """A short reason why this person has no group this week."""
     enc = scorer.enc
-    if enc.n < 2:
+    if enc.n < 2 or (enc.owner is not None and (enc.owner == enc.owner[person]).all()):
         return "no valid partner: nobody else is taking part this week"
     if len(valid_partners(scorer, person)):
         return "every valid partner is already in a group that cannot take one more"
+    if enc.distinct_roles:
+        if enc.role[person] < 0:
+            return "no role: this round pairs only people of different roles"
+        if not ((enc.role >= 0) & (enc.role != enc.role[person])).any():
+            return "no valid partner: nobody with another role is taking part"
     others = np.arange(enc.n) != person
+    if enc.owner is not None:  # other slots of the same person are not others
+        others &= enc.owner != enc.owner[person]
     if enc.cross_team_only and not (others & (enc.team != enc.team[person])).any():
         return "no valid partner: everyone else is on the same team"
     return "no valid partner: every possible partner was met within the cooldown or is blocked"

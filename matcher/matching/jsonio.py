@@ -18,6 +18,7 @@ from .model import (
     Problem,
     Result,
     Window,
+    capacity_error,
     trusted_participant,
     trusted_past_pairing,
     trusted_window,
@@ -36,6 +37,10 @@ PARTICIPANT_KEYS = (
     "weeks_waiting",
     "meeting_mode",
     "name",
+    "role",
+    "capacity",
+    "offers",
+    "wants",
 )
 HISTORY_KEYS = ("a", "b", "weeks_ago", "would_meet_again")
 WINDOW_KEYS = ("weekday", "start_minute", "end_minute")
@@ -146,6 +151,14 @@ def _participant_fast(data: Any) -> Participant | None:
     waiting, mode = get("weeks_waiting", 0), get("meeting_mode", "either")
     if type(waiting) is not int or waiting < 0 or type(mode) is not str or mode not in MODE_SET:
         return None
+    role, capacity = get("role"), get("capacity", 1)
+    offers, wants = get("offers", _NONE), get("wants", _NONE)
+    if type(role) not in _OPTIONAL_STR_TYPES or capacity_error(capacity) is not None:
+        return None
+    if type(offers) not in _SEQ_TYPES or type(wants) not in _SEQ_TYPES:
+        return None
+    if not set(map(type, offers)) <= _STR_TYPE_SET or not set(map(type, wants)) <= _STR_TYPE_SET:
+        return None
     if timezone is not None:
         try:
             zone(timezone)  # cached per name
@@ -170,6 +183,10 @@ def _participant_fast(data: Any) -> Participant | None:
         waiting,
         mode,
         name,
+        role,
+        capacity,
+        tuple(offers),
+        tuple(wants),
     )
 
 
@@ -203,6 +220,10 @@ def _participant(value: object, where: str) -> Participant:
             _window(w, f"{where}.availability[{k}]")
             for k, w in enumerate(_list(windows, f"{where}.availability"))
         )
+    capacity = data.get("capacity", 1)
+    message = capacity_error(capacity, f"{where}.capacity")
+    if message:
+        raise ProblemError(message)
     # Every field is validated above, so skip the (slow) frozen __init__.
     return trusted_participant(
         pid,
@@ -215,6 +236,10 @@ def _participant(value: object, where: str) -> Participant:
         waiting,
         mode,
         _optional_str(data, "name", where),
+        _optional_str(data, "role", where),
+        capacity,
+        _strings(data.get("offers", []), f"{where}.offers"),
+        _strings(data.get("wants", []), f"{where}.wants"),
     )
 
 
@@ -341,7 +366,7 @@ def _participant_to_json(p: Participant) -> dict[str, Any]:
         "projects": list(p.projects),
         "interests": list(p.interests),
     }
-    for key in ("location", "timezone", "name"):
+    for key in ("location", "timezone", "name", "role"):
         if getattr(p, key) is not None:
             out[key] = getattr(p, key)
     if p.availability:
@@ -353,6 +378,11 @@ def _participant_to_json(p: Participant) -> dict[str, Any]:
         out["weeks_waiting"] = p.weeks_waiting
     if p.meeting_mode != "either":
         out["meeting_mode"] = p.meeting_mode
+    if p.capacity != 1:
+        out["capacity"] = p.capacity
+    for key in ("offers", "wants"):
+        if getattr(p, key):
+            out[key] = list(getattr(p, key))
     return out
 
 

@@ -12,6 +12,17 @@ PersonId = int | str
 
 MEETING_MODES = ("either", "in_person", "video")
 MINUTES_PER_DAY = 24 * 60
+# How many groups one person (a mentor, a buddy) may be in per round.
+MAX_CAPACITY = 50
+
+
+def capacity_error(value: object, where: str = "capacity") -> str | None:
+    """The message for a bad capacity, or None when it is an integer from 1 to MAX_CAPACITY."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"{where}: must be an integer, got {value!r}"
+    if not 1 <= value <= MAX_CAPACITY:
+        return f"{where}: must be from 1 to {MAX_CAPACITY}, got {value}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,18 @@ class Participant:
     weeks_waiting: int = 0
     meeting_mode: str = "either"
     name: str | None = None
+    # Programmes with roles (mentor/mentee, buddy/newcomer): see Rules.distinct_roles.
+    role: str | None = None
+    # Groups this person may be in this round, each with other people (a mentor's mentees).
+    capacity: int = 1
+    # Topics this person can help with, and wants help with (the "help" score component).
+    offers: tuple[str, ...] = ()
+    wants: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        message = capacity_error(self.capacity)
+        if message:
+            raise ProblemError(message)
 
     @property
     def label(self) -> str:
@@ -160,7 +183,7 @@ def trusted_window(weekday: int, start_minute: int, end_minute: int) -> Window:
 
 
 def trusted_participant(*values: Any) -> Participant:
-    """Participant from all ten field values in declaration order, without re-validation."""
+    """Participant from all fourteen field values in declaration order, without re-validation."""
     obj = _new(Participant)
     for setter, value in zip(_person_slots, values, strict=True):
         setter(obj, value)

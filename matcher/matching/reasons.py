@@ -13,6 +13,7 @@ from .model import Participant
 from .scoring import COMPONENTS, SCORE_DECIMALS, Scorer
 
 MAX_INTEREST_NAMES = 2
+MAX_TOPIC_NAMES = 2
 FAIRNESS_MENTION_WEEKS = 2
 _C = {name: k for k, name in enumerate(COMPONENTS)}
 
@@ -44,6 +45,7 @@ class _Facts:
         names = enc.interests.names
         rarity = enc.interest_rarity.tolist()
         self.rarity = dict(zip(names, rarity, strict=True))
+        self.help_rarity = dict(zip(enc.wants.names, enc.help_rarity.tolist(), strict=True))
 
     def _ids(self, members: Sequence[int]) -> tuple:
         return tuple(self.people[m].id for m in members)
@@ -102,6 +104,26 @@ class _Facts:
             )
         facts.sort(key=lambda f: (-len(f.members), -self.rarity.get(f.interests[0], 0.0)))
         return facts
+
+    def helps(self, members: Sequence[int]) -> list[Fact]:
+        """Who can help whom with what: one fact per direction that has topics."""
+        facts = []
+        rarity = self.help_rarity
+        for x in members:
+            offers = set(self.people[x].offers)
+            for y in members:
+                if x == y or not offers:
+                    continue
+                topics = sorted(offers.intersection(self.people[y].wants))
+                if topics:
+                    topics.sort(key=lambda t: (-rarity.get(t, 0.0), t))
+                    weight = sum(rarity.get(t, 0.0) for t in topics)
+                    fact = Fact(
+                        "can_help", self._ids((x, y)), topics=tuple(topics[:MAX_TOPIC_NAMES])
+                    )
+                    facts.append((weight, fact))
+        facts.sort(key=lambda item: -item[0])
+        return [f for _, f in facts]
 
     def places(self, members: Sequence[int]) -> list[Fact]:
         offices: dict[str, list[int]] = {}
@@ -164,7 +186,7 @@ def describe_groups(
     starts = np.searchsorted(owner, np.arange(len(groups) + 1)).tolist()
     maker = _Facts(people, enc)
     c_proj, c_int, c_loc, c_hours = _C["projects"], _C["interests"], _C["location"], _C["hours"]
-    c_fair, c_org = _C["fairness"], _C["org_distance"]
+    c_fair, c_org, c_help = _C["fairness"], _C["org_distance"], _C["help"]
     width = len(COMPONENTS)
 
     name = {p.id: p.label for p in people}.__getitem__
@@ -195,6 +217,8 @@ def describe_groups(
             found.append((c_fair, maker.fairness(members)))
         if totals[c_org] > 0:
             found.append((c_org, maker.teams(members)))
+        if totals[c_help] > 0:
+            found.append((c_help, maker.helps(members)))
         if hi - lo == 1:
             ranked = [(totals[c], f) for c, facts_c in found for f in facts_c]
         else:

@@ -20,7 +20,7 @@ def _is_number(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """Multipliers of the seven score components; each component lies in [0, 1]."""
+    """Multipliers of the eight score components; each component lies in [0, 1]."""
 
     interests: float = 2.0
     projects: float = 2.0
@@ -29,6 +29,8 @@ class Weights:
     hours: float = 1.0
     novelty: float = 1.5
     fairness: float = 0.5
+    # Directed: what one wants help with and the other offers (0 without wants/offers).
+    help: float = 2.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -79,6 +81,8 @@ class Rules:
     repeat_cooldown_weeks: int = 4
     group_size: int = 2
     weights: Weights = field(default_factory=Weights)
+    # Hard: every pair joins two different, non-empty roles (mentor and mentee); pairs only.
+    distinct_roles: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.cross_team_only, bool):
@@ -102,6 +106,14 @@ class Rules:
             )
         if not isinstance(self.weights, Weights):
             raise ProblemError("rules.weights: must be a Weights instance")
+        if not isinstance(self.distinct_roles, bool):
+            raise ProblemError(
+                f"rules.distinct_roles: must be true or false, got {self.distinct_roles!r}"
+            )
+        if self.distinct_roles and size != 2:
+            raise ProblemError(
+                f"rules.distinct_roles: needs group_size 2 (pairs of two roles), got {size}"
+            )
 
     @classmethod
     def from_dict(cls, data: Any) -> Rules:
@@ -124,6 +136,7 @@ class Rules:
             "repeat_cooldown_weeks": self.repeat_cooldown_weeks,
             "group_size": self.group_size,
             "weights": self.weights.to_dict(),
+            "distinct_roles": self.distinct_roles,
         }
 
 

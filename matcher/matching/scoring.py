@@ -1,4 +1,4 @@
-"""The pair score: seven named components in [0, 1], weighted and summed, vectorised over pairs."""
+"""The pair score: eight named components in [0, 1], weighted and summed, vectorised over pairs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .encode import Encoded, TokenIndex, pair_keys
+from .helping import HelpScorer
 from .hours import overlap_hours
 from .rules import Weights
 
@@ -34,6 +35,7 @@ class Scorer:
         self.named_weights = weights
         self.weights = np.asarray(weights.as_tuple(), dtype=np.float64)
         self._keys: dict[str, np.ndarray] = {}
+        self.help = HelpScorer(enc)
 
     def _token_keys(self, name: str, index: TokenIndex) -> np.ndarray:
         # owner * vocabulary + token is already sorted because rows are sorted sets.
@@ -108,10 +110,14 @@ class Scorer:
             ok &= enc.team[a] != enc.team[b]
         if len(enc.blocked.keys):
             ok &= ~enc.blocked.contains(pair_keys(a, b, enc.n))
+        if enc.distinct_roles:
+            ok &= (enc.role[a] >= 0) & (enc.role[b] >= 0) & (enc.role[a] != enc.role[b])
+        if enc.owner is not None:  # two slots of one person (capacity.py) never meet
+            ok &= enc.owner[a] != enc.owner[b]
         return ok
 
     def components(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
-        """Unweighted components, shape (pairs, 7), columns in COMPONENTS order."""
+        """Unweighted components, shape (pairs, 8), columns in COMPONENTS order."""
         enc = self.enc
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
@@ -140,6 +146,7 @@ class Scorer:
             enc.waiting[b], FAIRNESS_FULL_WEEKS
         )
         comp[:, 6] = wait / (2 * FAIRNESS_FULL_WEEKS)
+        comp[:, 7] = self.help.component(a, b)
         return comp
 
     def scores(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:

@@ -12,13 +12,21 @@ from matcher.models.people import (
     PendingDoNotPair,
     Profile,
     Project,
+    Skill,
     Team,
     User,
     normalise_name,
     vocabulary_key,
 )
+from matcher.models.programmes import (
+    KIND_ROLES,
+    OPEN_TO,
+    PROGRAMME_KINDS,
+    ROLE_LABELS,
+    Programme,
+    ProgrammeMember,
+)
 from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, PendingErasure, Round
-from matcher.models.settings import SETTINGS_ID, ProgrammeSettings
 
 __all__ = [
     "FEEDBACK_STATUSES",
@@ -27,12 +35,16 @@ __all__ = [
     "Feedback",
     "MEETING_MODES",
     "ROUND_STATUSES",
-    "SETTINGS_ID",
+    "KIND_ROLES",
+    "OPEN_TO",
+    "PROGRAMME_KINDS",
+    "ROLE_LABELS",
     "MatchGroup",
     "Membership",
     "OutboxMessage",
     "PendingErasure",
-    "ProgrammeSettings",
+    "Programme",
+    "ProgrammeMember",
     "Round",
     "AvailabilityWindow",
     "Cadence",
@@ -41,6 +53,7 @@ __all__ = [
     "Interest",
     "Profile",
     "Project",
+    "Skill",
     "Team",
     "User",
     "normalise_name",

@@ -68,6 +68,20 @@ user_projects = Table(
     Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
 )
 
+user_can_help = Table(
+    "user_can_help",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
+user_wants_help = Table(
+    "user_wants_help",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
 user_interests = Table(
     "user_interests",
     db.metadata,
@@ -117,6 +131,12 @@ class Interest(VocabularyMixin, db.Model):
     __tablename__ = "interests"
 
 
+class Skill(VocabularyMixin, db.Model):
+    """Something one can help with or wants help with (mentoring programmes)."""
+
+    __tablename__ = "skills"
+
+
 class User(UserMixin, db.Model):
     """An account: who someone is and how they log in."""
 
@@ -130,6 +150,9 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person joined the organisation (new-joiner programmes); the sign-up day by
+    # default, admins may correct it.
+    joined_on: Mapped[date] = mapped_column(default=lambda: utcnow().date())
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     # Part of the session id: rotating it logs out every session of this user.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
@@ -142,6 +165,8 @@ class User(UserMixin, db.Model):
     interests: Mapped[list[Interest]] = relationship(
         secondary=user_interests, order_by="Interest.name"
     )
+    can_help: Mapped[list[Skill]] = relationship(secondary=user_can_help, order_by="Skill.name")
+    wants_help: Mapped[list[Skill]] = relationship(secondary=user_wants_help, order_by="Skill.name")
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False
     )
@@ -174,11 +199,10 @@ class User(UserMixin, db.Model):
 
 
 class Profile(db.Model):
-    """How, where and when someone wants to be matched."""
+    """How and where someone meets, in every programme (cadence and snoozes are per programme)."""
 
     __tablename__ = "profiles"
     __table_args__ = (
-        CheckConstraint("cadence_weeks IN (1, 2, 4)", name="cadence_weeks"),
         CheckConstraint(
             "meeting_mode IN ({})".format(", ".join(f"'{m}'" for m in ENGINE_MEETING_MODES)),
             name="meeting_mode",
@@ -190,21 +214,12 @@ class Profile(db.Model):
     )
     location: Mapped[str | None] = mapped_column(String(80))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    cadence_weeks: Mapped[int] = mapped_column(SmallInteger, default=int(Cadence.WEEKLY))
     meeting_mode: Mapped[str] = mapped_column(String(16), default="either")
-    snoozed_until: Mapped[date | None] = mapped_column(default=None)
-    opted_out: Mapped[bool] = mapped_column(default=False)
-    # Why matcher paused someone (e.g. missed meetings); None when they left by themselves.
-    pause_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     # The person's own video-call room (https only), put in invitations for video meetings.
     video_link: Mapped[str | None] = mapped_column(String(300), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
-
-    def is_snoozed(self, on: date) -> bool:
-        """True when the person asked not to be matched on that date."""
-        return self.snoozed_until is not None and on <= self.snoozed_until
 
 
 class AvailabilityWindow(db.Model):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.extensions import db
 from matcher.models.people import User, utcnow
+from matcher.models.programmes import Programme
 
 ROUND_STATUSES = ("draft", "published", "closed")
 
@@ -18,11 +19,17 @@ class Round(db.Model):
     """One ISO week's pairings: draft (previewable), published (announced), closed."""
 
     __tablename__ = "rounds"
-    __table_args__ = (CheckConstraint("status IN ('draft', 'published', 'closed')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'closed')", name="status"),
+        # Whatever runs at the same moment, a programme has at most one round a week.
+        UniqueConstraint("programme_id", "week", name="uq_rounds_programme_week"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Unique: whatever runs at the same moment, one week has at most one round.
-    week: Mapped[str] = mapped_column(String(8), unique=True)  # e.g. "2026-W49"
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE"), index=True
+    )
+    week: Mapped[str] = mapped_column(String(8))  # e.g. "2026-W49"
     starts_on: Mapped[date]  # the Monday of that week
     status: Mapped[str] = mapped_column(String(16), default="draft")
     seed: Mapped[int] = mapped_column(default=0)
@@ -41,6 +48,7 @@ class Round(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
+    programme: Mapped[Programme] = relationship()
     groups: Mapped[list[MatchGroup]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="MatchGroup.id"
     )
@@ -76,16 +84,17 @@ class MatchGroup(db.Model):
 
 
 class Membership(db.Model):
-    """One person's place in one group; a person is in at most one group per round."""
+    """One person's place in one group; one group per round and person, but for a mentor
+    who takes several mentees."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
         ForeignKey("match_groups.id", ondelete="CASCADE"), index=True
     )
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
     group: Mapped[MatchGroup] = relationship(back_populates="memberships")

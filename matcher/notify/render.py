@@ -36,6 +36,11 @@ RENDERERS: dict[str, Renderer] = {}
 PRELOADERS: dict[str, Preloader] = {}
 
 
+# A chat body (a dict) may carry the webhook it goes to under this key (a programme's own
+# channel); the sender takes it out before posting. Without it: the app's CHAT_WEBHOOK_URL.
+WEBHOOK_KEY = "webhook_url"
+
+
 class Undeliverable(Exception):
     """The message can never be sent (recipient deleted, round gone): drop it, do not retry."""
 

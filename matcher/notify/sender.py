@@ -24,7 +24,7 @@ from matcher.notify.mail import (
     mail_transport,
     post_webhook,
 )
-from matcher.notify.render import Rendered, Undeliverable, preload, render
+from matcher.notify.render import WEBHOOK_KEY, Rendered, Undeliverable, preload, render
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +225,12 @@ class _Sender:
         if isinstance(body, Message):
             self.mail.send(body)
             return
-        url = self.config.get("CHAT_WEBHOOK_URL")
+        assert body is not None
+        # A chat body may name its own webhook (a programme's channel); else the app's.
+        body = dict(body)
+        url = body.pop(WEBHOOK_KEY, None) or self.config.get("CHAT_WEBHOOK_URL")
         if not url:
             raise DeliveryError("CHAT_WEBHOOK_URL is not set")
-        assert body is not None
         post_webhook(url, body, float(self.config.get("MAIL_TIMEOUT") or 10))
 
     def _update(self, token: str, item: _Item, **values: Any) -> None:

@@ -21,6 +21,8 @@ from matcher.models import (
     PendingDoNotPair,
     PendingErasure,
     Profile,
+    Programme,
+    ProgrammeMember,
     Project,
     Round,
     Team,
@@ -34,6 +36,9 @@ from matcher.models.people import (
     utcnow,
     vocabulary_key,
 )
+from matcher.programmes import members
+from matcher.programmes.catalogue import default_programme
+from matcher.programmes.members import membership, memberships_of
 from matcher.reasons import facts_without
 from matcher.weeks import week_label
 
@@ -56,6 +61,7 @@ class ProfileData:
     interests: tuple[str, ...] = ()
     location: str | None = None
     timezone: str = "UTC"
+    # How often to meet in the cross-team coffee (its membership keeps it).
     cadence_weeks: int = 1
     meeting_mode: str = "either"
     availability: tuple[Slot, ...] = ()
@@ -143,8 +149,10 @@ def update_profile(session: Session, user: User, data: ProfileData) -> None:
     user.interests = [_vocabulary(session, Interest, name) for name in data.interests]
     profile.location = data.location
     profile.timezone = data.timezone
-    profile.cadence_weeks = data.cadence_weeks
     profile.meeting_mode = data.meeting_mode
+    coffee = membership(session, default_programme(session), user.id) if user.id else None
+    if coffee is not None:
+        coffee.cadence_weeks = data.cadence_weeks
     profile.video_link = data.video_link
     user.availability = [
         AvailabilityWindow(
@@ -161,16 +169,17 @@ def _vocabulary(session: Session, model: type, name: str) -> Any:
     return entry
 
 
-def profile_data_of(user: User) -> ProfileData:
+def profile_data_of(session: Session, user: User) -> ProfileData:
     """The user's current profile as ProfileData (to prefill the edit form)."""
     profile = user.profile or Profile()
+    coffee = membership(session, default_programme(session), user.id)
     return ProfileData(
         team=user.team.name if user.team else "",
         projects=tuple(p.name for p in user.projects),
         interests=tuple(i.name for i in user.interests),
         location=profile.location,
         timezone=profile.timezone or "UTC",
-        cadence_weeks=profile.cadence_weeks or 1,
+        cadence_weeks=coffee.cadence_weeks if coffee else 1,
         meeting_mode=profile.meeting_mode or "either",
         video_link=profile.video_link,
         availability=tuple(
@@ -179,17 +188,29 @@ def profile_data_of(user: User) -> ProfileData:
     )
 
 
-def snooze(user: User, until: date | None) -> None:
-    """Pause pairings until that date (None resumes)."""
-    user.profile.snoozed_until = until
+def snooze(session: Session, user: User, programme: Programme, until: date | None) -> bool:
+    """Skip the programme's rounds until that date (None resumes); False when not a member."""
+    member = membership(session, programme, user.id)
+    if member is None:
+        return False
+    members.snooze(member, until)
+    return True
 
 
-def set_opted_out(user: User, opted_out: bool) -> None:
-    """Leave (True) or rejoin (False) the programme; the profile is kept either way."""
-    user.profile.opted_out = opted_out
-    if not opted_out:
-        user.profile.snoozed_until = None
-        user.profile.pause_reason = None
+def set_opted_out(session: Session, user: User, programme: Programme, opted_out: bool) -> None:
+    """Leave (True) or rejoin (False) a programme; the profile is kept either way. Rejoining
+    keeps one's role and cadence (raises JoinError when the programme is closed to them)."""
+    member = membership(session, programme, user.id)
+    if opted_out:
+        if member is not None:
+            members.leave(member)
+        return
+    choice = members.Choice(
+        programme.id,
+        role=member.role if member else None,
+        cadence_weeks=member.cadence_weeks if member else 1,
+    )
+    members.join(session, programme, user, choice, utcnow().date())
 
 
 @dataclass(frozen=True)
@@ -344,14 +365,25 @@ def export_user_data(session: Session, user: User) -> dict[str, Any]:
         else {
             "location": profile.location,
             "timezone": profile.timezone,
-            "cadence_weeks": profile.cadence_weeks,
             "meeting_mode": profile.meeting_mode,
             "video_link": profile.video_link,
-            "snoozed_until": profile.snoozed_until.isoformat() if profile.snoozed_until else None,
-            "opted_out": profile.opted_out,
-            "pause_reason": profile.pause_reason,
             "updated_at": profile.updated_at.isoformat() + "Z" if profile.updated_at else None,
         },
+        "joined_on": user.joined_on.isoformat(),
+        "can_help_with": [s.name for s in user.can_help],
+        "wants_help_with": [s.name for s in user.wants_help],
+        "programmes": [
+            {
+                "programme": m.programme.name,
+                "role": m.role,
+                "cadence_weeks": m.cadence_weeks,
+                "snoozed_until": m.snoozed_until.isoformat() if m.snoozed_until else None,
+                "left": m.opted_out,
+                "pause_reason": m.pause_reason,
+                "joined_at": _utc(m.joined_at),
+            }
+            for m in memberships_of(session, user.id)
+        ],
         "availability": [
             {"weekday": w.weekday, "start_minute": w.start_minute, "end_minute": w.end_minute}
             for w in user.availability
@@ -403,6 +435,9 @@ def delete_account(session: Session, user: User) -> None:
         session.add(PendingErasure(user_id=user.id))
     user.projects = []
     user.interests = []
+    user.can_help = []
+    user.wants_help = []
+    session.execute(delete(ProgrammeMember).where(ProgrammeMember.user_id == user.id))
     user.availability = []
     user.team = None
     if user.profile is not None:

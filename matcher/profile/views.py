@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
-from matcher.models import Team, User, normalise_name
+from matcher.models import Programme, Team, User, normalise_name
 from matcher.profile import service
 from matcher.profile.forms import (
     ConfirmForm,
@@ -32,6 +32,8 @@ from matcher.profile.forms import (
     RemoveDoNotPairForm,
     SnoozeForm,
 )
+from matcher.programmes.catalogue import by_slug, default_programme
+from matcher.programmes.members import JoinError, membership
 from matcher.rounds.cadence import next_round_for
 from matcher.rounds.erasure import erase_next_snapshot
 from matcher.timezones import zone_of
@@ -53,10 +55,13 @@ def require_login() -> None:
 @bp.route("/")
 def show() -> str:
     """The profile at a glance, with its status and the actions on it."""
+    programme = default_programme(db.session)
     return render_template(
         "profile/show.html",
         user=current_user,
         profile=current_user.profile,
+        programme=programme,
+        member=membership(db.session, programme, current_user.id),
         snooze_form=SnoozeForm(),
         confirm_form=ConfirmForm(),
         today=date.today(),
@@ -89,7 +94,7 @@ def edit() -> str | Response:
 
 
 def _prefill(form: ProfileForm) -> None:
-    data = service.profile_data_of(current_user)
+    data = service.profile_data_of(db.session, current_user)
     form.display_name.data = current_user.display_name
     form.team.data = data.team
     form.projects.data = list(data.projects)
@@ -115,12 +120,19 @@ def _clock(minute: int) -> time:
     return time(minute // 60, minute % 60)
 
 
+def _programme() -> Programme:
+    """The programme a snooze, leave or rejoin button is about (its slug in the form), else
+    the cross-team coffee."""
+    slug = request.form.get("programme", "")
+    return (slug and by_slug(db.session, slug)) or default_programme(db.session)
+
+
 @bp.route("/snooze", methods=["POST"])
 def snooze() -> Response:
     """Pause pairings until a date."""
     form = SnoozeForm()
     if form.validate_on_submit():
-        service.snooze(current_user, form.until.data)
+        service.snooze(db.session, current_user, _programme(), form.until.data)
         db.session.commit()
         flash(f"Snoozed: no pairings until {long_day(form.until.data, year=True)}.", "ok")
     else:
@@ -134,7 +146,7 @@ def snooze() -> Response:
 def unsnooze() -> Response:
     """End a snooze now."""
     if ConfirmForm().validate_on_submit():
-        service.snooze(current_user, None)
+        service.snooze(db.session, current_user, _programme(), None)
         db.session.commit()
         flash(welcome_back(), "ok")
     return redirect(url_for("profile.show"))
@@ -144,9 +156,10 @@ def unsnooze() -> Response:
 def leave() -> Response:
     """Stop taking part; the profile stays so rejoining is one click."""
     if ConfirmForm().validate_on_submit():
-        service.set_opted_out(current_user, True)
+        programme = _programme()
+        service.set_opted_out(db.session, current_user, programme, True)
         db.session.commit()
-        flash("You have left the coffee pairings. Rejoin any time.", "ok")
+        flash(f"You have left {programme.name}. Rejoin any time.", "ok")
     return redirect(url_for("profile.show"))
 
 
@@ -154,7 +167,12 @@ def leave() -> Response:
 def rejoin() -> Response:
     """Take part again."""
     if ConfirmForm().validate_on_submit():
-        service.set_opted_out(current_user, False)
+        try:
+            service.set_opted_out(db.session, current_user, _programme(), False)
+        except JoinError as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+            return redirect(url_for("profile.show"))
         db.session.commit()
         flash(welcome_back(), "ok")
     return redirect(url_for("profile.show"))

@@ -1,5 +1,5 @@
-"""A person's next round (the next scheduled one they are due in by their cadence), and
-skipping it."""
+"""A person's next round in a programme (the next scheduled one they are due in by their
+cadence), and skipping it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher import timezones
-from matcher.models import Membership, Round, User
+from matcher.models import Membership, Programme, ProgrammeMember, Round
+from matcher.programmes.schedule import next_round
 from matcher.rounds.participants import due_by_cadence
-from matcher.rounds.programme import next_round, programme_settings
 from matcher.weeks import parse_week
 
 # Scheduled rounds looked at when searching for the user's next one: the longest cadence
@@ -22,7 +22,7 @@ NEXT_ROUND_LOOKAHEAD = 60
 
 @dataclass(frozen=True)
 class NextRound:
-    """The next scheduled round this user is due in (by their cadence)."""
+    """The next scheduled round of a programme this user is due in (by their cadence)."""
 
     start: datetime  # aware UTC
     monday: date
@@ -31,48 +31,58 @@ class NextRound:
     not_due_start: datetime | None = None
 
 
-def last_paired_before(session: Session, user_id: int, before: date) -> date | None:
-    """participants.last_paired_on(session, before) for one user (that one reads every user)."""
+def last_paired_before(
+    session: Session, programme_id: int, user_id: int, before: date
+) -> date | None:
+    """participants.last_paired_on(...) for one user (that one reads every user)."""
     return session.scalar(
         select(func.max(Round.starts_on))
         .join(Membership, Membership.round_id == Round.id)
-        .where(Membership.user_id == user_id, Round.status != "draft", Round.starts_on < before)
+        .where(
+            Membership.user_id == user_id,
+            Round.programme_id == programme_id,
+            Round.status != "draft",
+            Round.starts_on < before,
+        )
     )
 
 
-def next_round_for(session: Session, user: User, now: datetime) -> NextRound:
-    """The next scheduled, unpublished round in which the user is due by their cadence.
+def next_round_for(
+    session: Session, member: ProgrammeMember, programme: Programme, now: datetime
+) -> NextRound:
+    """The programme's next scheduled, unpublished round in which the member is due by their
+    cadence.
 
-    Snoozes are left out on purpose: a snoozed user's next due round is the one they skip.
+    Snoozes are left out on purpose: a snoozed member's next due round is the one they skip.
     """
-    cadence = user.profile.cadence_weeks if user.profile and user.profile.cadence_weeks else 1
-    first, first_week = next_round(session, now)
+    cadence = member.cadence_weeks or 1 if programme.pairing_weeks <= 1 else 1
+    first, first_week = next_round(session, programme, now)
     start, week = first, first_week
     for _ in range(NEXT_ROUND_LOOKAHEAD):
         monday = parse_week(week)
-        if due_by_cadence(last_paired_before(session, user.id, monday), monday, cadence):
+        last = last_paired_before(session, programme.id, member.user_id, monday)
+        if due_by_cadence(last, monday, cadence):
             return NextRound(start, monday, week, first if start != first else None)
-        start, week = next_round(session, start)
+        start, week = next_round(session, programme, start)
     # Not reachable with cadences of a few weeks; fall back on the programme's next round.
     return NextRound(first, parse_week(first_week), first_week)
 
 
-def is_skipping(user: User, next_round: NextRound) -> bool:
-    """True when the user's snooze already leaves them out of next_round."""
-    profile = user.profile
-    return bool(profile and profile.snoozed_until and profile.snoozed_until >= next_round.monday)
+def is_skipping(member: ProgrammeMember, next_round: NextRound) -> bool:
+    """True when the member's snooze already leaves them out of next_round."""
+    return bool(member.snoozed_until and member.snoozed_until >= next_round.monday)
 
 
-def skip_next_round(session: Session, user: User, now: datetime) -> NextRound:
-    """Leave the user (who has a profile) out of their next round: a snooze until the day it
+def skip_next_round(
+    session: Session, member: ProgrammeMember, programme: Programme, now: datetime
+) -> NextRound:
+    """Leave the member out of their next round of the programme: a snooze until the day it
     runs. Returns that round. The dashboard's button and the email's link both come here."""
-    coming = next_round_for(session, user, now)
+    coming = next_round_for(session, member, programme, now)
     # The day the round runs, in the programme's zone: inside that round's week (so only
     # that round is skipped) and never already past, so the profile shows the snooze.
-    settings = programme_settings(session)
-    run_day = coming.start.astimezone(timezones.zone(settings.round_timezone)).date()
+    run_day = coming.start.astimezone(timezones.zone(programme.round_timezone)).date()
     until = max(coming.monday, run_day)
-    profile = user.profile
-    if profile.snoozed_until is None or profile.snoozed_until < until:
-        profile.snoozed_until = until
+    if member.snoozed_until is None or member.snoozed_until < until:
+        member.snoozed_until = until
     return coming

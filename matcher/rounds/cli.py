@@ -12,27 +12,47 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from matcher.extensions import db
-from matcher.models import Round
-from matcher.rounds import erasure, programme, publishing
+from matcher.models import Programme, Round
+from matcher.programmes import catalogue, members, schedule
+from matcher.rounds import erasure, publishing
 from matcher.transaction import commit_steps
 from matcher.weeks import WeekError, parse_week, week_label
 
 rounds_cli = AppGroup("rounds", help="Compute and publish weekly rounds.")
 
 
-def _checked_week(week: str | None) -> str:
-    if week is None:
-        return programme.current_week()
+def _checked_week(week: str) -> str:
     try:
         return week_label(parse_week(week))
     except WeekError as bad:
         raise click.BadParameter(str(bad), param_hint="--week") from None
 
 
-def run_and_commit(week: str, publish: bool, dry_run: bool) -> publishing.RunOutcome | None:
-    """Run one week's round in its own transaction; a lost race reports the winner's round."""
+def _checked_programme(slug: str) -> Programme:
+    found = catalogue.by_slug(db.session, slug)
+    if found is None:
+        known = ", ".join(p.slug for p in catalogue.all_programmes(db.session)) or "none"
+        raise click.BadParameter(
+            f"no programme {slug!r} (known: {known})", param_hint="--programme"
+        )
+    if found.archived:
+        raise click.BadParameter(f"{found.name} is archived", param_hint="--programme")
+    return found
+
+
+def run_and_commit(
+    programme_id: int, week: str, publish: bool, dry_run: bool
+) -> publishing.RunOutcome | None:
+    """Run one programme-week's round in its own transaction; a lost race reports the
+    winner's round."""
+    programme = db.session.get(Programme, programme_id)
+    assert programme is not None
     try:
-        outcome = publishing.run_round(db.session, week, publish=publish, dry_run=dry_run)
+        # New joiners of a programme that enrols them by itself are in before it is computed.
+        members.auto_enrol(db.session, programme, parse_week(week))
+        outcome = publishing.run_round(
+            db.session, programme, week, publish=publish, dry_run=dry_run
+        )
         if dry_run:
             db.session.rollback()
         else:
@@ -46,7 +66,9 @@ def run_and_commit(week: str, publish: bool, dry_run: bool) -> publishing.RunOut
         # Another process stored the same week first (unique week) or held the lock:
         # everything of ours is rolled back, nothing half-written remains.
         db.session.rollback()
-        existing = publishing.find_round(db.session, week)
+        programme = db.session.get(Programme, programme_id)
+        assert programme is not None
+        existing = publishing.find_round(db.session, programme, week)
         if existing is None:
             raise click.ClickException(f"could not store the round: {lost.orig}") from None
         click.echo(f"A round for {week} was created by another run ({existing.status}).")
@@ -54,13 +76,35 @@ def run_and_commit(week: str, publish: bool, dry_run: bool) -> publishing.RunOut
 
 
 @rounds_cli.command("run")
-@click.option("--week", help="ISO week such as 2026-W49 (default: the current week).")
+@click.option("--programme", "slug", help="The programme's slug (default: every active one).")
+@click.option(
+    "--week",
+    help="ISO week such as 2026-W49 (default: the current week; without --programme, each "
+    "programme's week once its scheduled time has passed).",
+)
 @click.option("--dry-run", is_flag=True, help="Compute and report; store nothing.")
 @click.option("--publish", is_flag=True, help="Publish at once: queue the emails.")
-def run_command(week: str | None, dry_run: bool, publish: bool) -> None:
-    """Compute the round of a week (a draft, or published with --publish); safe to repeat."""
-    label = _checked_week(week)
-    outcome = run_and_commit(label, publish=publish, dry_run=dry_run)
+def run_command(slug: str | None, week: str | None, dry_run: bool, publish: bool) -> None:
+    """Compute a programme's round of a week (a draft, or published with --publish); safe to
+    repeat. Without --programme: every active programme whose schedule is due."""
+    label = _checked_week(week) if week is not None else None
+    if slug is not None:
+        chosen = [(_checked_programme(slug), label or schedule.current_week())]
+    else:
+        now = datetime.now(UTC)
+        chosen = []
+        for programme in catalogue.all_programmes(db.session, include_archived=False):
+            due = label or schedule.due_week(programme, now)
+            if due is None:
+                click.echo(f"{programme.name}: not due yet this week.")
+            else:
+                chosen.append((programme, due))
+    for programme, programme_week in chosen:
+        _run_one(programme.id, programme_week, dry_run=dry_run, publish=publish)
+
+
+def _run_one(programme_id: int, week: str, dry_run: bool, publish: bool) -> None:
+    outcome = run_and_commit(programme_id, week, publish=publish, dry_run=dry_run)
     if outcome is None:
         return
     click.echo(outcome.message)
@@ -75,26 +119,33 @@ def run_command(week: str | None, dry_run: bool, publish: bool) -> None:
 @rounds_cli.command("list")
 @click.option("--limit", default=12, show_default=True)
 def list_command(limit: int) -> None:
-    """The latest rounds with their status and size."""
-    rounds = db.session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(limit))
+    """The latest rounds of every programme with their status and size."""
+    rounds = db.session.scalars(
+        select(Round).order_by(Round.starts_on.desc(), Round.programme_id).limit(limit)
+    )
     for round_ in rounds:
         click.echo(
-            f"{round_.week}  {round_.status:9}  {len(round_.groups):5} groups  "
+            f"{round_.week}  {round_.programme.slug:12}  {round_.status:9}  "
+            f"{len(round_.groups):5} groups  "
             f"{round_.participant_count:6} people  score {round_.total_score:.1f}"
         )
 
 
 def scheduler_tick(now: datetime) -> str | None:
-    """Publish this week's round once its scheduled time has passed; returns what happened."""
-    settings = programme.programme_settings(db.session)
-    week = programme.due_week(settings, now)
-    if week is None:
-        return None
-    existing = publishing.find_round(db.session, week)
-    if existing is not None and existing.status != "draft":
-        return None
-    outcome = run_and_commit(week, publish=True, dry_run=False)
-    return outcome.message if outcome else None
+    """Publish each active programme's round of this week once its scheduled time has passed;
+    returns what happened (None when nothing did)."""
+    done = []
+    for programme in catalogue.all_programmes(db.session, include_archived=False):
+        week = schedule.due_week(programme, now)
+        if week is None:
+            continue
+        existing = publishing.find_round(db.session, programme, week)
+        if existing is not None and existing.status != "draft":
+            continue
+        outcome = run_and_commit(programme.id, week, publish=True, dry_run=False)
+        if outcome:
+            done.append(outcome.message)
+    return " ".join(done) or None
 
 
 @rounds_cli.command("scheduler")

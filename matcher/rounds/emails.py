@@ -11,12 +11,22 @@ from zoneinfo import ZoneInfo
 
 from flask import render_template
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from matcher.links import FEEDBACK, SKIP, link_url, public_url
-from matcher.models import MEETING_MODES, MatchGroup, Membership, OutboxMessage, Round, User
+from matcher.models import (
+    MEETING_MODES,
+    ROLE_LABELS,
+    MatchGroup,
+    Membership,
+    OutboxMessage,
+    ProgrammeMember,
+    Round,
+    User,
+)
 from matcher.notify.ics import MEETING_LENGTH, build_invitation, pairing_uid
 from matcher.notify.render import (
+    WEBHOOK_KEY,
     Undeliverable,
     new_email,
     payload_int,
@@ -122,6 +132,22 @@ def and_join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def roles_in(group: MatchGroup) -> dict[int, str]:
+    """Each member's role in the group's programme ("Mentor"...), empty for kinds without."""
+    programme = group.round.programme
+    if programme.roles is None:
+        return {}
+    session = object_session(group)
+    assert session is not None
+    ids = [m.user_id for m in group.memberships]
+    rows = session.execute(
+        select(ProgrammeMember.user_id, ProgrammeMember.role).where(
+            ProgrammeMember.programme_id == programme.id, ProgrammeMember.user_id.in_(ids)
+        )
+    )
+    return {user_id: ROLE_LABELS[role] for user_id, role in rows if role in ROLE_LABELS}
+
+
 @renderer("pairing")
 def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """The pairing email to one member: who, why, when (in their zone), where, and a calendar
@@ -138,6 +164,7 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
     if not partners:
         raise Undeliverable("no partner left in the group")
     week = week_of(group.round.starts_on)
+    programme = group.round.programme
     zone = zone_of(user)
     names = ", ".join(p.display_name for p in partners)
     place = meeting_place(members)
@@ -154,14 +181,16 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
         "pair": len(partners) == 1,
         "dashboard_url": public_url(config, "/dashboard"),
         "feedback_url": link_url(config, FEEDBACK, membership.id, user.id),
-        "skip_url": link_url(config, SKIP, user.id),
+        "skip_url": link_url(config, SKIP, user.id, programme.id),
         "org_name": config.get("ORG_NAME", "Engineering"),
+        "programme": programme,
+        "roles": roles_in(group),
     }
     return new_email(
         config,
         message,
         user,
-        f"Your coffee pairing for {week}: {names}",
+        f"{programme.name}: your pairing for {week} with {names}",
         (
             render_template("email/pairing.txt", **context),
             render_template("email/pairing.html", **context),
@@ -181,7 +210,11 @@ def pairing_invitation(
     partners = [m for m in group.members if m.id != viewer.id and not m.is_deleted]
     names = ", ".join(p.display_name for p in partners)
     place = place if place is not None else meeting_place(group.members)
-    lines = [f"Coffee with {', '.join(f'{p.display_name} <{p.email}>' for p in partners)}."]
+    programme = group.round.programme
+    lines = [
+        f"{programme.name}: coffee with "
+        f"{', '.join(f'{p.display_name} <{p.email}>' for p in partners)}."
+    ]
     if place.sentence(viewer.id):
         lines.append(place.sentence(viewer.id))
     reasons = reasons_for(group, reader=viewer.id)
@@ -193,7 +226,7 @@ def pairing_invitation(
         uid=pairing_uid(group.round.week, group.id),
         start_utc=group.meeting_at,
         timezone=zone_of(viewer),
-        summary=f"Coffee with {names}",
+        summary=f"{programme.name}: coffee with {names}",
         description="\n".join(lines),
         organizer=(viewer.display_name, viewer.email),
         location=place.location,
@@ -210,7 +243,10 @@ def render_chat_round(
     if round_ is None:
         raise Undeliverable("round deleted")
     groups = round_.groups
-    lines = [f"Coffee pairings for {week_of(round_.starts_on)} are out: {len(groups)} groups."]
+    lines = [
+        f"{round_.programme.name}: pairings for {week_of(round_.starts_on)} are out: "
+        f"{len(groups)} groups."
+    ]
     for group in groups[:CHAT_GROUP_LIMIT]:
         names = [m.display_name for m in group.members if not m.is_deleted]
         lines.append("\u2022 " + " & ".join(slack_escape(n) for n in names))
@@ -218,7 +254,10 @@ def render_chat_round(
         lines.append(f"\u2026 and {len(groups) - CHAT_GROUP_LIMIT} more.")
     dashboard = public_url(config, "/dashboard")
     lines.append(f"See yours: {dashboard}")
-    return {"text": "\n".join(lines)}
+    body: dict[str, Any] = {"text": "\n".join(lines)}
+    if round_.programme.chat_webhook_url:
+        body[WEBHOOK_KEY] = round_.programme.chat_webhook_url
+    return body
 
 
 def round_messages(
@@ -237,19 +276,20 @@ def round_messages(
     rows = [
         {
             "kind": "pairing",
-            # One pairing email per person per week, whatever happens to ids.
-            "dedupe_key": f"pairing:{round_.week}:{user_id}",
+            # One pairing email per person and group of the round, however often it is
+            # published (a mentor may be in several groups of one round).
+            "dedupe_key": f"pairing:{round_.id}:{group_id}:{user_id}",
             "payload": {"group_id": group_id, "user_id": user_id},
             "user_id": user_id,
             "round_id": round_.id,
         }
         for group_id, user_id in members
     ]
-    if config.get("CHAT_WEBHOOK_URL"):
+    if round_.programme.chat_webhook_url or config.get("CHAT_WEBHOOK_URL"):
         rows.append(
             {
                 "kind": "chat_round",
-                "dedupe_key": f"chat_round:{round_.week}",
+                "dedupe_key": f"chat_round:{round_.id}",
                 "payload": {"round_id": round_.id},
                 "user_id": None,
                 "round_id": round_.id,

@@ -6,32 +6,39 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Window
-from matcher.models import DoNotPair, Feedback, Membership, Round, User
+from matcher.models import DoNotPair, Feedback, Membership, Programme, ProgrammeMember, Round, User
 from matcher.models.people import (
     AvailabilityWindow,
     Interest,
     Profile,
     Project,
+    Skill,
     Team,
+    user_can_help,
     user_interests,
     user_projects,
+    user_wants_help,
 )
+from matcher.programmes.members import LEFT_OUT_BECAUSE, member_join, status_column
 from matcher.weeks import weeks_between
 
 # How far back pairings count as history (novelty score and the repeat cooldown).
 HISTORY_WEEKS = 26
 
 
-def last_paired_on(session: Session, before: date) -> dict[int, date]:
-    """For each user, the Monday of their latest published pairing before `before`."""
+def last_paired_on(session: Session, programme_id: int, before: date) -> dict[int, date]:
+    """For each user, the Monday of their latest published pairing in the programme before
+    `before`."""
     rows = session.execute(
         select(Membership.user_id, func.max(Round.starts_on))
         .join(Round, Round.id == Membership.round_id)
-        .where(Round.status != "draft", Round.starts_on < before)
+        .where(
+            Round.programme_id == programme_id, Round.status != "draft", Round.starts_on < before
+        )
         .group_by(Membership.user_id)
     )
     return {user_id: last for user_id, last in rows}
@@ -42,34 +49,47 @@ def due_by_cadence(last_paired: date | None, monday: date, cadence_weeks: int) -
     return last_paired is None or weeks_between(last_paired, monday) >= cadence_weeks
 
 
-def status_column(today: date) -> ColumnElement[str]:
-    """SQL for where a person stands on `today`: deactivated, never_joined, paused, left,
-    snoozed or active. Needs Profile (outer-)joined to User; the one rule for rounds and pages.
+def ongoing_pairings(session: Session, programme: Programme, monday: date) -> dict[int, int]:
+    """For a programme whose pairings last several weeks: how many pairings each person is
+    still in during the week of `monday` (a buddy pairing of 8 weeks is not reshuffled)."""
+    if programme.pairing_weeks <= 1:
+        return {}
+    since = monday - timedelta(weeks=programme.pairing_weeks - 1)
+    rows = session.execute(
+        select(Membership.user_id, func.count())
+        .join(Round, Round.id == Membership.round_id)
+        .where(
+            Round.programme_id == programme.id,
+            Round.status != "draft",
+            Round.starts_on >= since,
+            Round.starts_on < monday,
+        )
+        .group_by(Membership.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
 
-    Never joined means no team: every profile form asks for one, so only accounts that never
-    filled it in (`users create-admin`) have none.
-    """
-    return case(
-        (User.active.is_(False), "deactivated"),
-        (or_(Profile.user_id.is_(None), User.team_id.is_(None)), "never_joined"),
-        (and_(Profile.opted_out.is_(True), Profile.pause_reason.is_not(None)), "paused"),
-        (Profile.opted_out.is_(True), "left"),
-        (and_(Profile.snoozed_until.is_not(None), Profile.snoozed_until >= today), "snoozed"),
-        else_="active",
+
+def ever_paired(session: Session, programme_id: int, before: date) -> set[int]:
+    """Everyone who had a published pairing in the programme before `before`."""
+    return set(
+        session.scalars(
+            select(Membership.user_id)
+            .join(Round, Round.id == Membership.round_id)
+            .where(
+                Round.programme_id == programme_id,
+                Round.status != "draft",
+                Round.starts_on < before,
+            )
+            .distinct()
+        )
     )
 
 
-# Why someone who stands elsewhere than "active" is left out of a round, as round pages say.
-LEFT_OUT_BECAUSE = {
-    "never_joined": "never joined (no profile)",
-    "paused": "paused after missed coffees",
-    "left": "left the programme",
-    "snoozed": "snoozed",
-}
-
-
-def select_participants(session: Session, monday: date) -> tuple[list[Participant], dict[str, int]]:
-    """Who takes part in the week starting `monday` (as the engine sees them) and who is out, why.
+def select_participants(
+    session: Session, programme: Programme, monday: date
+) -> tuple[list[Participant], dict[str, int]]:
+    """Who takes part in the programme's round of the week starting `monday` (as the engine
+    sees them) and who is out, why.
 
     Reads plain rows rather than ORM objects: a round of 10,000 people must stay fast.
     """
@@ -78,31 +98,55 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
             User.id,
             User.display_name,
             User.created_at,
+            User.joined_on,
             Team.name,
             Profile.location,
             Profile.timezone,
-            Profile.cadence_weeks,
             Profile.meeting_mode,
+            ProgrammeMember.cadence_weeks,
+            ProgrammeMember.role,
             status_column(monday).label("status"),
         )
         .join(Profile, Profile.user_id == User.id)
+        .join(ProgrammeMember, member_join(programme.id))
         .outerjoin(Team, Team.id == User.team_id)
         .where(User.active, User.deleted_at.is_(None))
         .order_by(User.id)
     ).all()
-    last = last_paired_on(session, monday)
+    last = last_paired_on(session, programme.id, monday)
+    ongoing = ongoing_pairings(session, programme, monday)
+    had_buddy = ever_paired(session, programme.id, monday) if programme.kind == "buddies" else set()
+    new_since = monday - timedelta(weeks=programme.joined_within_weeks)
     excluded: dict[str, int] = defaultdict(int)
     chosen = []
+    capacity: dict[int, int] = {}
     for row in rows:
+        room = (programme.mentor_capacity if row.role == "mentor" else 1) - ongoing.get(row.id, 0)
         if row.status != "active":
             excluded[LEFT_OUT_BECAUSE[row.status]] += 1
-        elif not due_by_cadence(last.get(row.id), monday, row.cadence_weeks):
+        elif programme.roles is not None and row.role not in programme.roles:
+            excluded["no role chosen"] += 1
+        elif row.role == "newcomer" and row.id in had_buddy:
+            excluded["had their buddy already"] += 1
+        elif row.role == "newcomer" and row.joined_on < new_since:
+            excluded["no longer a new joiner"] += 1
+        elif room <= 0:
+            excluded["still in a pairing that lasts"] += 1
+        elif programme.pairing_weeks <= 1 and not due_by_cadence(
+            last.get(row.id), monday, row.cadence_weeks
+        ):
             excluded["not due by their cadence"] += 1
         else:
             chosen.append(row)
+            capacity[row.id] = room
     ids = {row.id for row in chosen}
     projects = _names_by_user(session, user_projects.c.user_id, Project, user_projects, ids)
     interests = _names_by_user(session, user_interests.c.user_id, Interest, user_interests, ids)
+    offers: dict[int, list[str]] = {}
+    wants: dict[int, list[str]] = {}
+    if programme.kind == "mentoring":
+        offers = _names_by_user(session, user_can_help.c.user_id, Skill, user_can_help, ids)
+        wants = _names_by_user(session, user_wants_help.c.user_id, Skill, user_wants_help, ids)
     windows: dict[int, list[Window]] = defaultdict(list)
     for user_id, weekday, start, end in session.execute(
         select(
@@ -126,10 +170,31 @@ def select_participants(session: Session, monday: date) -> tuple[list[Participan
             weeks_waiting=max(0, weeks_between(last.get(row.id) or row.created_at.date(), monday)),
             meeting_mode=row.meeting_mode,
             name=row.display_name,
+            **_role_fields(programme, row.role, capacity[row.id], offers, wants, row.id),
         )
         for row in chosen
     ]
     return participants, dict(excluded)
+
+
+def _role_fields(
+    programme: Programme,
+    role: str | None,
+    capacity: int,
+    offers: dict[int, list[str]],
+    wants: dict[int, list[str]],
+    user_id: int,
+) -> dict[str, Any]:
+    """The engine fields of kinds with roles; none for coffee (its problems stay as they were)."""
+    if programme.roles is None:
+        return {}
+    return {
+        "role": role,
+        "capacity": capacity,
+        # Directed: only what a mentor offers and what a mentee wants counts.
+        "offers": tuple(offers.get(user_id, ())) if role == "mentor" else (),
+        "wants": tuple(wants.get(user_id, ())) if role == "mentee" else (),
+    }
 
 
 def _names_by_user(

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from matcher.matching import Fact, Problem, Result, Rules, solve
+from matcher.models import Programme
+from matcher.programmes.schedule import seed_for_week
+from matcher.programmes.settings import rules_of
 from matcher.rounds.meeting_time import meeting_slot
 from matcher.rounds.participants import load_blocked, load_history, select_participants
-from matcher.rounds.programme import current_rules, seed_for_week
 from matcher.weeks import parse_week, week_label
 
 
@@ -28,6 +30,7 @@ class PlannedGroup:
 class RoundPlan:
     """What a round for one week would be: the engine's answer plus who was left out and why."""
 
+    programme_id: int
     week: str
     starts_on: date
     rules: Rules
@@ -46,16 +49,17 @@ class RoundPlan:
 
 def plan_round(
     session: Session,
+    programme: Programme,
     week: str,
     rules: Rules | None = None,
     seed: int | None = None,
     now: datetime | None = None,
 ) -> RoundPlan:
-    """Compute the round for `week` without writing anything."""
+    """Compute the programme's round for `week` without writing anything."""
     monday = parse_week(week)
-    rules = rules or current_rules(session)
+    rules = rules or rules_of(programme)
     seed = seed_for_week(week) if seed is None else seed
-    participants, excluded = select_participants(session, monday)
+    participants, excluded = select_participants(session, programme, monday)
     ids = {p.id for p in participants}
     problem = Problem(
         participants=tuple(participants),
@@ -76,6 +80,7 @@ def plan_round(
         for group in result.groups
     )
     return RoundPlan(
+        programme_id=programme.id,
         week=week_label(monday),
         starts_on=monday,
         rules=rules,

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from matcher.matching import problem_to_json
-from matcher.models import MatchGroup, Membership, Round
+from matcher.models import MatchGroup, Membership, Programme, Round
 from matcher.notify.queue import queue_messages
 from matcher.rounds.emails import round_messages
 from matcher.rounds.planning import RoundPlan, plan_round
@@ -29,19 +29,24 @@ class RoundExists(Exception):
         self.round = existing
 
 
-def find_round(session: Session, week: str) -> Round | None:
-    """The round of that week, if any."""
-    return session.scalar(select(Round).where(Round.week == week))
+def find_round(session: Session, programme: Programme, week: str) -> Round | None:
+    """The programme's round of that week, if any."""
+    return session.scalar(
+        select(Round).where(Round.programme_id == programme.id, Round.week == week)
+    )
 
 
 def save_round(session: Session, plan: RoundPlan) -> Round:
     """Store a plan as a draft round with its groups; raises RoundExists. Not committed."""
-    existing = find_round(session, plan.week)
+    existing = session.scalar(
+        select(Round).where(Round.programme_id == plan.programme_id, Round.week == plan.week)
+    )
     if existing is not None:
         raise RoundExists(existing)
     stats: dict[str, Any] = dict(plan.result.stats)
     stats["excluded"] = plan.excluded
     round_ = Round(
+        programme_id=plan.programme_id,
         week=plan.week,
         starts_on=plan.starts_on,
         status="draft",
@@ -113,23 +118,37 @@ class RunOutcome:
 
 
 def run_round(
-    session: Session, week: str, publish: bool = False, dry_run: bool = False
+    session: Session,
+    programme: Programme,
+    week: str,
+    publish: bool = False,
+    dry_run: bool = False,
 ) -> RunOutcome:
-    """Create (and optionally publish) the round of `week`; idempotent. Not committed."""
+    """Create (and optionally publish) the programme's round of `week`; idempotent. Not
+    committed."""
     label = week_label(parse_week(week))
-    existing = find_round(session, label)
+    existing = find_round(session, programme, label)
     if existing is not None:
         if publish and existing.status == "draft" and not dry_run:
             queued = publish_round(session, existing)
             return RunOutcome(
-                existing, None, False, True, f"Published {label}: {queued} messages queued."
+                existing,
+                None,
+                False,
+                True,
+                f"Published {programme.name}, {label}: {queued} messages queued.",
             )
         return RunOutcome(
-            existing, None, False, False, f"A round for {label} exists already ({existing.status})."
+            existing,
+            None,
+            False,
+            False,
+            f"A round of {programme.name} for {label} exists already ({existing.status}).",
         )
-    plan = plan_round(session, label)
+    plan = plan_round(session, programme, label)
     summary = (
-        f"{label}: {len(plan.groups)} groups for {plan.participant_count} people, "
+        f"{programme.name}, {label}: {len(plan.groups)} groups "
+        f"for {plan.participant_count} people, "
         f"{len(plan.unmatched)} unmatched, total score {plan.result.total_score:.1f}"
     )
     if dry_run:

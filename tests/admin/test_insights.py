@@ -139,10 +139,17 @@ def test_safe_cell():
 def make_round(app, week: str, status: str, groups: list[list[tuple[int, str | None]]]) -> None:
     """A round with exactly these groups; each member answers as given (None: no answer)."""
     from matcher.models import MatchGroup, Round
+    from matcher.programmes.catalogue import default_programme
     from matcher.weeks import parse_week
 
     with app.app_context():
-        round_ = Round(week=week, starts_on=parse_week(week), status=status, rules={})
+        round_ = Round(
+            programme_id=default_programme(db.session).id,
+            week=week,
+            starts_on=parse_week(week),
+            status=status,
+            rules={},
+        )
         round_.participant_count = sum(len(g) for g in groups)
         db.session.add(round_)
         for members in groups:

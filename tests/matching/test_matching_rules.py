@@ -66,4 +66,5 @@ def test_weights_names_are_the_documented_components():
         "hours",
         "novelty",
         "fairness",
+        "help",
     )

@@ -11,6 +11,7 @@ from flask import Flask
 from matcher.extensions import db
 from matcher.models import MatchGroup, Membership, Round
 from matcher.models.people import utcnow
+from matcher.programmes.catalogue import default_programme
 from matcher.rounds.participants import select_participants
 from tests.notify.support import engine_group
 
@@ -30,10 +31,17 @@ def make_round(app: Flask):
     ) -> tuple[int, list[int]]:
         with app.app_context():
             monday = date(2026, 11, 30)
-            round_ = Round(week=week, starts_on=monday, status="published", rules={})
+            programme = default_programme(db.session)
+            round_ = Round(
+                programme_id=programme.id,
+                week=week,
+                starts_on=monday,
+                status="published",
+                rules={},
+            )
             db.session.add(round_)
             db.session.flush()
-            taking_part = {p.id: p for p in select_participants(db.session, monday)[0]}
+            taking_part = {p.id: p for p in select_participants(db.session, programme, monday)[0]}
             stored = []
             for members in groups:
                 solved = engine_group([taking_part[user_id] for user_id in members])

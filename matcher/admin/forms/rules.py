@@ -25,7 +25,7 @@ from matcher.admin.forms.fields import (
     engine_message,
 )
 from matcher.matching import ProblemError, Rules, Weights
-from matcher.models import ProgrammeSettings
+from matcher.models import Programme
 from matcher.timezones import is_timezone
 
 REMINDER_DAYS = (1, 30)
@@ -196,7 +196,7 @@ class SettingsForm(EngineRulesForm):
         if field.data is not None and not low <= field.data <= high:
             raise ValidationError(f"Must be from {low} to {high} rounds, got {field.data}.")
 
-    def fill(self, settings: ProgrammeSettings) -> None:
+    def fill(self, settings: Programme) -> None:
         """Show saved settings in the fields."""
         self.fill_rules(Rules.from_dict(settings.rules or {}))
         self.round_weekday.data = settings.round_weekday

@@ -1,0 +1,1 @@
+"""Programmes: the catalogue, each programme's rules and schedule, and who belongs to which."""
