@@ -36,30 +36,38 @@ RELAX_BLOCK = 1 << 22
 UNORIENTED_ROUNDS = 24
 
 
+class _Edges:
+    """The candidate edges as int64 people and integer score ticks, converted once."""
+
+    def __init__(self, graph: CandidateGraph) -> None:
+        self.a = graph.a.astype(np.int64)
+        self.b = graph.b.astype(np.int64)
+        self.ticks = np.rint(graph.score * 10**SCORE_DECIMALS).astype(np.int64)
+
+
 class _Arcs:
     """Oriented arcs x -> mate(y), grouped by target, weights packed with their source."""
 
     def __init__(
-        self, graph: CandidateGraph, mate: np.ndarray, paired: np.ndarray, left: np.ndarray
+        self, edges: _Edges, mate: np.ndarray, paired: np.ndarray, left: np.ndarray
     ) -> None:
-        a, b, s = graph.a, graph.b, graph.score
-        both = (mate[a] >= 0) & (mate[b] >= 0) & (mate[a] != b)
-        a, b, s = a[both], b[both], s[both]
-        ab = left[a] & ~left[b]
-        ba = left[b] & ~left[a]
-        src = np.concatenate([a[ab], b[ba]]).astype(np.int64)
-        via = np.concatenate([b[ab], a[ba]]).astype(np.int64)
-        weight = np.concatenate([s[ab], s[ba]]) - paired[via]
-        del a, b, s, ab, ba
-        dst = mate[via]
-        del via
-        # (target, source) is unique per arc, so any sort gives the same order.
-        order = np.argsort((dst << PRED_BITS) | src)
-        self.dst = dst[order]
-        self.src = src[order].astype(np.int32)
-        ticks = np.rint(weight[order] * 10**SCORE_DECIMALS).astype(np.int64)
-        self.packed = (ticks << PRED_BITS) + self.src
-        del order, dst, src, weight, ticks
+        a, b = edges.a, edges.b
+        ma, mb = mate[a], mate[b]
+        la, lb = left[a], left[b]
+        # Arcs a -> mate(b) (a left, b right) and b -> mate(a) (b left, a right); pairs
+        # never have both members on one side, so mb >= 0 and ma >= 0 follow from the sides.
+        ab = np.flatnonzero(la & ~lb & (mb >= 0) & (ma != b))
+        ba = np.flatnonzero(lb & ~la & (ma >= 0) & (mb != a))
+        src = np.concatenate([a[ab], b[ba]])
+        dst = np.concatenate([mb[ab], ma[ba]])
+        weight = np.concatenate([edges.ticks[ab] - paired[b[ab]], edges.ticks[ba] - paired[a[ba]]])
+        del a, b, ma, mb, la, lb, ab, ba
+        # Sort by target with a sort of one int64 key (target, position): no argsort.
+        pos = np.sort((dst << 32) | np.arange(len(dst), dtype=np.int64)) & 0xFFFFFFFF
+        self.dst = dst[pos]
+        self.src = src[pos]
+        self.packed = (weight[pos] << PRED_BITS) + self.src
+        del pos, dst, src, weight
         if len(self.dst):
             first = np.concatenate(([True], self.dst[1:] != self.dst[:-1]))
             self.starts = np.flatnonzero(first)
@@ -161,12 +169,27 @@ def _cycle_starts(pred: np.ndarray) -> np.ndarray:
     return ends[pred[ends] >= 0]
 
 
+def _link_cycles(link: np.ndarray, me: np.ndarray, jumps: int) -> np.ndarray:
+    """One or more people on each cycle of the predecessor links (roots link to themselves)."""
+    jump = link
+    for _ in range(jumps):
+        jump = jump[jump]  # after the loop: 2^k >= n steps back, so on a cycle (or a root)
+    mark = np.zeros(len(link), dtype=bool)
+    mark[jump] = True
+    return np.flatnonzero(mark & (link != me))
+
+
 def _apply_cycles(
     graph: CandidateGraph, mate: np.ndarray, pred: np.ndarray, starts: np.ndarray
 ) -> tuple[list[int], int]:
-    """Apply each valid, improving, person-disjoint cycle; (people changed, cycles applied)."""
+    """Apply each valid, improving, person-disjoint cycle.
+
+    Returns the people who changed, the people on cycles that gain nothing, and how many
+    cycles were applied.
+    """
     taken = np.zeros(len(mate), dtype=bool)
     changed: list[int] = []
+    invalid: list[int] = []
     applied = 0
     for start in starts.tolist():
         cycle = [start]
@@ -185,13 +208,14 @@ def _apply_cycles(
         new_b = partners  # the target's old partner
         new = graph.lookup(new_a, new_b)
         if np.isnan(new).any() or new.sum() - graph.lookup(xs, partners).sum() <= MIN_GAIN:
+            invalid.extend(cycle)
             continue
         taken[people] = True
         mate[new_a] = new_b
         mate[new_b] = new_a
         changed.extend(people.tolist())
         applied += 1
-    return changed, applied
+    return changed, invalid, applied
 
 
 def _apply_both(
@@ -306,31 +330,36 @@ def improve_cycles(
     passes, exchanged, left_over = _unoriented(graph, mate, max_passes, budget)
     work_limit -= budget - max(left_over, 0)
     rng = np.random.default_rng(seed)
+    edges = _Edges(graph)
+    me = np.arange(graph.n, dtype=np.int64)
+    jumps = max(1, int(graph.n).bit_length())
     idle = 0
     while passes < max_passes and work_limit > 0:
         passes += 1
         left = _orientation(mate, rng)
-        arcs = _Arcs(graph, mate, mate_scores(graph, mate), left)
+        paired = np.rint(mate_scores(graph, mate) * 10**SCORE_DECIMALS).astype(np.int64)
+        arcs = _Arcs(edges, mate, paired, left)
         if len(arcs) == 0:
             break
-        # Everybody starts at distance 0 and is their own root (no predecessor).
-        dist = np.where(left, 0, DEAD).astype(np.int64) | np.arange(graph.n, dtype=np.int64)
+        # Everybody starts at distance 0 and is their own root (their own predecessor).
+        dist = np.where(left, 0, DEAD).astype(np.int64) | me
         alive = left.copy()
         found = 0
         for _ in range(ROUNDS_PER_SEARCH):
             work_limit -= len(arcs)
             grew = work_limit >= 0 and _relax(arcs, dist, alive)
             # Look for cycles every round: they come and go as better paths take over.
-            pred = dist & PRED_MASK
-            pred = np.where(pred == np.arange(graph.n), -1, pred)
-            starts = _cycle_starts(pred)
+            link = dist & PRED_MASK
+            starts = _link_cycles(link, me, jumps)
             if len(starts):
-                changed, applied = _apply_cycles(graph, mate, pred, starts)
+                changed, invalid, applied = _apply_cycles(graph, mate, link, starts)
                 found += applied
-                # Changed people have stale arcs now: they sit out the rest of this search.
-                out = np.asarray(changed, dtype=np.int64)
+                # Changed people have stale arcs now, and cycles that gain nothing would be
+                # found again: both sit out the rest of this search.
+                out = np.asarray(changed + invalid, dtype=np.int64)
                 alive[out] = False
                 dist[out] = DEAD | out
+
             if not grew:
                 break
         exchanged += found
