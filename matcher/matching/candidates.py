@@ -52,13 +52,6 @@ def _keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(a, b) * n + np.maximum(a, b)
 
 
-def _unique_pairs(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    keys.sort()  # sort + neighbour test beats np.unique's hashing on millions of keys
-    if len(keys):
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    return keys // n, keys % n
-
-
 def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Every unordered pair of n people."""
     a, b = np.triu_indices(n, k=1)
@@ -151,22 +144,52 @@ def _popular_pairs(
     return parts
 
 
-def pool_pairs(
+# Pooled pairs checked and scored per block: keeps the temporaries in cache at millions of pairs.
+POOL_BLOCK = 1 << 18
+
+
+def pool_keys(
     enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Allowed pairs worth scoring, from the indexed components under the current weights."""
+) -> np.ndarray:
+    """Sorted unique pair keys (lo * n + hi) worth scoring, from the indexed components."""
     n = enc.n
     post = _merge(token_sources(enc, scorer.named_weights))
     rare = post.df <= options.rare_holders
     parts = _rare_pairs(post, rare) + _popular_pairs(post, rare, n, options, rng)
     keys = [_keys(a, b, n) for a, b in parts]
+    del parts
     # The directed help component brings its own index (wanters to offerers).
     if scorer.named_weights.help > 0:
         keys += help_candidate_keys(enc, options.help_window, rng)
-    a, b = _unique_pairs(np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64), n)
-    del keys, parts
-    keep = scorer.allowed(a, b)
-    return a[keep], b[keep]
+    flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    del keys
+    flat.sort()  # sort + neighbour test beats np.unique's hashing on millions of keys
+    if len(flat):
+        flat = flat[np.concatenate(([True], flat[1:] != flat[:-1]))]
+    return flat
+
+
+def pool_pairs(
+    enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allowed pooled pairs (a < b) and their scores, checked and scored block by block."""
+    n = enc.n
+    keys = pool_keys(enc, scorer, options, rng)
+    out_a = np.empty(len(keys), dtype=np.int32)
+    out_b = np.empty(len(keys), dtype=np.int32)
+    out_s = np.empty(len(keys), dtype=np.float64)
+    m = 0
+    for start in range(0, len(keys), POOL_BLOCK):
+        block = keys[start : start + POOL_BLOCK]
+        a, b = block // n, block % n
+        ok = scorer.allowed(a, b)
+        a, b = a[ok], b[ok]
+        k = len(a)
+        out_a[m : m + k] = a
+        out_b[m : m + k] = b
+        out_s[m : m + k] = scorer.scores(a, b)
+        m += k
+    return out_a[:m], out_b[:m], out_s[:m]
 
 
 def _random_pairs(
@@ -186,27 +209,32 @@ def best_per_person(
     """Mask of pairs among the `keep` best of either end, by score - price * partner's best."""
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
-    top = np.zeros(n, dtype=np.float64)
-    np.maximum.at(top, a, score)
-    np.maximum.at(top, b, score)
-    src = np.concatenate([a, b])
-    adjusted = np.concatenate([score - price * top[b], score - price * top[a]])
-    # One int64 sort key: person, then adjusted score descending (in score ticks). Sorting the
-    # keys themselves (no argsort) is ~10x faster; each person's keep-th key is their
-    # threshold, and every entry at or above it is kept (ties included, so the choice does
-    # not depend on how the sort orders equal keys).
-    ticks = np.rint(adjusted * 10**SCORE_DECIMALS).astype(np.int64)
-    ticks = ticks.max(initial=0) - ticks
-    width = int(ticks.max(initial=0)).bit_length() + 1
-    keys = np.sort((src << width) | ticks)
-    first = np.searchsorted(keys >> width, np.arange(n + 1))
+    # Everything in integer score ticks; each person's partners are ranked by
+    # score - price * (the partner's best score), rounded to a tick.
+    ticks = np.rint(score * 10**SCORE_DECIMALS).astype(np.int64)
+    top = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top, a, ticks)
+    np.maximum.at(top, b, ticks)
+    top = np.rint(price * top).astype(np.int64)
+    # Sort keys: person, then (high - adjusted) so the best partner comes first.
+    high = int(ticks.max()) - int(top.min())
+    width = (high - (int(ticks.min()) - int(top.max()))).bit_length() + 1
+    m = len(a)
+    keys = np.empty(2 * m, dtype=np.int64)
+    keys[:m] = (a.astype(np.int64) << width) | (high - ticks + top[b])
+    keys[m:] = (b.astype(np.int64) << width) | (high - ticks + top[a])
+    # Sorting the keys themselves (no argsort) is ~10x faster; each person's keep-th key is
+    # their threshold, and every partner at or above it is kept (ties included, so the choice
+    # does not depend on how the sort orders equal keys).
+    keys.sort()
+    first = np.searchsorted(keys, np.arange(n + 1, dtype=np.int64) << width)
     at = first[:-1] + keep - 1
-    limit = np.where(
-        at < first[1:], keys[np.minimum(at, len(keys) - 1)] & ((1 << width) - 1), 1 << width
-    )
+    mask = (1 << width) - 1
+    limit = np.where(at < first[1:], keys[np.minimum(at, 2 * m - 1)] & mask, 1 << width)
     del keys
-    chosen = ticks <= limit[src]
-    return chosen[: len(a)] | chosen[len(a) :]
+    chosen = (high - ticks + top[b]) <= limit[a]
+    chosen |= (high - ticks + top[a]) <= limit[b]
+    return chosen
 
 
 def candidate_pairs(
@@ -222,10 +250,9 @@ def candidate_pairs(
         keep = scorer.allowed(a, b)
         a, b = a[keep], b[keep]
         return a, b, scorer.scores(a, b)
-    a, b = pool_pairs(enc, scorer, options, rng)
-    score = scorer.scores(a, b)
+    a, b, score = pool_pairs(enc, scorer, options, rng)
     chosen = best_per_person(n, a, b, score, options.keep, options.price)
-    a, b, score = a[chosen], b[chosen], score[chosen]
+    a, b, score = a[chosen].astype(np.int64), b[chosen].astype(np.int64), score[chosen]
     if options.random_partners:
         ra, rb = _random_pairs(scorer, n, options.random_partners, rng)
         a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
