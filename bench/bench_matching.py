@@ -99,20 +99,49 @@ def with_weights(problem: Problem, weights: dict[str, float]) -> Problem:
     return replace(problem, rules=replace(problem.rules, weights=Weights(**weights)))
 
 
-def quality_case(n: int, seed: int, weights: dict[str, float], rows: list[Row], name: str) -> None:
+def optimum_of(problem: Problem, n: int, seed: int, name: str, cache: Path | None) -> dict:
+    """The optimum (exact at EXACT_SIZE, else the assignment bound), cached in the workdir.
+
+    The optimum depends only on the organisation and the weights, not on the engine, so a
+    workdir keeps it across runs (minutes per case at 20,000 people).
+    """
+    path = None
+    if cache is not None:
+        slug = "".join(c if c.isalnum() else "-" for c in name)
+        path = cache / f"optimum-{n}-{seed}-{slug}.json"
+        if path.exists():
+            return json.loads(path.read_text())
+    if n <= EXACT_SIZE:
+        best, pairs, seconds = optimum.exact_optimum(problem)
+        found = {"kind": "exact", "best": best, "pairs": pairs, "seconds": seconds}
+    else:
+        best, seconds = optimum.assignment_bound(problem)
+        # Everybody is paired (n even, cross-team pairs abound): that is maximum cardinality.
+        found = {"kind": "bound", "best": best, "pairs": n // 2, "seconds": seconds}
+    if path is not None:
+        path.write_text(json.dumps(found))
+    return found
+
+
+def quality_case(
+    n: int,
+    seed: int,
+    weights: dict[str, float],
+    rows: list[Row],
+    name: str,
+    cache: Path | None = None,
+) -> None:
     """One organisation: engine total vs the optimum over every allowed pair."""
     problem = with_weights(problem_from_json(orggen.generate(n, seed=seed)), weights)
     start = time.perf_counter()
     stats = solve(problem).stats
     seconds = time.perf_counter() - start
-    if n <= EXACT_SIZE:
-        best, best_pairs, best_seconds = optimum.exact_optimum(problem)
+    found = optimum_of(problem, n, seed, name, cache)
+    best, best_pairs, best_seconds = found["best"], found["pairs"], found["seconds"]
+    if found["kind"] == "exact":
         how = f"exact (networkx {best_seconds:.0f} s vs engine {seconds:.2f} s)"
     else:
-        best, best_seconds = optimum.assignment_bound(problem)
-        # Everybody is paired (n even, cross-team pairs abound): that is maximum cardinality.
-        best_pairs = n // 2
-        how = f"assignment bound ({best_seconds:.0f} s)"
+        how = f"assignment bound ({best_seconds:.0f} s; engine {seconds:.2f} s)"
     ratio = stats["pair_total"] / best if best else 1.0
     greedy = stats["greedy_pair_total"] / best if best else 1.0
     rows.append(
@@ -168,15 +197,15 @@ def shares_row(n: int, seed: int, rows: list[Row]) -> None:
     )
 
 
-def quality(rows: list[Row], full: bool) -> None:
+def quality(rows: list[Row], full: bool, cache: Path | None) -> None:
     exact_seeds = QUALITY_SEEDS if full else QUALITY_SEEDS[:1]
     for name, weights in WEIGHT_SETTINGS.items():
         for seed in exact_seeds:
-            quality_case(EXACT_SIZE, seed, weights, rows, name)
+            quality_case(EXACT_SIZE, seed, weights, rows, name, cache)
     for n in QUALITY_SIZES + (FULL_QUALITY_SIZES if full else ()):
         for name, weights in WEIGHT_SETTINGS.items():
             for seed in QUALITY_SEEDS:
-                quality_case(n, seed, weights, rows, name)
+                quality_case(n, seed, weights, rows, name, cache)
     shares_row(10_000, QUALITY_SEEDS[0], rows)
 
 
@@ -216,7 +245,10 @@ def main() -> int:
         "--full", action="store_true", help="also 10,000 and 20,000 quality and 1,000,000 speed"
     )
     parser.add_argument("--quality-only", action="store_true", help="quality cases only")
-    parser.add_argument("--workdir", help="keep generated files here (default: a temp dir)")
+    parser.add_argument(
+        "--workdir",
+        help="keep generated files and computed optima here (default: a temp dir)",
+    )
     parser.add_argument("--skip-quality", action="store_true", help="speed cases only")
     args = parser.parse_args()
     rows: list[Row] = []
@@ -224,7 +256,7 @@ def main() -> int:
         workdir = Path(args.workdir or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         if not args.skip_quality:
-            quality(rows, args.full)
+            quality(rows, args.full, Path(args.workdir) if args.workdir else None)
         cases = list(SPEED_TARGETS) + ([FULL_TARGET] if args.full else [])
         if not args.quality_only:
             speed(workdir, rows, cases)

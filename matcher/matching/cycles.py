@@ -32,6 +32,8 @@ PRED_MASK = (1 << PRED_BITS) - 1
 DEAD = -(1 << 60)
 # Arcs relaxed per numpy block: bounds the temporaries at tens of millions of arcs.
 RELAX_BLOCK = 1 << 22
+# Pointer-jumping doublings per cycle check: cycles of up to 2^7 pairs are found.
+MAX_JUMPS = 7
 # Relaxation rounds per unoriented search.
 UNORIENTED_ROUNDS = 24
 
@@ -180,9 +182,13 @@ def _link_cycles(link: np.ndarray, me: np.ndarray, jumps: int) -> np.ndarray:
 
 
 def _apply_cycles(
-    graph: CandidateGraph, mate: np.ndarray, pred: np.ndarray, starts: np.ndarray
-) -> tuple[list[int], int]:
-    """Apply each valid, improving, person-disjoint cycle.
+    graph: CandidateGraph,
+    mate: np.ndarray,
+    pred: np.ndarray,
+    starts: np.ndarray,
+    longest: int,
+) -> tuple[list[int], list[int], int]:
+    """Apply each valid, improving, person-disjoint cycle of at most `longest` pairs.
 
     Returns the people who changed, the people on cycles that gain nothing, and how many
     cycles were applied.
@@ -194,7 +200,7 @@ def _apply_cycles(
     for start in starts.tolist():
         cycle = [start]
         v = int(pred[start])
-        while v != start and len(cycle) <= len(mate):
+        while v != start and len(cycle) <= longest:
             cycle.append(v)
             v = int(pred[v])
         if v != start:
@@ -332,7 +338,10 @@ def improve_cycles(
     rng = np.random.default_rng(seed)
     edges = _Edges(graph)
     me = np.arange(graph.n, dtype=np.int64)
-    jumps = max(1, int(graph.n).bit_length())
+    # 2^jumps steps back from anybody is on their cycle if it has at most 2^jumps people and
+    # they are at most that deep in its tree; longer cycles are left alone (the walk from a
+    # start that is not on a cycle gives up after 2^jumps steps).
+    jumps = min(MAX_JUMPS, max(1, int(graph.n).bit_length()))
     idle = 0
     while passes < max_passes and work_limit > 0:
         passes += 1
@@ -352,7 +361,7 @@ def improve_cycles(
             link = dist & PRED_MASK
             starts = _link_cycles(link, me, jumps)
             if len(starts):
-                changed, invalid, applied = _apply_cycles(graph, mate, link, starts)
+                changed, invalid, applied = _apply_cycles(graph, mate, link, starts, 1 << jumps)
                 found += applied
                 # Changed people have stale arcs now, and cycles that gain nothing would be
                 # found again: both sit out the rest of this search.
