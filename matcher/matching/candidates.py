@@ -30,15 +30,15 @@ class CandidateOptions:
     # Tokens held by at most this many people give every pair of their holders.
     rare_holders: int = 40
     # Popular tokens: each holder meets the next `window` holders in each neighbour order.
-    window: int = 3
+    window: int = 4
     # Neighbour orders per popular token: by random, then by the holder's k-th best other token.
     orders: int = 4
     # Partners kept per person by adjusted score.
     keep: int = 16
     # Adjusted score = score - price * (the partner's best pooled score).
-    price: float = 1.0
+    price: float = 0.5
     # Random partners per person, always kept.
-    random_partners: int = 2
+    random_partners: int = 1
     # Offerers per (wanter, topic) of the help component (pooled, kept by score), and random
     # partners from the other roles under distinct_roles (always kept); see helping.py.
     # Nothing is drawn when not used.

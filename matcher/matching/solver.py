@@ -40,11 +40,14 @@ class SolverOptions:
     # pairs, applying all it finds) ...
     max_cycle_passes: int = 200
     # ... within this many arc relaxations per candidate edge (a deterministic work bound,
-    # ~0.6 s at 10,000 people on 2 cores; it lifts ~97.5% to ~99.2% of the optimum) ...
+    # ~0.4 s at 10,000 people on 2 cores), at least `min_cycle_work` (small organisations
+    # converge) and at most `cycle_work` (~2 s; large organisations stop early).
     cycle_work_per_edge: int = 300
-    # ... and at most this many in all (~2 s; large organisations stop early). The first
-    # `unoriented_cycle_work` go to unoriented searches (best on small graphs).
+    min_cycle_work: int = 20_000_000
     cycle_work: int = 120_000_000
+    # Up to this many people, unoriented searches come first, within this many relaxations:
+    # on small graphs they find exchanges the oriented searches can miss.
+    unoriented_below: int = 1_000
     unoriented_cycle_work: int = 4_000_000
     # People still free after augmenting get every allowed pair added (O(n) each) when this few.
     max_free_for_full_scan: int = 64
@@ -155,7 +158,11 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
     clock.lap("cardinality")
     before_cycles = matching_total(graph, mate)
     if options.improve:
-        work = min(options.cycle_work, options.cycle_work_per_edge * len(graph))
+        work = min(
+            options.cycle_work,
+            max(options.min_cycle_work, options.cycle_work_per_edge * len(graph)),
+        )
+        unoriented = options.unoriented_cycle_work if enc.n < options.unoriented_below else 0
         stats.update(
             improve_cycles(
                 graph,
@@ -163,7 +170,7 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
                 options.max_cycle_passes,
                 work,
                 seed=problem.seed,
-                unoriented_work=options.unoriented_cycle_work,
+                unoriented_work=unoriented,
             )
         )
         if stats.get("cycle_exchanges"):
