@@ -45,13 +45,18 @@ def exact_optimum(problem: Problem) -> tuple[float, int, float]:
 
 
 def dense_matrix(problem: Problem) -> np.ndarray:
-    """All-pairs int32 score matrix (scores x 10^4), 0 where a pair is not allowed."""
-    a, b, s = allowed_pairs(problem)
+    """All-pairs int32 score matrix (scores x 10^4), 0 where a pair is not allowed.
+
+    Filled block by block, so the all-pairs arrays never exist at once (20,000 people:
+    1.6 GB for the matrix instead of ~10 GB of pair arrays).
+    """
+    enc = encode(problem)
     n = len(problem.participants)
     matrix = np.zeros((n, n), dtype=np.int32)
-    ticks = np.rint(s * SCALE).astype(np.int32)
-    matrix[a, b] = ticks
-    matrix[b, a] = ticks
+    for a, b, s in allowed_pair_blocks(Scorer(enc, problem.rules.weights)):
+        ticks = np.rint(s * SCALE).astype(np.int32)
+        matrix[a, b] = ticks
+        matrix[b, a] = ticks
     return matrix
 
 
