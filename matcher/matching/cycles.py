@@ -321,20 +321,23 @@ def improve_cycles(
     work_limit: int = 1 << 62,
     seed: int = 0,
     unoriented_work: int = 0,
+    max_rounds: int = 1 << 62,
+    min_work: int = 0,
 ) -> dict[str, int]:
     """Apply improving alternating cycles until the searches stop paying.
 
     First unoriented searches within `unoriented_work` arc relaxations, then searches each
     under a new random orientation of the pairs. Stops after max_passes searches, after
-    `work_limit` arc relaxations in all (a bound on work, not on time, so the result stays
-    deterministic), or when fewer than one exchange per 10,000 people came from two oriented
-    searches in a row.
+    `max_rounds` oriented relaxation rounds (but not before `min_work` arc relaxations) or
+    after `work_limit` arc relaxations in all (bounds on work, not on time, so the result
+    stays deterministic), or when fewer than one exchange per 10,000 people came from two
+    oriented searches in a row.
     """
     if graph.n >= 1 << PRED_BITS:
         raise ValueError("cycle search packs people into 24 bits")
     budget = min(work_limit, unoriented_work)
     passes, exchanged, left_over = _unoriented(graph, mate, max_passes, budget)
-    work_limit -= budget - max(left_over, 0)
+    done = budget - max(left_over, 0)
     rng = np.random.default_rng(seed)
     edges = _Edges(graph)
     me = np.arange(graph.n, dtype=np.int64)
@@ -343,7 +346,11 @@ def improve_cycles(
     # start that is not on a cycle gives up after 2^jumps steps).
     jumps = min(MAX_JUMPS, max(1, int(graph.n).bit_length()))
     idle = 0
-    while passes < max_passes and work_limit > 0:
+
+    def more() -> bool:
+        return done < work_limit and (max_rounds > 0 or done < min_work)
+
+    while passes < max_passes and more():
         passes += 1
         left = _orientation(mate, rng)
         paired = np.rint(mate_scores(graph, mate) * 10**SCORE_DECIMALS).astype(np.int64)
@@ -355,8 +362,9 @@ def improve_cycles(
         alive = left.copy()
         found = 0
         for _ in range(ROUNDS_PER_SEARCH):
-            work_limit -= len(arcs)
-            grew = work_limit >= 0 and _relax(arcs, dist, alive)
+            grew = more() and _relax(arcs, dist, alive)
+            done += len(arcs)
+            max_rounds -= 1
             # Look for cycles every round: they come and go as better paths take over.
             link = dist & PRED_MASK
             starts = _link_cycles(link, me, jumps)

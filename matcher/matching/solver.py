@@ -38,11 +38,13 @@ class SolverOptions:
     improve: bool = True
     # Searches for improving alternating cycles (each under a new random orientation of the
     # pairs, applying all it finds) ...
-    max_cycle_passes: int = 200
-    # ... within this many arc relaxations per candidate edge (a deterministic work bound,
-    # ~0.4 s at 10,000 people on 2 cores), at least `min_cycle_work` (small organisations
-    # converge) and at most `cycle_work` (~2 s; large organisations stop early).
-    cycle_work_per_edge: int = 300
+    max_cycle_passes: int = 1_000
+    # ... within cycle_rounds_per_person * n relaxation rounds (each round applies about one
+    # exchange, and the exchanges needed grow with n; ~0.4 s at 10,000 people on 2 cores,
+    # ~1.5 s at 20,000), but at least `min_cycle_work` arc relaxations (small organisations
+    # converge) and at most `cycle_work` (~1.5 s; very large organisations stop early).
+    # Bounds on work, not on time, so the result is deterministic.
+    cycle_rounds_per_person: float = 0.06
     min_cycle_work: int = 20_000_000
     cycle_work: int = 120_000_000
     # Up to this many people, unoriented searches come first, within this many relaxations:
@@ -158,19 +160,18 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
     clock.lap("cardinality")
     before_cycles = matching_total(graph, mate)
     if options.improve:
-        work = min(
-            options.cycle_work,
-            max(options.min_cycle_work, options.cycle_work_per_edge * len(graph)),
-        )
+        rounds = int(options.cycle_rounds_per_person * enc.n)
         unoriented = options.unoriented_cycle_work if enc.n < options.unoriented_below else 0
         stats.update(
             improve_cycles(
                 graph,
                 mate,
                 options.max_cycle_passes,
-                work,
+                options.cycle_work,
                 seed=problem.seed,
                 unoriented_work=unoriented,
+                max_rounds=rounds,
+                min_work=options.min_cycle_work,
             )
         )
         if stats.get("cycle_exchanges"):
