@@ -82,7 +82,7 @@ def _merge(sources: list[TokenSource]) -> _Postings:
     return _Postings(owner, token, value, np.bincount(token, minlength=offset))
 
 
-def _group_pairs(owner: np.ndarray, token: np.ndarray, limit: int) -> list[np.ndarray]:
+def _group_pairs(owner: np.ndarray, token: np.ndarray, limit: int, n: int) -> list[np.ndarray]:
     """Keys of pairs of owners at most `limit` apart within runs of equal token."""
     parts = []
     idx = np.arange(len(owner), dtype=np.int64)
@@ -91,16 +91,16 @@ def _group_pairs(owner: np.ndarray, token: np.ndarray, limit: int) -> list[np.nd
         idx = idx[token[idx + d] == token[idx]]
         if not len(idx):
             break
-        parts.append((owner[idx], owner[idx + d]))
+        parts.append(_keys(owner[idx], owner[idx + d], n))
     return parts
 
 
-def _rare_pairs(post: _Postings, rare: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Every pair of holders of each rare token."""
+def _rare_pairs(post: _Postings, rare: np.ndarray, n: int) -> list[np.ndarray]:
+    """Keys of every pair of holders of each rare token."""
     sel = np.flatnonzero(rare[post.token])
     owner, token = post.owner[sel], post.token[sel]
     order = np.argsort(token, kind="stable")
-    return _group_pairs(owner[order], token[order], int(post.df[rare].max(initial=1)))
+    return _group_pairs(owner[order], token[order], int(post.df[rare].max(initial=1)), n)
 
 
 def _ranked_tokens(post: _Postings, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -123,8 +123,8 @@ def _kth_other(
 
 def _popular_pairs(
     post: _Postings, rare: np.ndarray, n: int, options: CandidateOptions, rng: np.random.Generator
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Neighbours of each holder of a popular token, in a few orders of its holders."""
+) -> list[np.ndarray]:
+    """Keys of the neighbours of each holder of a popular token, in a few orders of its holders."""
     sel = np.flatnonzero(~rare[post.token])
     if not len(sel):
         return []
@@ -140,10 +140,12 @@ def _popular_pairs(
             # Holders sharing their (k-1)-th best other token sit together: they share two.
             second = _kth_other(ranked, indptr, owner, rank, k - 1)
             order = np.lexsort((noise, second, token))
-        parts += _group_pairs(owner[order], token[order], options.window)
+        parts += _group_pairs(owner[order], token[order], options.window, n)
     return parts
 
 
+# Pairs per block when building the ranking keys (bounds the temporaries).
+KEY_BLOCK = 1 << 22
 # Pooled pairs checked and scored per block: keeps the temporaries in cache at millions of pairs.
 POOL_BLOCK = 1 << 18
 
@@ -155,9 +157,7 @@ def pool_keys(
     n = enc.n
     post = _merge(token_sources(enc, scorer.named_weights))
     rare = post.df <= options.rare_holders
-    parts = _rare_pairs(post, rare) + _popular_pairs(post, rare, n, options, rng)
-    keys = [_keys(a, b, n) for a, b in parts]
-    del parts
+    keys = _rare_pairs(post, rare, n) + _popular_pairs(post, rare, n, options, rng)
     # The directed help component brings its own index (wanters to offerers).
     if scorer.named_weights.help > 0:
         keys += help_candidate_keys(enc, options.help_window, rng)
@@ -189,7 +189,18 @@ def pool_pairs(
         out_b[m : m + k] = b
         out_s[m : m + k] = scorer.scores(a, b)
         m += k
-    return out_a[:m], out_b[:m], out_s[:m]
+    del keys
+    # Shrink in place where numpy can (no copy of the largest arrays at a million people).
+    return _shrink(out_a, m), _shrink(out_b, m), _shrink(out_s, m)
+
+
+def _shrink(array: np.ndarray, size: int) -> np.ndarray:
+    """The first `size` entries; resized in place when nothing else holds the array."""
+    try:
+        array.resize(size, refcheck=False)
+    except ValueError:  # not the owner of its memory: copy
+        return array[:size].copy()
+    return array
 
 
 def _random_pairs(
@@ -207,11 +218,12 @@ def best_per_person(
     n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray, keep: int, price: float
 ) -> np.ndarray:
     """Mask of pairs among the `keep` best of either end, by score - price * partner's best."""
-    if len(a) == 0:
+    m = len(a)
+    if m == 0:
         return np.zeros(0, dtype=bool)
     # Everything in integer score ticks; each person's partners are ranked by
     # score - price * (the partner's best score), rounded to a tick.
-    ticks = np.rint(score * 10**SCORE_DECIMALS).astype(np.int64)
+    ticks = np.rint(score * 10**SCORE_DECIMALS).astype(np.int32)
     top = np.zeros(n, dtype=np.int64)
     np.maximum.at(top, a, ticks)
     np.maximum.at(top, b, ticks)
@@ -219,10 +231,12 @@ def best_per_person(
     # Sort keys: person, then (high - adjusted) so the best partner comes first.
     high = int(ticks.max()) - int(top.min())
     width = (high - (int(ticks.min()) - int(top.max()))).bit_length() + 1
-    m = len(a)
     keys = np.empty(2 * m, dtype=np.int64)
-    keys[:m] = (a.astype(np.int64) << width) | (high - ticks + top[b])
-    keys[m:] = (b.astype(np.int64) << width) | (high - ticks + top[a])
+    for lo in range(0, m, KEY_BLOCK):
+        hi = min(lo + KEY_BLOCK, m)
+        t = high - ticks[lo:hi].astype(np.int64)
+        keys[lo:hi] = (a[lo:hi].astype(np.int64) << width) | (t + top[b[lo:hi]])
+        keys[m + lo : m + hi] = (b[lo:hi].astype(np.int64) << width) | (t + top[a[lo:hi]])
     # Sorting the keys themselves (no argsort) is ~10x faster; each person's keep-th key is
     # their threshold, and every partner at or above it is kept (ties included, so the choice
     # does not depend on how the sort orders equal keys).
@@ -232,8 +246,13 @@ def best_per_person(
     mask = (1 << width) - 1
     limit = np.where(at < first[1:], keys[np.minimum(at, 2 * m - 1)] & mask, 1 << width)
     del keys
-    chosen = (high - ticks + top[b]) <= limit[a]
-    chosen |= (high - ticks + top[a]) <= limit[b]
+    chosen = np.empty(m, dtype=bool)
+    for lo in range(0, m, KEY_BLOCK):
+        hi = min(lo + KEY_BLOCK, m)
+        t = high - ticks[lo:hi].astype(np.int64)
+        chosen[lo:hi] = ((t + top[b[lo:hi]]) <= limit[a[lo:hi]]) | (
+            (t + top[a[lo:hi]]) <= limit[b[lo:hi]]
+        )
     return chosen
 
 
@@ -253,6 +272,7 @@ def candidate_pairs(
     a, b, score = pool_pairs(enc, scorer, options, rng)
     chosen = best_per_person(n, a, b, score, options.keep, options.price)
     a, b, score = a[chosen].astype(np.int64), b[chosen].astype(np.int64), score[chosen]
+    del chosen
     if options.random_partners:
         ra, rb = _random_pairs(scorer, n, options.random_partners, rng)
         a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
