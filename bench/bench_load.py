@@ -137,6 +137,7 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
     from matcher import create_app
     from matcher.extensions import db
     from matcher.models import Membership, Round, User
+    from matcher.programmes.catalogue import default_programme
     from matcher.rounds import publishing
     from matcher.weeks import week_label
 
@@ -150,7 +151,9 @@ def prepare_database(url: str, instance: Path, people: int, users: int) -> list[
         db.session.commit()
         # bench_rounds' generated history ends the week before WEEK_MONDAY: publish that week.
         week = week_label(WEEK_MONDAY)
-        outcome = publishing.run_round(db.session, week, publish=True)
+        outcome = publishing.run_round(
+            db.session, default_programme(db.session), week, publish=True
+        )
         db.session.commit()
         if not outcome.published:
             raise RuntimeError(f"round {week} not published: {outcome.message}")

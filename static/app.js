@@ -75,3 +75,27 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   }
 });
+
+// Sign-up: a programme for some teams or offices (data-open-to, data-open-values) is shown
+// only when the team or office typed above is one of them, or when it is ticked or carries
+// an error. Without this file all are shown; the server checks again on submit.
+document.addEventListener("DOMContentLoaded", () => {
+  const limited = document.querySelectorAll("[data-open-to][data-open-values]");
+  if (!limited.length) return;
+  const key = (value) => value.trim().replace(/\s+/g, " ").toLowerCase();
+  const update = () => {
+    for (const part of limited) {
+      const name = part.dataset.openTo === "teams" ? "team" : "location";
+      const input = part.closest("form").querySelector(`input[name=${name}]`);
+      const values = part.dataset.openValues.split("|").map(key);
+      const box = part.querySelector("input[type=checkbox]");
+      part.hidden = !(
+        (input && values.includes(key(input.value))) ||
+        (box && box.checked) ||
+        part.querySelector(".error")
+      );
+    }
+  };
+  document.addEventListener("input", update);
+  update();
+});

@@ -147,6 +147,21 @@ def meetings_over(app: Flask) -> None:
         db.session.commit()
 
 
+def coffee(session):
+    """The cross-team coffee, the default programme (made on demand: tables are emptied after
+    each test, the migration's row with them)."""
+    from matcher.programmes.catalogue import default_programme
+
+    return default_programme(session)
+
+
+def coffee_member(session, user_id: int):
+    """The user's membership of the cross-team coffee (cadence, snooze, left or paused)."""
+    from matcher.programmes.members import membership
+
+    return membership(session, coffee(session), user_id)
+
+
 def published_round(session, monday, *groups, meeting_at=None) -> list:
     """A published round for the week of `monday` with these groups of user ids (added and
     flushed, not committed); its MatchGroup rows, in order."""

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.models import Interest, Team, User
-from tests.support import MEMBER_PASSWORD, login, signup_data
+from tests.support import MEMBER_PASSWORD, coffee_member, login, signup_data
 
 
 def count_users(app) -> int:
@@ -30,7 +30,8 @@ def test_signup_stores_profile_and_logs_in(app, client):
         user = db.session.scalar(select(User).where(User.email == "grace@example.com"))
         assert [i.name for i in user.interests] == ["Rust", "Sailing"]
         assert user.profile.timezone == "Europe/Berlin"
-        assert user.profile.cadence_weeks == 2
+        # Signing up joins the cross-team coffee, at the cadence chosen.
+        assert coffee_member(db.session, user.id).cadence_weeks == 2
         assert [(w.weekday, w.start_minute, w.end_minute) for w in user.availability] == [
             (0, 600, 750),
             (3, 840, 960),

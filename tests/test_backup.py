@@ -23,9 +23,9 @@ from matcher.feedback.service import Answer
 from matcher.feedback.service import record as record_feedback
 from matcher.models import Membership, OutboxMessage, PendingErasure, User
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
-from matcher.rounds import programme, publishing
-from matcher.rounds.programme import save_settings, settings_values
-from tests.support import PG_ADMIN_URL, make_app, make_six_people
+from matcher.programmes.settings import save_settings, settings_values
+from matcher.rounds import publishing
+from tests.support import PG_ADMIN_URL, coffee, make_app, make_six_people
 
 WEEK = "2026-W49"
 
@@ -33,18 +33,26 @@ WEEK = "2026-W49"
 def populate(app: Flask, make_user) -> dict[str, int]:
     """A lived-in organisation: people, a block, a published round, feedback, settings, audit."""
     ids = make_six_people(make_user)
-    ids["root"] = make_user(email="root@example.com", name="Root", team="Ops", is_admin=True)
+    # What Root can help with and wants help with fill the mentoring vocabularies' tables.
+    ids["root"] = make_user(
+        email="root@example.com",
+        name="Root",
+        team="Ops",
+        is_admin=True,
+        can_help=("Postgres",),
+        wants_help=("Rust",),
+    )
     with app.app_context():
         session = db.session
         add_do_not_pair(session, session.get(User, ids["ada"]), "bob@example.com")
         # An address nobody has signed up with yet: a pending entry.
         add_do_not_pair(session, session.get(User, ids["cy"]), "newcomer@example.com")
-        values = settings_values(programme.programme_settings(session))
+        values = settings_values(coffee(session))
         values["round_minute"] = 10 * 60 + 30
         values["round_timezone"] = "Europe/Berlin"
-        assert save_settings(session, values, ids["root"])
+        assert save_settings(session, coffee(session), values, ids["root"])
         audit(session, ids["root"], "person.pause", "fay@example.com", before=None, after=[1, 2])
-        outcome = publishing.run_round(session, WEEK, publish=True)
+        outcome = publishing.run_round(session, coffee(session), WEEK, publish=True)
         assert outcome.published
         session.flush()
         membership = session.scalars(select(Membership).order_by(Membership.id)).first()
@@ -161,7 +169,7 @@ def test_round_trip_restores_every_row_and_new_rows_get_fresh_ids(
         new_id = sign_up(restored, "newcomer@example.com")
         assert new_id == max(ids.values()) + 1
         with restored.app_context():
-            outcome = publishing.run_round(db.session, "2026-W50", publish=True)
+            outcome = publishing.run_round(db.session, coffee(db.session), "2026-W50", publish=True)
             db.session.commit()
             old_rounds = {row[0] for row in before["rounds"]}
             assert outcome.round.id not in old_rounds

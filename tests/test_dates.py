@@ -79,7 +79,7 @@ def test_member_pages_name_weeks_and_days_the_same_way(app, client, make_user):
     dashboard = client.get("/dashboard/").get_data(as_text=True)
     # Past coffees and kudos: by the week's Monday, as the email and the current pairing do.
     assert f"— Cy, {in_words(past)}" in dashboard
-    assert f'<span class="muted">{in_words(past)}</span>' in dashboard
+    assert f'<span class="muted">{in_words(past)} · Cross-team coffee</span>' in dashboard
     form = client.get(f"/feedback/pairing/{group_id}").get_data(as_text=True)
     assert f"Your coffee for {week_of(past)} with" in form
     for page in (dashboard, form, client.get("/me/").get_data(as_text=True)):
@@ -113,8 +113,8 @@ def test_the_reminder_email_names_the_week_like_the_pairing_email(app, make_user
             payload={"membership_id": membership.id, "user_id": ada},
         )
         email = render(db.session, message, app.config)
-        assert email["Subject"] == f"Did you meet Cy in {week_of(monday)}?"
+        assert email["Subject"] == f"Cross-team coffee: did you meet Cy in {week_of(monday)}?"
         parts = [p for p in email.walk() if p.get_content_type() == "text/plain"]
         text = parts[0].get_payload(decode=True).decode()
-        assert f"How did your coffee with Cy in {week_of(monday)} go?" in text
+        assert "How did your " in text and f"coffee with Cy in {week_of(monday)} go?" in text
         assert not ISO_WEEK.search(text + email["Subject"])

@@ -13,7 +13,7 @@ from matcher.extensions import db
 from matcher.models import DoNotPair, PendingDoNotPair, User
 from matcher.rounds import participants, planning
 from matcher.weeks import week_label
-from tests.support import MEMBER_PASSWORD, login, signup_data
+from tests.support import MEMBER_PASSWORD, coffee, login, signup_data
 
 
 @pytest.fixture
@@ -117,7 +117,9 @@ def test_signing_up_later_turns_the_entry_into_a_block_the_rounds_see(app, clien
     with app.app_context():
         ids = {ada, grace}
         assert participants.load_blocked(db.session, ids) == [(ada, grace)]
-        plan = planning.plan_round(db.session, week_label(datetime.now(UTC).date()))
+        plan = planning.plan_round(
+            db.session, coffee(db.session), week_label(datetime.now(UTC).date())
+        )
         assert all(set(g.user_ids) != ids for g in plan.groups)
         assert (ada, grace) in {tuple(sorted(pair)) for pair in plan.problem.blocked}
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import login
+from tests.support import coffee, login
 
 # Text a browser could send: any unicode except lone surrogates (not encodable at all).
 TEXT = st.one_of(
@@ -113,8 +113,10 @@ def world(app, make_user) -> dict[str, object]:
     member = make_user(email="bob@example.com", name="Bob", team="Search")
     today = datetime.now(UTC).date()
     with app.app_context():
-        publishing.run_round(db.session, week_label(today), publish=True)
-        draft = publishing.run_round(db.session, week_label(today + timedelta(weeks=1))).round
+        publishing.run_round(db.session, coffee(db.session), week_label(today), publish=True)
+        draft = publishing.run_round(
+            db.session, coffee(db.session), week_label(today + timedelta(weeks=1))
+        ).round
         db.session.commit()
         mine = db.session.scalar(
             select(Membership).where(Membership.user_id == admin, Membership.round_id != draft.id)

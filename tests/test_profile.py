@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.models import DoNotPair, MatchGroup, Profile, User
+from matcher.models import DoNotPair, MatchGroup, ProgrammeMember, User
 from matcher.models.people import user_interests
 from matcher.rounds import erasure, publishing
 from matcher.transaction import commit_steps
 from matcher.weeks import week_label
-from tests.support import MEMBER_PASSWORD, login
+from tests.support import MEMBER_PASSWORD, coffee, coffee_member, login
 
 
 @pytest.fixture
@@ -24,11 +24,12 @@ def ada(client, make_user) -> int:
     return user_id
 
 
-def profile_of(app, user_id: int) -> Profile:
+def member_of(app, user_id: int) -> ProgrammeMember:
+    """The user's place in the cross-team coffee (cadence, snooze, left), detached."""
     with app.app_context():
-        profile = db.session.get(Profile, user_id)
-        db.session.expunge(profile)
-        return profile
+        member = coffee_member(db.session, user_id)
+        db.session.expunge(member)
+        return member
 
 
 def test_pages_need_login(client):
@@ -51,12 +52,14 @@ def test_edit_prefills_and_saves(app, client, ada):
             "interests": "Poetry",
             "location": "",
             "timezone": "Europe/London",
-            "cadence_weeks": "4",
             "meeting_mode": "in_person",
             "availability-day4-start": "09:00",
             "availability-day4-end": "11:00",
         },
     )
+    assert response.status_code == 302
+    # How often to meet is the programme's: saved from its card on the profile page.
+    response = client.post("/me/programmes/coffee/cadence", data={"cadence_weeks": "4"})
     assert response.status_code == 302
     with app.app_context():
         user = db.session.get(User, ada)
@@ -65,7 +68,7 @@ def test_edit_prefills_and_saves(app, client, ada):
         assert [i.name for i in user.interests] == ["Poetry"]
         assert [(w.weekday, w.start_minute) for w in user.availability] == [(4, 540)]
         assert user.profile.location is None
-        assert user.profile.cadence_weeks == 4
+        assert coffee_member(db.session, ada).cadence_weeks == 4
 
 
 def test_edit_with_bad_input_changes_nothing(app, client, ada):
@@ -82,10 +85,10 @@ def test_edit_with_bad_input_changes_nothing(app, client, ada):
 def test_snooze_and_unsnooze(app, client, ada):
     until = date.today() + timedelta(days=14)
     client.post("/me/snooze", data={"until": until.isoformat()})
-    assert profile_of(app, ada).snoozed_until == until
+    assert member_of(app, ada).snoozed_until == until
     assert "Snoozed until" in client.get("/me/").get_data(as_text=True)
     client.post("/me/unsnooze")
-    assert profile_of(app, ada).snoozed_until is None
+    assert member_of(app, ada).snoozed_until is None
 
 
 @pytest.mark.parametrize(
@@ -100,15 +103,15 @@ def test_snooze_and_unsnooze(app, client, ada):
 def test_bad_snooze_is_refused_with_a_message(app, client, ada, until, message):
     response = client.post("/me/snooze", data={"until": until}, follow_redirects=True)
     assert message in response.get_data(as_text=True)
-    assert profile_of(app, ada).snoozed_until is None
+    assert member_of(app, ada).snoozed_until is None
 
 
 def test_leave_and_rejoin(app, client, ada):
     client.post("/me/leave")
-    assert profile_of(app, ada).opted_out is True
+    assert member_of(app, ada).opted_out is True
     assert "You have left" in client.get("/me/").get_data(as_text=True)
     client.post("/me/rejoin")
-    assert profile_of(app, ada).opted_out is False
+    assert member_of(app, ada).opted_out is False
 
 
 def test_do_not_pair_list_is_private(app, client, ada, make_user):
@@ -180,7 +183,7 @@ def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada,
     bob = make_user(email="bob@example.com", name="Bob Builder", team="Search")
     make_user(email="cy@example.com", name="Cy Twombly", team="Infra")  # odd one: a trio
     with app.app_context():
-        publishing.run_round(db.session, "2026-W49", publish=True)
+        publishing.run_round(db.session, coffee(db.session), "2026-W49", publish=True)
         membership = db.session.scalar(select(Membership).where(Membership.user_id == ada))
         db.session.add(
             Feedback(
@@ -226,7 +229,7 @@ def test_erasing_years_of_rounds_is_queued_and_done_a_round_at_a_time(app, make_
     weeks = ["2026-W45", "2026-W46", "2026-W47"]
     with app.app_context():
         for week in weeks:
-            publishing.run_round(db.session, week, publish=True)
+            publishing.run_round(db.session, coffee(db.session), week, publish=True)
         db.session.commit()
         delete_account(db.session, db.session.get(User, ada))
         db.session.commit()
@@ -254,7 +257,7 @@ def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
     make_user(email="cy@example.com", name="Cy Young", team="Search")
     week = week_label(datetime.now(UTC).date())
     with app.app_context():
-        publishing.run_round(db.session, week, publish=True)
+        publishing.run_round(db.session, coffee(db.session), week, publish=True)
         group = db.session.scalars(select(MatchGroup)).one()
         # A slot already past: before it, "not yet" is the only answer (derived from now).
         met_at = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
@@ -305,7 +308,9 @@ def test_export_has_my_pairings_feedback_and_kudos(app, client, ada, make_user):
 def test_export_leaves_out_draft_rounds(app, client, ada, make_user):
     make_user(email="cy@example.com", name="Cy Young", team="Search")
     with app.app_context():
-        publishing.run_round(db.session, week_label(datetime.now(UTC).date()))  # a draft
+        publishing.run_round(
+            db.session, coffee(db.session), week_label(datetime.now(UTC).date())
+        )  # a draft
         db.session.commit()
     data = json.loads(client.get("/me/export").get_data(as_text=True))
     assert data["pairings"] == [] and data["feedback_given"] == []
@@ -324,7 +329,8 @@ def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ad
         page = client.post(path, follow_redirects=True).get_data(as_text=True)
         with app.app_context():
             user = db.session.get(User, ada)
-            start = next_round_for(db.session, user, datetime.now(UTC)).start
+            member = coffee_member(db.session, ada)
+            start = next_round_for(db.session, member, coffee(db.session), datetime.now(UTC)).start
             when = start.astimezone(zone_of(user))
         expected = f"Welcome back: you are in the next round, {when:%A} {when.day} {when:%B}."
         assert expected in page
@@ -332,15 +338,15 @@ def test_ending_a_snooze_or_rejoining_names_the_round_you_are_in(app, client, ad
 
 def test_a_pause_for_missed_coffees_says_why_on_the_profile(app, client, ada):
     with app.app_context():
-        profile = db.session.get(Profile, ada)
-        profile.opted_out = True
-        profile.pause_reason = "3 coffees in a row without a meeting"
+        member = coffee_member(db.session, ada)
+        member.opted_out = True
+        member.pause_reason = "3 coffees in a row without a meeting"
         db.session.commit()
     page = client.get("/me/").get_data(as_text=True)
     assert "We paused your pairings after 3 coffees in a row without a meeting" in page
     assert "Rejoin the pairings" in page
     client.post("/me/rejoin")
     with app.app_context():
-        profile = db.session.get(Profile, ada)
-        assert not profile.opted_out and profile.pause_reason is None
+        member = coffee_member(db.session, ada)
+        assert not member.opted_out and member.pause_reason is None
     assert "We paused" not in client.get("/me/").get_data(as_text=True)

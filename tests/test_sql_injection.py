@@ -20,8 +20,7 @@ from matcher.models import (
     Membership,
     OutboxMessage,
     PendingDoNotPair,
-    Profile,
-    ProgrammeSettings,
+    Programme,
     Project,
     Round,
     Team,
@@ -30,7 +29,14 @@ from matcher.models import (
 from matcher.rounds import publishing
 from matcher.weeks import week_label
 from tests.admin.support import valid_form
-from tests.support import MEMBER_PASSWORD, login, meetings_over, signup_data
+from tests.support import (
+    MEMBER_PASSWORD,
+    coffee,
+    coffee_member,
+    login,
+    meetings_over,
+    signup_data,
+)
 
 SQLI = (
     "' OR '1'='1",
@@ -198,7 +204,7 @@ def test_do_not_pair_snooze_and_delete_refuse_injection(app, client, make_user):
         assert db.session.scalar(select(func.count()).select_from(DoNotPair)) == 0
         pending = db.session.scalars(select(PendingDoNotPair.email)).all()
         assert sorted(pending) == sorted(EMAIL_SQLI)
-        assert db.session.get(Profile, ada).snoozed_until is None
+        assert coffee_member(db.session, ada).snoozed_until is None
     assert client.get("/me/").status_code == 200  # still logged in, account still there
     assert_nothing_dropped(app, users=2)
 
@@ -207,7 +213,9 @@ def test_feedback_note_and_kudos_are_stored_literally(app, client, make_user):
     ada = make_user(email="ada@example.com", team="Payments")
     make_user(email="cy@example.com", name="Cy", team="Search")
     with app.app_context():
-        publishing.run_round(db.session, week_label(datetime.now(UTC).date()), publish=True)
+        publishing.run_round(
+            db.session, coffee(db.session), week_label(datetime.now(UTC).date()), publish=True
+        )
         db.session.commit()
         group_id = db.session.scalar(select(Membership.group_id).where(Membership.user_id == ada))
     meetings_over(app)  # on a Monday morning this week's slot may still be ahead
@@ -293,8 +301,8 @@ def test_vocabulary_rename_and_merge_take_injection_literally(
 
 def stored_settings(app: Flask) -> dict[str, object]:
     with app.app_context():
-        row = db.session.scalar(select(ProgrammeSettings))
-        return {c.key: getattr(row, c.key) for c in ProgrammeSettings.__table__.columns}
+        row = coffee(db.session)
+        return {c.key: getattr(row, c.key) for c in Programme.__table__.columns}
 
 
 def test_rules_refuse_injection_in_every_field(app, admin_client):

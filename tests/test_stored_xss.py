@@ -24,13 +24,15 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.links import FEEDBACK, make_token
-from matcher.models import Interest, Membership, Profile, Project, Team, User, vocabulary_key
+from matcher.models import Interest, Membership, Project, Team, User, vocabulary_key
 from matcher.notify import queue_message, send_pending
 from matcher.rounds import publishing
 from matcher.weeks import week_label
 from tests.support import (
     BACKENDS,
     PG_ADMIN_URL,
+    coffee,
+    coffee_member,
     empty_tables,
     login,
     make_app,
@@ -179,7 +181,7 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
     with app.app_context():
         users = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
         users["root"].is_admin = True
-        db.session.get(Profile, users["root"].id).opted_out = True  # the admin is no match
+        coffee_member(db.session, users["root"].id).opted_out = True  # the admin is no match
         db.session.commit()
         w.ids.update({name: user.id for name, user in users.items()})
         for kind, model, hostile, plain in (
@@ -193,7 +195,7 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
     # The preview and the draft only exist before publishing: keep those pages now.
     w.cache["admin preview"] = w.page(w.admin, "/admin/preview")
     with app.app_context():
-        round_ = publishing.run_round(db.session, WEEK).round
+        round_ = publishing.run_round(db.session, coffee(db.session), WEEK).round
         db.session.commit()
         w.ids["round"] = round_.id
         membership = db.session.scalar(select(Membership).where(Membership.user_id == w.ids["ada"]))
@@ -211,7 +213,7 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
         queue_message(
             db.session,
             "feedback_reminder",
-            f"feedback_reminder:{WEEK}:{w.ids['ada']}",
+            f"feedback_reminder:{w.ids['round']}:{w.ids['ada-membership']}",
             {"membership_id": w.ids["ada-membership"], "user_id": w.ids["ada"]},
             user_id=w.ids["ada"],
             round_id=w.ids["round"],
@@ -420,7 +422,9 @@ def test_line_breaks_in_a_name_add_no_calendar_property(app, client, make_user):
         user.display_name = evil_name
         db.session.scalar(select(Interest).where(Interest.key == "rust")).name = evil_interest
         db.session.commit()
-        (group,) = publishing.run_round(db.session, WEEK, publish=True).round.groups
+        (group,) = publishing.run_round(
+            db.session, coffee(db.session), WEEK, publish=True
+        ).round.groups
         db.session.commit()
         group_id = group.id
     login(client, "ada@example.com")
@@ -437,7 +441,7 @@ def test_line_breaks_in_a_name_add_no_calendar_property(app, client, make_user):
         # The format keeps a line break as LF (RFC 5545 \\n): CR is dropped.
         return value.replace("\r\n", "\n")
 
-    assert str(event["summary"]) == f"Coffee with {intact(evil_name)}"
+    assert str(event["summary"]) == f"Cross-team coffee: coffee with {intact(evil_name)}"
     assert f"{intact(evil_name)} <bob@example.com>" in str(event["description"])
     assert intact(evil_interest) in str(event["description"])
     # Bob's copy: his name, line break and all, is the organiser's CN (RFC 6868 ^n).

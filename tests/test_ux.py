@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.links import FEEDBACK, make_token
-from matcher.models import Membership, Profile, User
+from matcher.models import Membership, ProgrammeMember, User
 from matcher.rounds import participants, publishing
 from matcher.weeks import week_label
-from tests.support import login
+from tests.support import coffee, coffee_member, login
 
 WEEK = week_label(datetime.now(UTC).date())
 
@@ -44,16 +44,17 @@ def describedby_targets_exist(page: str) -> None:
             assert target in ids, f"aria-describedby names a missing id: {target}"
 
 
-def profile_of(app, user_id: int) -> Profile:
+def member_of(app, user_id: int) -> ProgrammeMember:
+    """The user's place in the cross-team coffee, detached."""
     with app.app_context():
-        profile = db.session.get(Profile, user_id)
-        db.session.expunge(profile)
-        return profile
+        member = coffee_member(db.session, user_id)
+        db.session.expunge(member)
+        return member
 
 
 def set_snooze(app, user_id: int, until: date | None) -> None:
     with app.app_context():
-        db.session.get(Profile, user_id).snoozed_until = until
+        coffee_member(db.session, user_id).snoozed_until = until
         db.session.commit()
 
 
@@ -78,7 +79,7 @@ def colleagues(app, make_user, admin):
         ]
     }
     with app.app_context():
-        db.session.get(Profile, admin).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     return people
 
@@ -125,7 +126,9 @@ def test_stylesheet_keeps_wide_content_inside_a_phone_screen(client):
 )
 def test_admin_tables_scroll_sideways_instead_of_widening_the_page(app, client, colleagues, path):
     with app.app_context():
-        publishing.run_round(db.session, WEEK)  # a draft: the overview and rounds list show it
+        publishing.run_round(
+            db.session, coffee(db.session), WEEK
+        )  # a draft: the overview and rounds list show it
         db.session.commit()
     response = client.get(path)
     assert response.status_code == 200
@@ -152,7 +155,7 @@ def test_heatmap_keeps_its_size_and_describes_itself(app, client, colleagues):
     from matcher.models import Feedback
 
     with app.app_context():
-        round_ = publishing.run_round(db.session, WEEK, publish=True).round
+        round_ = publishing.run_round(db.session, coffee(db.session), WEEK, publish=True).round
         # Everyone says "we met": the first map counts meetings, not matches.
         for m in db.session.scalars(select(Membership).where(Membership.round_id == round_.id)):
             db.session.add(
@@ -185,7 +188,7 @@ def test_heatmap_summary_escapes_and_names_the_loners():
 
 def test_publish_and_discard_ask_first(app, client, colleagues):
     with app.app_context():
-        round_id = publishing.run_round(db.session, WEEK).round.id
+        round_id = publishing.run_round(db.session, coffee(db.session), WEEK).round.id
         db.session.commit()
     page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
     publish = re.search(r'<form[^>]*action="[^"]*/publish"[^>]*>', page).group(0)
@@ -258,7 +261,7 @@ def test_do_not_pair_remove_buttons_name_the_address(client, make_user):
 
 def test_feedback_form_groups_every_radio_set_in_a_fieldset(app, client, colleagues):
     with app.app_context():
-        publishing.run_round(db.session, WEEK, publish=True)
+        publishing.run_round(db.session, coffee(db.session), WEEK, publish=True)
         db.session.commit()
         m = db.session.scalars(select(Membership).order_by(Membership.id)).first()
         link = "/feedback/" + make_token(app.config, FEEDBACK, m.id, m.user_id)
@@ -333,7 +336,7 @@ def test_skipping_a_round_says_that_week_is_skipped_and_when_you_are_back(app, c
         f"You are back in the pairings from {week_of(monday + timedelta(days=7))}."
     )
     assert "until then" not in text
-    assert profile_of(app, ada).is_snoozed(today)
+    assert member_of(app, ada).is_snoozed(today)
 
 
 def test_a_snooze_ending_mid_week_names_the_monday_of_the_last_week_left_out(
@@ -361,8 +364,10 @@ def test_the_snooze_text_matches_who_the_round_leaves_out(app, client, make_user
     set_snooze(app, ada, until)
     last_monday = until - timedelta(days=until.weekday())
     with app.app_context():
-        inside, _ = participants.select_participants(db.session, last_monday)
-        after, _ = participants.select_participants(db.session, last_monday + timedelta(days=7))
+        inside, _ = participants.select_participants(db.session, coffee(db.session), last_monday)
+        after, _ = participants.select_participants(
+            db.session, coffee(db.session), last_monday + timedelta(days=7)
+        )
     assert ada not in {p.id for p in inside}
     assert ada in {p.id for p in after}
 

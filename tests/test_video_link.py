@@ -14,7 +14,7 @@ from matcher.models import Profile
 from matcher.rounds import publishing
 from matcher.video_links import safe_video_link, video_link_problem
 from matcher.weeks import week_label
-from tests.support import MEMBER_PASSWORD, login, signup_data
+from tests.support import MEMBER_PASSWORD, coffee, login, signup_data
 
 LINK = "https://meet.example.com/ada-lovelace?pwd=a1&lang=en"
 
@@ -108,7 +108,9 @@ def test_partner_card_links_to_the_partners_room_and_never_to_an_unsafe_one(app,
     ada = make_user(email="ada@example.com", team="Payments", video_link=LINK)
     make_user(email="bob@example.com", name="Bob", team="Search")
     with app.app_context():
-        publishing.run_round(db.session, week_label(datetime.now(UTC).date()), publish=True)
+        publishing.run_round(
+            db.session, coffee(db.session), week_label(datetime.now(UTC).date()), publish=True
+        )
         db.session.commit()
     login(client, "bob@example.com")
     page = client.get("/dashboard/").get_data(as_text=True)

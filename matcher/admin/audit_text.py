@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,25 @@ SETTING_LABELS = {
     "round_timezone": "Time zone",
     "feedback_reminder_days": "Feedback reminder after (days)",
     "pause_after_missed": "Pause after missed rounds",
+}
+# What the programme form calls each value the audit log records of a programme.
+PROGRAMME_LABELS = {
+    "name": "name",
+    "slug": "address",
+    "description": "description",
+    "open_to": "who may join",
+    "open_values": "teams or offices that may join",
+    "joined_within_weeks": "new-joiner weeks",
+    "auto_enrol": "automatic joining",
+    "pairing_weeks": "pairing length",
+    "mentor_capacity": "mentees per mentor",
+    "archived": "archived",
+    "kind": "kind",
+}
+KIND_WORDS_PROGRAMME = {
+    "coffee": "cross-team coffee",
+    "buddies": "new-joiner buddies",
+    "mentoring": "mentoring",
 }
 _PERSON = re.compile(r"^(?P<name>.*) <(?P<email>[^<>]*)>$")
 
@@ -143,15 +162,53 @@ def _merge(kind: str) -> Callable[[AuditEntry], str]:
     return describe
 
 
-def _rules(e: AuditEntry) -> str:
+def _programme(e: AuditEntry, names: Mapping[str, str] | None = None) -> str:
+    """The programme an entry is about, quoted: the name it recorded, its name now (names:
+    slug -> name), or else its address."""
+    name = _get(e.after, "name") or _get(e.before, "name") or _get(e.after, "programme")
+    target = e.target or ""
+    slug = target.removeprefix("programme ") if target.startswith("programme ") else ""
+    if not name and slug != "settings":
+        name = (names or {}).get(slug) or slug
+    return f"“{name}”" if name else ""
+
+
+def _rules(e: AuditEntry, names: Mapping[str, str] | None = None) -> str:
     changes = setting_changes(e.before, e.after)
-    return "Changed the rules: " + "; ".join(changes) if changes else "Saved the rules unchanged"
+    programme = _programme(e, names)
+    # Entries from before programmes ("programme settings") name none.
+    of = f" of {programme}" if programme else ""
+    if not changes:
+        return f"Saved the rules{of} unchanged"
+    return f"Changed the rules{of}: " + "; ".join(changes)
+
+
+def _programme_update(e: AuditEntry, names: Mapping[str, str] | None = None) -> str:
+    changed = [
+        PROGRAMME_LABELS.get(key, setting_label(key)) for key in changed_keys(e.before, e.after)
+    ]
+    old, new = _get(e.before, "name"), _get(e.after, "name")
+    renamed = f" (renamed from “{old}”)" if old and new and old != new else ""
+    what = f": changed {', '.join(dict.fromkeys(changed))}" if changed else ""
+    return f"Edited the programme {_programme(e, names)}{renamed}{what}"
+
+
+def _programme_create(e: AuditEntry, names: Mapping[str, str] | None = None) -> str:
+    kind = KIND_WORDS_PROGRAMME.get(str(_get(e.after, "kind")), "")
+    return f"Created the programme {_programme(e, names)}" + (f" ({kind})" if kind else "")
+
+
+def _joined_on(e: AuditEntry) -> str:
+    old, new = _get(e.before, "joined_on"), _get(e.after, "joined_on")
+    return f"Changed the join date of {_person(e.target)} from {old or '—'} to {new or '—'}"
 
 
 def _draft(e: AuditEntry) -> str:
     groups = _get(e.after, "groups")
     extra = f" ({_plural(groups, 'group', 'groups')})" if groups is not None else ""
-    return f"Saved a draft round for {_round_week(e)}{extra}"
+    programme = _get(e.after, "programme")
+    of = f" of “{programme}”" if programme else ""
+    return f"Saved a draft round{of} for {_round_week(e)}{extra}"
 
 
 def _swap(e: AuditEntry) -> str:
@@ -182,6 +239,11 @@ ACTIONS: dict[str, Callable[[AuditEntry], str]] = {
     "person.revoke-admin": lambda e: f"Revoked the admin rights of {_person(e.target)}",
     "person.deactivate": lambda e: f"Deactivated the account of {_person(e.target)}",
     "person.reactivate": lambda e: f"Reactivated the account of {_person(e.target)}",
+    "person.joined_on": _joined_on,
+    "programme.create": _programme_create,
+    "programme.update": _programme_update,
+    "programme.archive": lambda e, names=None: f"Archived the programme {_programme(e, names)}",
+    "programme.reopen": lambda e, names=None: f"Reopened the programme {_programme(e, names)}",
     **{f"{kind}.rename": _rename(kind) for kind in ("teams", "projects", "interests")},
     **{f"{kind}.merge": _merge(kind) for kind in ("teams", "projects", "interests", "offices")},
     "rules.update": _rules,
@@ -193,9 +255,24 @@ ACTIONS: dict[str, Callable[[AuditEntry], str]] = {
 }
 
 
-def describe(entry: AuditEntry) -> str:
-    """One readable sentence for an audit entry (its action, target and values)."""
+# The sentences that name a programme, which can take its current name from the caller.
+NAMING_PROGRAMMES = frozenset(
+    {
+        "rules.update",
+        "programme.create",
+        "programme.update",
+        "programme.archive",
+        "programme.reopen",
+    }
+)
+
+
+def describe(entry: AuditEntry, programmes: Mapping[str, str] | None = None) -> str:
+    """One readable sentence for an audit entry (its action, target and values); programmes
+    (slug -> name) names a programme whose entry recorded only its address."""
     describer = ACTIONS.get(entry.action)
     if describer is None:  # an entry written by an older version, or by hand
         return f"{entry.action.replace('.', ' ').replace('_', ' ').capitalize()}: {entry.target}"
+    if entry.action in NAMING_PROGRAMMES:
+        return describer(entry, programmes)  # type: ignore[call-arg]
     return describer(entry)

@@ -217,6 +217,8 @@ class PersonDetail:
     audit_more: bool = False
     feedback: tuple[Pairing, ...] = field(default=())  # the pairings they answered, newest first
     member: ProgrammeMember | None = None  # their place in the programme shown
+    # Every programme they joined, with where they stand there (a STATUSES key).
+    programmes: tuple[tuple[ProgrammeMember, str], ...] = ()
 
 
 def _pairings(session: Session, user_id: int) -> list[Pairing]:
@@ -302,6 +304,15 @@ def _audit(session: Session, user: User) -> tuple[list[tuple[AuditEntry, str]], 
     return entries, False
 
 
+def member_status(user: User, member: ProgrammeMember, today: date) -> str:
+    """Where someone stands in one programme they joined: the rule of `status_column`."""
+    if not user.active:
+        return "deactivated"
+    if member.opted_out:
+        return "paused" if member.pause_reason is not None else "left"
+    return "snoozed" if member.is_snoozed(today) else "active"
+
+
 def person_detail(
     session: Session, user_id: int, today: date, programme_id: int
 ) -> PersonDetail | None:
@@ -328,6 +339,15 @@ def person_detail(
         user=user,
         status=status,
         member=session.get(ProgrammeMember, (programme_id, user.id)),
+        programmes=tuple(
+            (member, member_status(user, member, today))
+            for member in session.scalars(
+                select(ProgrammeMember)
+                .where(ProgrammeMember.user_id == user.id)
+                .options(selectinload(ProgrammeMember.programme))
+                .order_by(ProgrammeMember.programme_id)
+            )
+        ),
         pairings=tuple(pairings),
         unmatched=tuple(_unmatched(session, user)),
         audit=tuple(audit),

@@ -59,7 +59,9 @@ def breaks_hard_constraint(session: Session, round_: Round, groups: list[list[in
         blocked=(*problem.blocked, *participants.load_blocked(session, ids)),
         history=(
             *problem.history,
-            *participants.load_history(session, round_.starts_on, ids, rules.repeat_cooldown_weeks),
+            *participants.load_history(
+                session, round_.starts_on, ids, rules.repeat_cooldown_weeks, round_.programme_id
+            ),
         ),
     )
     return bool(disallowed_pairs(problem, groups))

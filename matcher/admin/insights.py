@@ -7,13 +7,26 @@ from datetime import UTC, datetime
 from flask import Response, abort, render_template
 
 from matcher.admin import bp, charts, exports, metrics
+from matcher.admin.scope import programme_for, show_programme
 from matcher.extensions import db
+from matcher.models import Programme
+
+
+def _scope(slug: str | None) -> Programme | None:
+    """The programme of a slug address; None (every programme) for the org-wide address."""
+    if slug is None:
+        show_programme(None)
+        return None
+    return programme_for(slug)
 
 
 @bp.route("/insights")
-def insights_page() -> str:
-    """Participation, meeting rate, ratings, new connections and the team x team maps."""
-    data = metrics.compute(db.session)
+@bp.route("/p/<slug>/insights")
+def insights_page(slug: str | None = None) -> str:
+    """Participation, meeting rate, ratings, new connections and the team x team maps, of one
+    programme or (at /admin/insights) across every programme."""
+    programme = _scope(slug)
+    data = metrics.compute(db.session, programme.id if programme else None)
     weeks = [r.week.split("-")[1] for r in data.rounds]  # "W49": the year is in the table
     figures = {
         "participation": charts.bar_chart(
@@ -47,16 +60,23 @@ def insights_page() -> str:
             alone_words="Not matched with any other team shown yet",
         ),
     }  # fmt: skip
-    return render_template("admin/insights.html", data=data, figures=figures, heatmaps=heatmaps)
+    return render_template(
+        "admin/insights.html", data=data, figures=figures, heatmaps=heatmaps, org_wide=not slug
+    )
 
 
 @bp.route("/export/<what>.csv")
-def export(what: str) -> Response:
-    """Download rounds, pairs, feedback or teams as CSV (formula-safe)."""
+@bp.route("/p/<slug>/export/<what>.csv")
+def export(what: str, slug: str | None = None) -> Response:
+    """Download rounds, pairs, feedback or teams as CSV (formula-safe), of one programme or
+    of every programme."""
+    programme = _scope(slug)
     if what not in exports.EXPORTS:
         abort(404)
-    text = exports.export(db.session, what)
+    text = exports.export(db.session, what, programme.id if programme else None)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    if programme is not None:
+        stamp = f"{programme.slug}-{stamp}"
     return Response(
         text,
         mimetype="text/csv",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from matcher.models import Feedback, MatchGroup, Membership, Round, Team, User
+from matcher.models import Feedback, MatchGroup, Membership, Programme, Round, Team, User
 
 ROUNDS_SHOWN = 52
 # The heatmap draws the largest teams only: a 1,000-team grid is a million cells nobody reads
@@ -31,6 +32,7 @@ class RoundStats:
     average_rating: float | None
     new_pairs: int  # pairs in a group together for the first time
     new_met: int = 0  # pairs whose first "we met" is in this round
+    programme: str = ""  # the programme's name
 
     @property
     def meeting_rate(self) -> float | None:
@@ -78,8 +80,15 @@ class Insights:
         return self.reach[:LEAST_CONNECTED_SHOWN]
 
 
-def _feedback_by_round(session: Session) -> dict[int, tuple[int, int, float | None]]:
-    rows = session.execute(
+def _in_programme(query: Any, programme_id: int | None) -> Any:
+    """The query (which joins Round) limited to one programme; all programmes for None."""
+    return query if programme_id is None else query.where(Round.programme_id == programme_id)
+
+
+def _feedback_by_round(
+    session: Session, programme_id: int | None = None
+) -> dict[int, tuple[int, int, float | None]]:
+    query = (
         select(
             MatchGroup.round_id,
             func.count(Feedback.id),
@@ -87,22 +96,27 @@ def _feedback_by_round(session: Session) -> dict[int, tuple[int, int, float | No
             func.avg(Feedback.rating),
         )
         .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+        .join(Round, Round.id == MatchGroup.round_id)
         .group_by(MatchGroup.round_id)
     )
+    rows = session.execute(_in_programme(query, programme_id))
     return {
         rid: (int(n), int(met or 0), float(avg) if avg is not None else None)
         for rid, n, met, avg in rows
     }
 
 
-def _said_met(session: Session) -> dict[int, set[int]]:
+def _said_met(session: Session, programme_id: int | None = None) -> dict[int, set[int]]:
     """For each group of a published or closed round, who answered "we met"."""
     said: dict[int, set[int]] = defaultdict(set)
     rows = session.execute(
-        select(Feedback.group_id, Feedback.user_id)
-        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
-        .join(Round, Round.id == MatchGroup.round_id)
-        .where(Round.status != "draft", Feedback.status == "met")
+        _in_programme(
+            select(Feedback.group_id, Feedback.user_id)
+            .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+            .join(Round, Round.id == MatchGroup.round_id)
+            .where(Round.status != "draft", Feedback.status == "met"),
+            programme_id,
+        )
     )
     for group_id, user_id in rows:
         said[group_id].add(user_id)
@@ -118,22 +132,36 @@ def pairs_of(members: list[int], said_met: set[int]) -> list[tuple[tuple[int, in
     return [((a, b), a in said_met or b in said_met) for a, b in combinations(sorted(members), 2)]
 
 
-def compute(session: Session) -> Insights:
-    """Read published and closed rounds, their groups and feedback."""
-    rounds = session.scalars(
-        select(Round).where(Round.status != "draft").order_by(Round.starts_on)
+def compute(session: Session, programme_id: int | None = None) -> Insights:
+    """Read published and closed rounds, their groups and feedback: of one programme, or of
+    every programme (None: a pair matched in two programmes counts once)."""
+    rounds = session.execute(
+        _in_programme(
+            select(Round, Programme.name)
+            .join(Programme, Programme.id == Round.programme_id)
+            .where(Round.status != "draft"),
+            programme_id,
+        ).order_by(Round.starts_on, Round.programme_id)
     ).all()
     group_counts = dict(
         session.execute(
-            select(MatchGroup.round_id, func.count()).group_by(MatchGroup.round_id)
+            _in_programme(
+                select(MatchGroup.round_id, func.count())
+                .join(Round, Round.id == MatchGroup.round_id)
+                .group_by(MatchGroup.round_id),
+                programme_id,
+            )
         ).all()
     )
-    feedback = _feedback_by_round(session)
-    said_met = _said_met(session)
+    feedback = _feedback_by_round(session, programme_id)
+    said_met = _said_met(session, programme_id)
     rows = session.execute(
-        select(Membership.round_id, Membership.group_id, Membership.user_id)
-        .join(Round, Round.id == Membership.round_id)
-        .where(Round.status != "draft")
+        _in_programme(
+            select(Membership.round_id, Membership.group_id, Membership.user_id)
+            .join(Round, Round.id == Membership.round_id)
+            .where(Round.status != "draft"),
+            programme_id,
+        )
     )
     groups: dict[int, tuple[int, list[int]]] = {}
     for round_id, group_id, user_id in rows:
@@ -144,7 +172,10 @@ def compute(session: Session) -> Insights:
     matched: set[tuple[int, int]] = set()
     met: set[tuple[int, int]] = set()
     stats = []
-    for r in rounds:  # oldest first: a pair is new the first week it is matched (or met)
+    for (
+        r,
+        programme_name,
+    ) in rounds:  # oldest first: a pair is new the first week it is matched (or met)
         new = new_met = 0
         for group_id, members in by_round.get(r.id, []):
             for pair, they_met in pairs_of(members, said_met.get(group_id, set())):
@@ -166,6 +197,7 @@ def compute(session: Session) -> Insights:
                 rating,
                 new,
                 new_met,
+                programme_name,
             )  # fmt: skip
         )
     team_of = dict(

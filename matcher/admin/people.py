@@ -9,10 +9,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matcher.admin import bp, directory
-from matcher.admin.forms.people import PeopleSearchForm, UserActionForm
+from matcher.admin.forms.people import JoinedOnForm, PeopleSearchForm, UserActionForm
+from matcher.admin.scope import programme_for
 from matcher.audit import record
 from matcher.extensions import db
-from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, User
+from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, ROLE_LABELS, User
 from matcher.programmes.catalogue import default_programme
 
 
@@ -27,10 +28,11 @@ def _people_args() -> dict[str, str]:
 
 
 @bp.route("/people")
-def people() -> tuple[str, int]:
-    """Search people by name, email, team or status, 50 a page."""
+@bp.route("/p/<slug>/people")
+def people(slug: str | None = None) -> tuple[str, int]:
+    """Search people by name, email, team or status (in the programme), 50 a page."""
     form = PeopleSearchForm(request.args)
-    programme_id = default_programme(db.session).id
+    programme_id = programme_for(slug).id
     valid = form.validate()
     q = form.q.data if valid else None
     status = (form.status.data or None) if valid else None
@@ -70,12 +72,19 @@ def people() -> tuple[str, int]:
 
 @bp.route("/people/<int:user_id>")
 def person(user_id: int) -> str:
-    """One person: profile, pairing history, the answers they gave, what the audit log says."""
+    """One person: profile, programmes, pairing history, their answers, the audit log."""
+    return _render_person(user_id)[0]
+
+
+def _render_person(user_id: int, joined_form: JoinedOnForm | None = None) -> tuple[str, int]:
     programme_id = default_programme(db.session).id
     detail = directory.person_detail(db.session, user_id, datetime.now(UTC).date(), programme_id)
     if detail is None:
         abort(404)
-    return render_template(
+    if joined_form is None:
+        joined_form = JoinedOnForm(formdata=None)
+        joined_form.joined_on.data = detail.user.joined_on.isoformat()
+    page = render_template(
         "admin/person.html",
         detail=detail,
         labels=directory.STATUSES,
@@ -85,7 +94,37 @@ def person(user_id: int) -> str:
         reasons=NOT_MEETING_REASONS,
         modes=MEETING_MODES,
         action=UserActionForm(),
+        joined_form=joined_form,
+        roles=ROLE_LABELS,
     )
+    return page, (422 if joined_form.errors else 200)
+
+
+@bp.route("/people/<int:user_id>/joined-on", methods=["POST"])
+def person_joined_on(user_id: int) -> tuple[str, int] | Response:
+    """Correct the date someone joined the organisation (new-joiner programmes go by it)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.is_deleted:
+        abort(404)
+    form = JoinedOnForm()
+    if not form.validate_on_submit():
+        return _render_person(user_id, form)
+    before = user.joined_on
+    if before != form.day:
+        user.joined_on = form.day
+        record(
+            db.session,
+            current_user.id,
+            "person.joined_on",
+            f"{user.display_name} <{user.email}>",
+            before={"joined_on": before.isoformat()},
+            after={"joined_on": form.day.isoformat()},
+        )
+        db.session.commit()
+        flash(f"{user.display_name} joined on {form.day.isoformat()}.", "ok")
+    else:
+        flash("Nothing changed.", "info")
+    return redirect(url_for("admin.person", user_id=user_id))
 
 
 # url action: (audit action, attribute, new value, what the flash message says)

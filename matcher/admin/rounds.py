@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from matcher.admin import bp, charts, drafts, summaries
 from matcher.admin.forms.rounds import ConfirmForm, PreviewForm, SwapForm, TakeOutForm
+from matcher.admin.scope import programme_for, show_programme
 from matcher.admin.summaries import (
     Summary,
     load_round,
@@ -21,10 +22,10 @@ from matcher.admin.summaries import (
 from matcher.audit import record
 from matcher.extensions import db
 from matcher.matching import Rules
-from matcher.models import Round
+from matcher.models import Programme, Round
 from matcher.notify.status import delivery_here
 from matcher.programmes import schedule
-from matcher.programmes.catalogue import default_programme
+from matcher.programmes.members import auto_enrol
 from matcher.programmes.settings import rules_or_default
 from matcher.rounds import planning, publishing
 from matcher.weeks import parse_week, week_label
@@ -51,8 +52,7 @@ def score_charts(summaries: list[Summary]) -> list:
 # Preview ---------------------------------------------------------------------------------
 
 
-def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
-    programme = default_programme(db.session)
+def _render_preview(form: PreviewForm, run: bool, programme: Programme) -> tuple[str, int]:
     current = rules_or_default(programme)
     columns: list[tuple[str, str, Rules, Summary]] = []
     week = None
@@ -62,13 +62,9 @@ def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
         columns.append(("current", "Current rules", current, summarise_plan(plan)))
         proposed = getattr(form, "rules", None)
         if proposed is not None and proposed != current:
-            plan = planning.plan_round(
-                db.session, default_programme(db.session), week, rules=proposed
-            )
+            plan = planning.plan_round(db.session, programme, week, rules=proposed)
             columns.append(("proposed", "Proposed rules", proposed, summarise_plan(plan)))
-    existing = (
-        publishing.find_round(db.session, default_programme(db.session), week) if week else None
-    )
+    existing = publishing.find_round(db.session, programme, week) if week else None
     page = render_template(
         "admin/preview.html",
         page_of_groups=page_of_groups,
@@ -82,27 +78,34 @@ def _render_preview(form: PreviewForm, run: bool) -> tuple[str, int]:
 
 
 @bp.route("/preview")
-def preview() -> tuple[str, int]:
+@bp.route("/p/<slug>/preview")
+def preview(slug: str | None = None) -> tuple[str, int]:
     """Next week's round (or a chosen week) with the current and the proposed rules."""
+    programme = programme_for(slug)
     form = PreviewForm(request.args or None, meta={"csrf": False})
-    form.fill_missing_rules(rules_or_default(default_programme(db.session)), request.args)
+    form.fill_missing_rules(rules_or_default(programme), request.args)
+    form.fit_to(programme)
     if not request.args.get("week"):
-        form.week.data = schedule.next_week(db.session, default_programme(db.session))
+        form.week.data = schedule.next_week(db.session, programme)
     form.validate()
-    return _render_preview(form, run=True)
+    return _render_preview(form, True, programme)
 
 
 @bp.route("/preview/save", methods=["POST"])
-def save_draft() -> tuple[str, int] | Response:
-    """Store the previewed round (current or proposed rules) as a draft."""
+@bp.route("/p/<slug>/preview/save", methods=["POST"])
+def save_draft(slug: str | None = None) -> tuple[str, int] | Response:
+    """Store the previewed round (current or proposed rules) as a draft of the programme."""
+    programme = programme_for(slug)
     form = PreviewForm()
+    form.fit_to(programme)
     if not form.validate_on_submit():
         flash("The draft was not saved: some values need fixing.", "error")
-        return _render_preview(form, run=not form.week.errors)
-    programme = default_programme(db.session)
+        return _render_preview(form, not form.week.errors, programme)
     rules = form.rules if form.use.data == "proposed" else rules_or_default(programme)
     week = week_label(parse_week(form.week.data))
     try:
+        # New joiners of a programme that enrols them by itself are in before it is computed.
+        auto_enrol(db.session, programme, parse_week(week))
         plan = planning.plan_round(db.session, programme, week, rules=rules)
         round_ = publishing.save_round(db.session, plan)
     except publishing.RoundExists as exists:
@@ -111,10 +114,13 @@ def save_draft() -> tuple[str, int] | Response:
     except IntegrityError:  # another admin saved the same week a moment ago
         db.session.rollback()
         flash(f"A round for {week} was just saved by someone else.", "error")
-        return redirect(url_for("admin.rounds"))
+        return redirect(url_for("admin.rounds", slug=slug))
     record(
         db.session, current_user.id, "round.draft", f"round {week}",
-        after={"week": week, "rules": rules.to_dict(), "groups": len(round_.groups)},
+        after={
+            "week": week, "programme": programme.name, "rules": rules.to_dict(),
+            "groups": len(round_.groups),
+        },
     )  # fmt: skip
     db.session.commit()
     flash(f"Draft saved for {week}. Check it, adjust it, then publish.", "ok")
@@ -125,13 +131,13 @@ def save_draft() -> tuple[str, int] | Response:
 
 
 @bp.route("/rounds")
-def rounds() -> str:
-    """Every round, newest first, with its status."""
-    rows = summaries.rounds_with_group_counts(db.session, 200)
+@bp.route("/p/<slug>/rounds")
+def rounds(slug: str | None = None) -> str:
+    """Every round of the programme, newest first, with its status."""
+    programme = programme_for(slug)
+    rows = summaries.rounds_with_group_counts(db.session, 200, programme.id)
     return render_template(
-        "admin/rounds.html",
-        rows=rows,
-        next_week=schedule.next_week(db.session, default_programme(db.session)),
+        "admin/rounds.html", rows=rows, next_week=schedule.next_week(db.session, programme)
     )
 
 
@@ -139,6 +145,8 @@ def _round_or_404(round_id: int) -> Round:
     round_ = load_round(db.session, round_id)
     if round_ is None:
         abort(404)
+    # A round's pages are about its own programme (the nav and heading say which).
+    show_programme(round_.programme)
     return round_
 
 
@@ -243,6 +251,7 @@ def round_take_out(round_id: int) -> tuple[str, int] | Response:
 
 def _confirmed_action(round_id: int, action, then: str) -> Response:
     round_ = _round_or_404(round_id)
+    slug = round_.programme.slug  # a discarded round is gone after the commit
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -252,7 +261,9 @@ def _confirmed_action(round_id: int, action, then: str) -> Response:
         return redirect(url_for("admin.round_detail", round_id=round_.id))
     db.session.commit()
     flash(message, "ok")
-    return redirect(url_for(then, round_id=round_id) if then != "admin.rounds" else url_for(then))
+    if then == "admin.rounds":
+        return redirect(url_for(then, slug=slug))
+    return redirect(url_for(then, round_id=round_id))
 
 
 @bp.route("/rounds/<int:round_id>/publish", methods=["POST"])

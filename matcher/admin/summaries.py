@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
 from math import ceil
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -153,26 +154,34 @@ def summarise_plan(plan: RoundPlan) -> Summary:
     return summarise(plan.problem, groups, plan.unmatched, excluded=plan.excluded)
 
 
-def round_counts(session: Session) -> dict[str, int]:
-    """How many teams there are and how many drafts wait, for the overview."""
+def _of(query: Any, programme_id: int | None) -> Any:
+    """The query limited to one programme's rounds (every programme's for None)."""
+    return query if programme_id is None else query.where(Round.programme_id == programme_id)
+
+
+def round_counts(session: Session, programme_id: int | None = None) -> dict[str, int]:
+    """How many teams there are and how many drafts wait (of one programme), for the overview."""
+    drafts = _of(
+        select(func.count()).select_from(Round).where(Round.status == "draft"), programme_id
+    )
     return {
         "teams": session.scalar(select(func.count()).select_from(Team)) or 0,
-        "drafts": session.scalar(
-            select(func.count()).select_from(Round).where(Round.status == "draft")
-        )
-        or 0,
+        "drafts": session.scalar(drafts) or 0,
     }
 
 
-def latest_rounds(session: Session, limit: int) -> list[Round]:
-    """The newest rounds, by week."""
-    return list(session.scalars(select(Round).order_by(Round.starts_on.desc()).limit(limit)))
+def latest_rounds(session: Session, limit: int, programme_id: int | None = None) -> list[Round]:
+    """The newest rounds (of one programme), by week."""
+    query = _of(select(Round), programme_id).order_by(Round.starts_on.desc()).limit(limit)
+    return list(session.scalars(query))
 
 
-def rounds_with_group_counts(session: Session, limit: int) -> list[tuple[Round, int]]:
-    """The newest rounds with how many groups each has."""
+def rounds_with_group_counts(
+    session: Session, limit: int, programme_id: int | None = None
+) -> list[tuple[Round, int]]:
+    """The newest rounds (of one programme) with how many groups each has."""
     rows = session.execute(
-        select(Round, func.count(MatchGroup.id))
+        _of(select(Round, func.count(MatchGroup.id)), programme_id)
         .outerjoin(MatchGroup, MatchGroup.round_id == Round.id)
         .group_by(Round.id)
         .order_by(Round.starts_on.desc())

@@ -6,18 +6,20 @@ from flask import render_template, request
 
 from matcher.admin import bp, charts, simulation
 from matcher.admin.forms.whatif import WhatIfForm
+from matcher.admin.scope import programme_for
 from matcher.extensions import db
 from matcher.programmes import schedule
-from matcher.programmes.catalogue import default_programme
 from matcher.programmes.settings import rules_or_default
 
 
 @bp.route("/whatif")
-def whatif_page() -> tuple[str, int]:
-    """Simulate the next 12 rounds with proposed rules; nothing is written."""
+@bp.route("/p/<slug>/whatif")
+def whatif_page(slug: str | None = None) -> tuple[str, int]:
+    """Simulate a programme's next 12 rounds with proposed rules; nothing is written."""
+    programme = programme_for(slug)
     form = WhatIfForm(request.args or None)
-    programme = default_programme(db.session)
     form.fill_missing_rules(rules_or_default(programme), request.args)
+    form.fit_to(programme)
     result = None
     start = schedule.next_week(db.session, programme)
     # Only on request: twelve engine runs are too heavy to start on every visit.

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Form,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from matcher.profile.forms import NAME_MAX, ProfileFieldsForm
+from matcher.models import Cadence, Programme
+from matcher.profile.forms import NAME_MAX, ProfileFieldsForm, cadence_field
+from matcher.profile.service import JOIN_ROLE_LABELS
+from matcher.programmes.members import Choice
 
 PASSWORD_MAX = 128
 
@@ -43,8 +60,37 @@ NEW_PASSWORD_RULES = [
 PASSWORDS_MATCH = [EqualTo("password", message="The two passwords differ.")]
 
 
+class ProgrammeChoicesField(SelectMultipleField):
+    """Checkboxes of programme ids. An id that is not offered (archived, unknown, not a
+    number: a stale page or a tampered form) is an error on the field, never a 500."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = []
+        for raw in valuelist:
+            value = int(raw) if raw.strip().isdigit() and len(raw) < 12 else -1
+            if value not in self.data:
+                self.data.append(value)
+
+    def pre_validate(self, form: Form) -> None:
+        offered = {choice.value for choice in self.choices or ()}
+        if any(value not in offered for value in self.data or ()):
+            raise ValidationError(
+                "One of the programmes you chose is not open to join (any more): "
+                "choose again from the list."
+            )
+
+
+def role_field_name(programme: Programme) -> str:
+    """The sign-up form's field for the role one takes in that programme."""
+    return f"role_{programme.id}"
+
+
 class SignupForm(NewPasswordHint, ProfileFieldsForm):
-    """Account and matching profile in one form."""
+    """Account, matching profile and the programmes to join in one form (make it with
+    signup_form, which adds the programmes on offer and a role choice for each with roles)."""
 
     display_name = StringField(
         "Name", validators=[DataRequired("Please give your name."), Length(max=NAME_MAX)]
@@ -59,7 +105,67 @@ class SignupForm(NewPasswordHint, ProfileFieldsForm):
     )
     password = PasswordField("Password", validators=NEW_PASSWORD_RULES)
     confirm = PasswordField("Repeat password", validators=PASSWORDS_MATCH)
+    programmes = ProgrammeChoicesField("Programmes to join", coerce=int)
+    # Sent by the page with the checkboxes: a sign-up posted without it (a script written
+    # before programmes existed) joins the cross-team coffee, as it always did.
+    programmes_shown = HiddenField()
+    cadence_weeks = cadence_field()
     submit = SubmitField("Sign up")
+
+    offered: Sequence[Programme] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cadence_weeks.description = (
+            "For the weekly programmes you join; you can change it per programme later."
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The usual checks, then a role for each chosen programme that has roles."""
+        valid = super().validate(extra_validators)
+        chosen = set(self.programmes.data or ())
+        for programme in self.offered:
+            field = self[role_field_name(programme)] if programme.roles else None
+            if field is not None and programme.id in chosen and not field.errors and not field.data:
+                field.errors = [f"Choose how you take part in {programme.name}."]
+                valid = False
+        return valid
+
+    def chosen(self, default_id: int | None) -> list[Choice] | None:
+        """The programmes ticked, each with its role and cadence (programmes whose pairings
+        last weeks meet at their own pace); the default programme (its id, when open) when
+        the post came without the checkboxes."""
+        if not self.programmes_shown.data:
+            if default_id is None:
+                return []
+            return [Choice(default_id, None, self.cadence_weeks.data or int(Cadence.WEEKLY))]
+        choices = []
+        for programme in self.offered:
+            if programme.id not in (self.programmes.data or ()):
+                continue
+            role = self[role_field_name(programme)].data if programme.roles else None
+            weekly = programme.pairing_weeks <= 1
+            cadence = self.cadence_weeks.data if weekly else int(Cadence.WEEKLY)
+            choices.append(Choice(programme.id, role or None, cadence))
+        return choices
+
+
+def signup_form(offered: Sequence[Programme]) -> SignupForm:
+    """A SignupForm offering these programmes, with a role choice for each that has roles."""
+    roles = {
+        role_field_name(programme): RadioField(
+            f"How you take part in {programme.name}",
+            choices=[SelectChoice(role, JOIN_ROLE_LABELS[role]) for role in programme.roles],
+            validators=[Optional()],
+        )
+        for programme in offered
+        if programme.roles
+    }
+    form_class = type("SignupFormWithRoles", (SignupForm,), roles) if roles else SignupForm
+    form = form_class()
+    form.offered = list(offered)
+    form.programmes.choices = [SelectChoice(programme.id, programme.name) for programme in offered]
+    return form
 
 
 class LoginForm(FlaskForm):

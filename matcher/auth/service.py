@@ -34,6 +34,14 @@ class EmailTaken(ValueError):
     """An account with that email exists already (in any letter case)."""
 
 
+class SignupRefused(JoinError):
+    """A programme chosen at sign-up refused the person; `programme_id` says which."""
+
+    def __init__(self, message: str, field: str, programme_id: int | None) -> None:
+        super().__init__(message, field)
+        self.programme_id = programme_id
+
+
 def hash_password(password: str) -> str:
     """Hash with the configured werkzeug method (scrypt by default)."""
     method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -55,7 +63,8 @@ def register_user(
     programmes: Sequence[Choice] | None = None,
 ) -> User:
     """Add a user with their profile and the programmes they join (not committed; by default
-    the cross-team coffee when they gave a profile); raises EmailTaken or JoinError."""
+    the cross-team coffee when they gave a profile); raises EmailTaken or SignupRefused (a
+    JoinError naming the programme)."""
     if find_user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists. Log in instead?")
     user = User(
@@ -74,8 +83,11 @@ def register_user(
         for choice in programmes:
             programme = session.get(Programme, choice.programme_id)
             if programme is None:
-                raise JoinError("That programme does not exist any more.")
-            join(session, programme, user, choice, today)
+                raise SignupRefused("That programme does not exist any more.", "programmes", None)
+            try:
+                join(session, programme, user, choice, today)
+            except JoinError as refused:
+                raise SignupRefused(str(refused), refused.field, programme.id) from refused
     else:
         # Without a profile (an admin made from the CLI) nobody should be paired with them:
         # an empty profile and no programme.

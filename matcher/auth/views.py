@@ -27,10 +27,13 @@ from matcher.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
     SignupForm,
+    role_field_name,
+    signup_form,
 )
 from matcher.auth.service import (
     EmailTaken,
     ResetLinkInvalid,
+    SignupRefused,
     WrongPassword,
     authenticate,
     register_user,
@@ -41,9 +44,10 @@ from matcher.auth.service import (
 from matcher.auth.service import change_password as change_password_of
 from matcher.extensions import db
 from matcher.links import public_url
-from matcher.models import Team
+from matcher.models import Programme, Team
 from matcher.models.people import new_session_token
 from matcher.profile.service import suggestions
+from matcher.programmes.catalogue import default_programme
 from matcher.transaction import commit_retrying
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -62,15 +66,37 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def signup_programmes() -> tuple[list[Programme], Programme]:
+    """The programmes a new person may join (not archived; those for some teams or offices
+    too, checked against what they type when they submit) and the cross-team coffee."""
+    coffee = default_programme(db.session)
+    db.session.commit()  # made on demand in an empty database: its id must last
+    offered = db.session.scalars(
+        select(Programme).where(Programme.archived.is_(False)).order_by(Programme.id)
+    ).all()
+    return list(offered), coffee
+
+
+def show_refusal(form: SignupForm, refused: SignupRefused) -> None:
+    """Put a programme's refusal next to the field it is about."""
+    name = refused.field
+    if name == "role" and refused.programme_id is not None:
+        name = f"role_{refused.programme_id}"
+    field = form._fields.get(name) or form.programmes
+    field.errors = [*field.errors, str(refused)]
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> str | Response:
-    """The sign-up form: account and matching profile at once."""
+    """The sign-up form: account, matching profile and the programmes to join at once."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    form = SignupForm()
+    offered, coffee = signup_programmes()
+    form = signup_form(offered)
     if request.method == "GET":
         for day in form.availability.form.days()[:5]:
             day.start.data, day.end.data = DEFAULT_WINDOW
+        form.programmes.data = [] if coffee.archived else [coffee.id]
     if form.validate_on_submit():
         try:
             user = commit_retrying(
@@ -80,15 +106,21 @@ def signup() -> str | Response:
                     form.email.data,
                     form.password.data,
                     form.profile_data(),
+                    programmes=form.chosen(None if coffee.archived else coffee.id),
                 )
             )
         except EmailTaken:
+            db.session.rollback()
             # Markup so that the link renders; nothing the visitor typed goes into it.
             form.email.errors.append(
                 Markup(
                     'An account with this email already exists. <a href="{}">Log in instead?</a>'
                 ).format(url_for("auth.login"))
             )
+        except SignupRefused as refused:
+            # One transaction: the account, profile and every programme, or nothing.
+            db.session.rollback()
+            show_refusal(form, refused)
         else:
             session.clear()
             login_user(user)
@@ -96,9 +128,15 @@ def signup() -> str | Response:
             return redirect(url_for("dashboard.index"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
     suggest = suggestions(db.session)
-    return render_template("auth/signup.html", form=form, teams=teams, suggest=suggest), (
-        422 if form.errors else 200
-    )
+    roles = {p.id: form[role_field_name(p)] for p in offered if p.roles}
+    return render_template(
+        "auth/signup.html",
+        form=form,
+        teams=teams,
+        suggest=suggest,
+        offered={p.id: p for p in offered},
+        roles=roles,
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])

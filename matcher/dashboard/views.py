@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from matcher.dashboard import bp, timeline
+from matcher.dashboard.forms import ProgrammeSkipForm
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
-from matcher.models import FEEDBACK_STATUSES, Programme
-from matcher.programmes.catalogue import default_programme
+from matcher.models import FEEDBACK_STATUSES, ROLE_LABELS
+from matcher.programmes.catalogue import by_slug
 from matcher.programmes.members import membership
-from matcher.programmes.schedule import next_round
 from matcher.rounds import cadence
 from matcher.rounds.emails import pairing_invitation
-from matcher.rounds.forms import SkipForm
-from matcher.rounds.place import meeting_place
 from matcher.timezones import zone_of
-from matcher.weeks import long_day, parse_week
+from matcher.weeks import long_day
 
 
 @bp.before_request
@@ -30,55 +28,44 @@ def require_login() -> None:
 
 @bp.route("/")
 def index() -> str:
-    """Current pairing with partner cards, upcoming and past pairings, the user's next round."""
+    """A card per programme (its pairing, partners, time, next round), then past pairings."""
     now = datetime.now(UTC)
     zone = zone_of(current_user)
-    today = now.astimezone(zone).date()
-    pairings = timeline.timeline(timeline.pairings_of(db.session, current_user), today)
-    programme = default_programme(db.session)
-    member = membership(db.session, programme, current_user.id)
-    next_round = (
-        cadence.next_round_for(db.session, member, programme, now)
-        if member is not None
-        else cadence.NextRound(*_programme_next(programme, now))
-    )
+    page = timeline.dashboard(db.session, current_user, now)
+    cards = [(card, ProgrammeSkipForm(programme=card.programme.slug)) for card in page.cards]
     return render_template(
         "dashboard/index.html",
-        current=pairings.current,
-        place=meeting_place(pairings.current.group.members) if pairings.current else None,
-        upcoming=pairings.upcoming,
-        past=pairings.past,
-        next_round=next_round.start.astimezone(zone),
-        not_due_round=(
-            next_round.not_due_start.astimezone(zone) if next_round.not_due_start else None
-        ),
-        cadence_weeks=member.cadence_weeks if member else 1,
-        member=member,
-        programme=programme,
-        skipping=cadence.is_skipping(member, next_round) if member else False,
-        zone=zone.key,
-        skip_form=SkipForm(),
+        cards=cards,
+        past=page.past,
+        zone=zone,
         kudos=kudos_for(db.session, current_user),
         statuses=FEEDBACK_STATUSES,
-        today=today,
+        role_labels=ROLE_LABELS,
+        today=now.astimezone(zone).date(),
     )
-
-
-def _programme_next(programme: Programme, now: datetime) -> tuple[datetime, date, str]:
-    start, week = next_round(db.session, programme, now)
-    return start, parse_week(week), week
 
 
 @bp.route("/skip", methods=["POST"])
 def skip() -> Response:
-    """Leave the user's next round out (a snooze until the day it runs)."""
-    programme = default_programme(db.session)
-    member = membership(db.session, programme, current_user.id)
-    if SkipForm().validate_on_submit() and member is not None:
-        next_round = cadence.skip_next_round(db.session, member, programme, datetime.now(UTC))
-        db.session.commit()
-        when = next_round.start.astimezone(zone_of(current_user))
-        flash(f"You will skip your next round ({long_day(when)}). See you the week after!", "ok")
+    """Leave the user out of their next round of one programme (a snooze until it runs)."""
+    form = ProgrammeSkipForm()
+    if not form.validate_on_submit():
+        flash("That did not work: reload the page and try again.", "error")
+        return redirect(url_for("dashboard.index"))
+    programme = by_slug(db.session, form.programme.data)
+    member = membership(db.session, programme, current_user.id) if programme else None
+    if programme is None or member is None or member.opted_out or programme.archived:
+        name = programme.name if programme else "that programme"
+        flash(f"You are not taking part in {name}: there is no round to skip.", "error")
+        return redirect(url_for("dashboard.index"))
+    next_round = cadence.skip_next_round(db.session, member, programme, datetime.now(UTC))
+    db.session.commit()
+    when = next_round.start.astimezone(zone_of(current_user))
+    flash(
+        f"You will skip your next round ({long_day(when)}) in {programme.name}. "
+        "See you the week after!",
+        "ok",
+    )
     return redirect(url_for("dashboard.index"))
 
 
@@ -89,8 +76,9 @@ def invitation(group_id: int) -> Response:
     if group is None or group.meeting_at is None:
         abort(404)
     body = pairing_invitation(group, current_user, current_app.config)
+    name = f"{group.round.programme.slug}-{group.round.week}.ics"
     return Response(
         body,
         mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="coffee-{group.round.week}.ics"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

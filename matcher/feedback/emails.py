@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from matcher.links import FEEDBACK, link_url, public_url
-from matcher.models import Membership, OutboxMessage
+from matcher.models import Membership, OutboxMessage, Programme
 from matcher.notify.render import Undeliverable, notice_email, payload_int, recipient, renderer
 from matcher.weeks import week_of
 
@@ -25,17 +25,28 @@ def render_feedback_reminder(
         raise Undeliverable("membership gone")
     partners = [m.user.display_name for m in membership.group.memberships if m.user_id != user.id]
     week = week_of(membership.round.starts_on)
+    programme = membership.round.programme
+    word = "coffee" if programme.kind == "coffee" else "pairing"
     return notice_email(
         config,
         message,
         user,
-        f"Did you meet {', '.join(partners)} in {week}?",
+        f"{programme.name}: did you meet {', '.join(partners)} in {week}?",
         [
-            f"How did your coffee with {', '.join(partners)} in {week} go?",
+            f"How did your {word} with {', '.join(partners)} in {week} go? ({programme.name})",
             "Two clicks tell us whether you met and help us pick better pairings.",
         ],
         ("Tell us how it went", link_url(config, FEEDBACK, membership.id, user.id)),
     )
+
+
+def programme_name(session: Session, message: OutboxMessage) -> str:
+    """The name of the programme a nudge or pause is about (messages queued before
+    programmes carry none: they were about the cross-team coffee)."""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    programme_id = payload.get("programme_id")
+    programme = session.get(Programme, programme_id) if isinstance(programme_id, int) else None
+    return programme.name if programme is not None else "Cross-team coffee"
 
 
 @renderer("nudge")
@@ -43,15 +54,17 @@ def render_nudge(session: Session, message: OutboxMessage, config: Mapping[str, 
     """A friendly note after missed coffees, before the person is paused."""
     user = recipient(session, message)
     streak = payload_int(message, "streak")
+    name = programme_name(session, message)
     return notice_email(
         config,
         message,
         user,
-        "We missed you at your last coffees",
+        f"{name}: we missed you at your last meetings",
         [
-            f"Your last {streak} coffee pairings did not happen (or we did not hear back).",
+            f"Your last {streak} {name} pairings did not happen (or we did not hear back).",
             "If now is a busy time, snooze for a few weeks from your profile; otherwise "
-            "we will pause your pairings after the next missed one.",
+            f"we will pause you in {name} after the next missed one (your other programmes "
+            "go on as they are).",
         ],
         ("Snooze or change your cadence", public_url(config, "/me/")),
     )
@@ -62,15 +75,17 @@ def render_paused(session: Session, message: OutboxMessage, config: Mapping[str,
     """Tells someone their pairings are paused, and how to resume."""
     user = recipient(session, message)
     streak = payload_int(message, "streak")
+    name = programme_name(session, message)
     return notice_email(
         config,
         message,
         user,
-        "Your coffee pairings are paused",
+        f"{name}: your pairings are paused",
         [
-            f"After {streak} coffees in a row that did not happen, we paused your pairings so "
-            "nobody waits for a meeting that will not take place.",
-            "Rejoin whenever you like: one click on your profile and you are in the next round.",
+            f"After {streak} {name} pairings in a row that did not happen, we paused you in "
+            f"{name} so nobody waits for a meeting that will not take place.",
+            f"Only {name} is paused: your other programmes go on as they are.",
+            "Rejoin whenever you like: one click on your profile and you are in its next round.",
         ],
-        ("Rejoin the pairings", public_url(config, "/me/")),
+        (f"Rejoin {name}", public_url(config, "/me/")),
     )

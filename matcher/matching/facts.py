@@ -95,6 +95,8 @@ def pick(
     chosen: list[Fact] = []
     components: set[str] = set()
     has_project = any(f.kind == "shared_project" for f in facts)
+    # What a mentor can help with is why a mentoring pair exists: said first, always.
+    facts = sorted(facts, key=lambda f: f.kind != "can_help")
     for fact in facts:
         component = COMPONENT_OF[fact.kind]
         if component == "novelty" or component in components:

@@ -15,6 +15,7 @@ from wtforms import (
     FormField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -135,6 +136,19 @@ class ProfileFieldsForm(FlaskForm):
         noun="interests",
         description="Topics and hobbies, separated by commas (e.g. Rust, climbing, chess).",
     )
+    can_help = TagListField(
+        "I can help with",
+        noun="skills",
+        description="Skills you could help a colleague with, separated by commas "
+        "(e.g. Kubernetes, public speaking): mentees look for these. Optional unless "
+        "you mentor.",
+    )
+    wants_help = TagListField(
+        "I want help with",
+        noun="skills",
+        description="What you would like to learn from a mentor, separated by commas. "
+        "Optional unless you join mentoring as a mentee.",
+    )
     location = StringField(
         "Office or city",
         validators=[Length(max=NAME_MAX)],
@@ -142,9 +156,6 @@ class ProfileFieldsForm(FlaskForm):
         "the suggestions when it is there, so one office has one name.",
     )
     timezone = SelectField("Time zone", validate_choice=False, default="UTC")
-    cadence_weeks = SelectField(
-        "How often", choices=CADENCE_CHOICES, coerce=int, default=int(Cadence.WEEKLY)
-    )
     meeting_mode = SelectField(
         "Meeting",
         choices=[SelectChoice(value, label) for value, label in MEETING_MODES.items()],
@@ -183,9 +194,10 @@ class ProfileFieldsForm(FlaskForm):
             team=normalise_name(self.team.data),
             projects=tuple(self.projects.data or ()),
             interests=tuple(self.interests.data or ()),
+            can_help=tuple(self.can_help.data or ()),
+            wants_help=tuple(self.wants_help.data or ()),
             location=normalise_name(self.location.data or "") or None,
             timezone=self.timezone.data,
-            cadence_weeks=self.cadence_weeks.data,
             meeting_mode=self.meeting_mode.data,
             video_link=self.video_link.data or None,
             availability=tuple(slots),
@@ -199,6 +211,28 @@ class ProfileForm(ProfileFieldsForm):
         "Name", validators=[DataRequired("Please give your name."), Length(max=NAME_MAX)]
     )
     submit = SubmitField("Save profile")
+
+
+def cadence_field() -> SelectField:
+    """How often to meet in a weekly programme: every 1, 2 or 4 weeks."""
+    return SelectField(
+        "How often", choices=CADENCE_CHOICES, coerce=int, default=int(Cadence.WEEKLY)
+    )
+
+
+class CadenceForm(FlaskForm):
+    """How often to meet in one programme (the programme is in the URL)."""
+
+    cadence_weeks = cadence_field()
+    submit = SubmitField("Change")
+
+
+class JoinForm(FlaskForm):
+    """Join one programme (in the URL), with a role where its kind has roles."""
+
+    role = RadioField("How you take part", validate_choice=False)
+    cadence_weeks = cadence_field()
+    submit = SubmitField("Join")
 
 
 class SnoozeForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -25,19 +25,22 @@ from matcher.models import (
     ProgrammeMember,
     Project,
     Round,
+    Skill,
     Team,
     User,
 )
 from matcher.models.people import (
+    Cadence,
     new_session_token,
     normalise_email,
+    user_can_help,
     user_interests,
     user_projects,
+    user_wants_help,
     utcnow,
     vocabulary_key,
 )
 from matcher.programmes import members
-from matcher.programmes.catalogue import default_programme
 from matcher.programmes.members import membership, memberships_of
 from matcher.reasons import facts_without
 from matcher.weeks import week_label
@@ -61,11 +64,15 @@ class ProfileData:
     interests: tuple[str, ...] = ()
     location: str | None = None
     timezone: str = "UTC"
-    # How often to meet in the cross-team coffee (its membership keeps it).
+    # How often to meet in the weekly programmes joined at sign-up (register_user); each
+    # membership keeps its own afterwards, and update_profile leaves them alone.
     cadence_weeks: int = 1
     meeting_mode: str = "either"
     availability: tuple[Slot, ...] = ()
     video_link: str | None = None
+    # The mentoring vocabularies: what one can help with, and wants help with.
+    can_help: tuple[str, ...] = ()
+    wants_help: tuple[str, ...] = ()
 
 
 # Suggestions offered per list as people type: the most used entries, enough to recognise
@@ -80,6 +87,8 @@ class Suggestions:
     projects: list[str]
     interests: list[str]
     locations: list[str]
+    # Skills for "I can help with" / "I want help with", from both lists.
+    skills: list[str] = field(default_factory=list)
 
 
 # Sign-up shows these to anyone: an entry only one person wrote (their office, a one-off
@@ -124,10 +133,15 @@ def suggestions(
         (o for o in offices.values() if o[1] >= SUGGESTION_MIN_PEOPLE),
         key=lambda o: (-o[1], o[0].casefold(), o[0]),
     )
+    skills = used(Skill, user_can_help, user_can_help.c.skill_id)
+    skills += [
+        s for s in used(Skill, user_wants_help, user_wants_help.c.skill_id) if s not in skills
+    ]
     return Suggestions(
         projects=used(Project, user_projects, user_projects.c.project_id),
         interests=used(Interest, user_interests, user_interests.c.interest_id),
         locations=[name for name, _ in ranked][:limit],
+        skills=skills[:limit],
     )
 
 
@@ -147,12 +161,11 @@ def update_profile(session: Session, user: User, data: ProfileData) -> None:
     # Flush after each new vocabulary entry so two spellings in one save hit the same row.
     user.projects = [_vocabulary(session, Project, name) for name in data.projects]
     user.interests = [_vocabulary(session, Interest, name) for name in data.interests]
+    user.can_help = [_vocabulary(session, Skill, name) for name in data.can_help]
+    user.wants_help = [_vocabulary(session, Skill, name) for name in data.wants_help]
     profile.location = data.location
     profile.timezone = data.timezone
     profile.meeting_mode = data.meeting_mode
-    coffee = membership(session, default_programme(session), user.id) if user.id else None
-    if coffee is not None:
-        coffee.cadence_weeks = data.cadence_weeks
     profile.video_link = data.video_link
     user.availability = [
         AvailabilityWindow(
@@ -172,14 +185,14 @@ def _vocabulary(session: Session, model: type, name: str) -> Any:
 def profile_data_of(session: Session, user: User) -> ProfileData:
     """The user's current profile as ProfileData (to prefill the edit form)."""
     profile = user.profile or Profile()
-    coffee = membership(session, default_programme(session), user.id)
     return ProfileData(
         team=user.team.name if user.team else "",
         projects=tuple(p.name for p in user.projects),
         interests=tuple(i.name for i in user.interests),
+        can_help=tuple(s.name for s in user.can_help),
+        wants_help=tuple(s.name for s in user.wants_help),
         location=profile.location,
         timezone=profile.timezone or "UTC",
-        cadence_weeks=coffee.cadence_weeks if coffee else 1,
         meeting_mode=profile.meeting_mode or "either",
         video_link=profile.video_link,
         availability=tuple(
@@ -211,6 +224,94 @@ def set_opted_out(session: Session, user: User, programme: Programme, opted_out:
         cadence_weeks=member.cadence_weeks if member else 1,
     )
     members.join(session, programme, user, choice, utcnow().date())
+
+
+# How a person says which role they take when joining a programme with roles.
+JOIN_ROLE_LABELS = {
+    "newcomer": "I am new here",
+    "buddy": "I volunteer as a buddy",
+    "mentee": "I would like a mentor",
+    "mentor": "I volunteer as a mentor",
+}
+
+
+def join_roles(programme: Programme, user: User, today: date) -> list[tuple[str, str]]:
+    """The roles the user may join the programme with, as (role, label); empty without roles.
+
+    "I am new here" is offered to new joiners only (everyone on the day they sign up)."""
+    if programme.roles is None:
+        return []
+    return [
+        (role, JOIN_ROLE_LABELS[role])
+        for role in programme.roles
+        if role != "newcomer" or members.is_new_joiner(user, programme, today)
+    ]
+
+
+@dataclass(frozen=True)
+class ProgrammeCard:
+    """One programme on the profile page: the user's membership of it (None when they may
+    join it) and where they stand: active, snoozed, paused, left, closed or open."""
+
+    programme: Programme
+    member: ProgrammeMember | None
+    status: str
+    roles: list[tuple[str, str]] = field(default_factory=list)
+
+
+def member_status(member: ProgrammeMember, today: date) -> str:
+    """Where a member stands today: paused, left, snoozed or active (as status_column says)."""
+    if member.opted_out:
+        return "paused" if member.pause_reason else "left"
+    return "snoozed" if member.is_snoozed(today) else "active"
+
+
+def programme_cards(session: Session, user: User, today: date) -> list[ProgrammeCard]:
+    """The programmes the user is in, then those they may join, in programme order.
+
+    Archived programmes appear only to those who were in them (as closed); programmes closed
+    to the user (another team, office, not a new joiner) do not appear at all."""
+    joined = {m.programme_id: m for m in memberships_of(session, user.id)}
+    cards: list[ProgrammeCard] = []
+    offered: list[ProgrammeCard] = []
+    for programme in session.scalars(select(Programme).order_by(Programme.id)):
+        member = joined.get(programme.id)
+        if member is not None:
+            status = "closed" if programme.archived else member_status(member, today)
+            roles = join_roles(programme, user, today) if status == "left" else []
+            cards.append(ProgrammeCard(programme, member, status, roles))
+        elif members.why_not_open(programme, user, today) is None:
+            offered.append(
+                ProgrammeCard(programme, None, "open", join_roles(programme, user, today))
+            )
+    return cards + offered
+
+
+def join_programme(
+    session: Session, user: User, programme: Programme, role: str | None, cadence_weeks: int
+) -> ProgrammeMember:
+    """Join (or rejoin) the programme with that role; raises members.JoinError. Not committed.
+
+    Programmes whose pairings last several weeks meet at their own pace: cadence 1."""
+    cadence = cadence_weeks if programme.pairing_weeks <= 1 else int(Cadence.WEEKLY)
+    choice = members.Choice(programme.id, role=role, cadence_weeks=cadence)
+    return members.join(session, programme, user, choice, utcnow().date())
+
+
+def set_cadence(session: Session, user: User, programme: Programme, cadence_weeks: int) -> None:
+    """Meet every 1, 2 or 4 weeks in the programme; raises members.JoinError. Not committed."""
+    member = membership(session, programme, user.id)
+    if member is None or member.opted_out:
+        raise members.JoinError(f"You are not in {programme.name}.")
+    if programme.pairing_weeks > 1:
+        raise members.JoinError(
+            f"Pairings in {programme.name} last {programme.pairing_weeks} weeks: "
+            "there is no cadence to choose.",
+            field="cadence_weeks",
+        )
+    if cadence_weeks not in {int(c) for c in Cadence}:
+        raise members.JoinError("Choose every 1, 2 or 4 weeks.", field="cadence_weeks")
+    member.cadence_weeks = cadence_weeks
 
 
 @dataclass(frozen=True)
@@ -375,6 +476,8 @@ def export_user_data(session: Session, user: User) -> dict[str, Any]:
         "programmes": [
             {
                 "programme": m.programme.name,
+                "slug": m.programme.slug,
+                "kind": m.programme.kind,
                 "role": m.role,
                 "cadence_weeks": m.cadence_weeks,
                 "snoozed_until": m.snoozed_until.isoformat() if m.snoozed_until else None,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -22,12 +24,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
-from matcher.models import Programme, Team, User, normalise_name
+from matcher.models import ROLE_LABELS, Programme, Team, User, normalise_name
 from matcher.profile import service
 from matcher.profile.forms import (
+    CADENCE_CHOICES,
+    CadenceForm,
     ConfirmForm,
     DeleteAccountForm,
     DoNotPairForm,
+    JoinForm,
     ProfileForm,
     RemoveDoNotPairForm,
     SnoozeForm,
@@ -52,21 +57,38 @@ def require_login() -> None:
     """Every profile page is about the logged-in user."""
 
 
-@bp.route("/")
-def show() -> str:
-    """The profile at a glance, with its status and the actions on it."""
-    programme = default_programme(db.session)
+@dataclass(frozen=True)
+class JoinRefusal:
+    """Why joining a programme from its card failed: shown next to the field it is about."""
+
+    slug: str
+    field: str
+    message: str
+
+
+def render_show(refusal: JoinRefusal | None = None) -> tuple[str, int]:
+    """The profile page; with a refusal, it is shown on its programme's card (422)."""
+    today = date.today()
     return render_template(
         "profile/show.html",
         user=current_user,
         profile=current_user.profile,
-        programme=programme,
-        member=membership(db.session, programme, current_user.id),
+        cards=service.programme_cards(db.session, current_user, today),
+        role_labels=ROLE_LABELS,
+        cadences={choice.value: choice.label for choice in CADENCE_CHOICES},
         snooze_form=SnoozeForm(),
         confirm_form=ConfirmForm(),
-        today=date.today(),
+        join_form=JoinForm(),
+        refusal=refusal,
+        today=today,
         do_not_pair_count=len(service.do_not_pair_entries(db.session, current_user)),
-    )
+    ), (422 if refusal else 200)
+
+
+@bp.route("/")
+def show() -> tuple[str, int]:
+    """The profile at a glance, with one card per programme: where one stands and actions."""
+    return render_show()
 
 
 @bp.route("/edit", methods=["GET", "POST"])
@@ -101,7 +123,8 @@ def _prefill(form: ProfileForm) -> None:
     form.interests.data = list(data.interests)
     form.location.data = data.location
     form.timezone.data = data.timezone
-    form.cadence_weeks.data = data.cadence_weeks
+    form.can_help.data = list(data.can_help)
+    form.wants_help.data = list(data.wants_help)
     form.meeting_mode.data = data.meeting_mode
     form.video_link.data = data.video_link
     # The form shows one window a day: the earliest start to the latest end.
@@ -122,60 +145,126 @@ def _clock(minute: int) -> time:
 
 def _programme() -> Programme:
     """The programme a snooze, leave or rejoin button is about (its slug in the form), else
-    the cross-team coffee."""
+    the cross-team coffee; 404 for a slug that names none."""
     slug = request.form.get("programme", "")
-    return (slug and by_slug(db.session, slug)) or default_programme(db.session)
+    if not slug:
+        return default_programme(db.session)
+    return by_slug(db.session, slug) or abort(404)
+
+
+def _programme_of(slug: str) -> Programme:
+    """The programme a URL names, or 404."""
+    return by_slug(db.session, slug) or abort(404)
+
+
+def _back(programme: Programme) -> str:
+    """The profile page at the programme's card."""
+    return url_for("profile.show", _anchor=f"programme-{programme.slug}")
 
 
 @bp.route("/snooze", methods=["POST"])
 def snooze() -> Response:
-    """Pause pairings until a date."""
+    """Pause pairings in a programme until a date."""
     form = SnoozeForm()
+    programme = _programme()
     if form.validate_on_submit():
-        service.snooze(db.session, current_user, _programme(), form.until.data)
-        db.session.commit()
-        flash(f"Snoozed: no pairings until {long_day(form.until.data, year=True)}.", "ok")
+        if service.snooze(db.session, current_user, programme, form.until.data):
+            db.session.commit()
+            flash(f"Snoozed: no pairings until {long_day(form.until.data, year=True)}.", "ok")
+        else:
+            flash(f"Snooze not changed: you are not in {programme.name}.", "error")
     else:
         for errors in form.errors.values():
             for error in errors:
                 flash(f"Snooze not changed: {error}", "error")
-    return redirect(url_for("profile.show"))
+    return redirect(_back(programme))
 
 
 @bp.route("/unsnooze", methods=["POST"])
 def unsnooze() -> Response:
     """End a snooze now."""
-    if ConfirmForm().validate_on_submit():
-        service.snooze(db.session, current_user, _programme(), None)
+    programme = _programme()
+    if ConfirmForm().validate_on_submit() and service.snooze(
+        db.session, current_user, programme, None
+    ):
         db.session.commit()
-        flash(welcome_back(), "ok")
-    return redirect(url_for("profile.show"))
+        flash(welcome_back(programme), "ok")
+    return redirect(_back(programme))
 
 
 @bp.route("/leave", methods=["POST"])
 def leave() -> Response:
-    """Stop taking part; the profile stays so rejoining is one click."""
+    """Stop taking part in a programme; the profile stays so rejoining is one click."""
+    programme = _programme()
     if ConfirmForm().validate_on_submit():
-        programme = _programme()
         service.set_opted_out(db.session, current_user, programme, True)
         db.session.commit()
         flash(f"You have left {programme.name}. Rejoin any time.", "ok")
-    return redirect(url_for("profile.show"))
+    return redirect(_back(programme))
 
 
 @bp.route("/rejoin", methods=["POST"])
 def rejoin() -> Response:
-    """Take part again."""
+    """Take part again, with the role and cadence one had."""
+    programme = _programme()
     if ConfirmForm().validate_on_submit():
         try:
-            service.set_opted_out(db.session, current_user, _programme(), False)
+            service.set_opted_out(db.session, current_user, programme, False)
         except JoinError as refused:
             db.session.rollback()
             flash(str(refused), "error")
-            return redirect(url_for("profile.show"))
+            return redirect(_back(programme))
         db.session.commit()
-        flash(welcome_back(), "ok")
-    return redirect(url_for("profile.show"))
+        flash(welcome_back(programme), "ok")
+    return redirect(_back(programme))
+
+
+@bp.route("/programmes/<slug>/join", methods=["POST"])
+def join(slug: str) -> Response | tuple[str, int]:
+    """Join a programme from its card, with a role where it has roles."""
+    programme = _programme_of(slug)
+    form = JoinForm()
+    if not form.validate_on_submit():
+        field, errors = next(iter(form.errors.items()), ("programmes", ["Try again."]))
+        message = " ".join(str(error) for error in errors)
+        return render_show(JoinRefusal(programme.slug, field, message))
+    try:
+        service.join_programme(
+            db.session, current_user, programme, form.role.data or None, form.cadence_weeks.data
+        )
+    except JoinError as refused:
+        db.session.rollback()
+        return render_show(JoinRefusal(programme.slug, refused.field, str(refused)))
+    db.session.commit()
+    member = membership(db.session, programme, current_user.id)
+    start = next_round_for(db.session, member, programme, datetime.now(UTC)).start
+    when = long_day(start.astimezone(zone_of(current_user)))
+    flash(f"You joined {programme.name}: you are in its next round, {when}.", "ok")
+    return redirect(_back(programme))
+
+
+@bp.route("/programmes/<slug>/cadence", methods=["POST"])
+def cadence(slug: str) -> Response:
+    """How often to meet in one programme."""
+    programme = _programme_of(slug)
+    form = CadenceForm()
+    if form.validate_on_submit():
+        try:
+            service.set_cadence(db.session, current_user, programme, form.cadence_weeks.data)
+        except JoinError as refused:
+            db.session.rollback()
+            flash(f"How often not changed: {refused}", "error")
+        else:
+            db.session.commit()
+            label = {choice.value: choice.label for choice in CADENCE_CHOICES}[
+                form.cadence_weeks.data
+            ]
+            flash(f"{programme.name}: {label.lower()} from now on.", "ok")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"How often not changed: {error}", "error")
+    return redirect(_back(programme))
 
 
 @bp.route("/do-not-pair", methods=["GET", "POST"])
@@ -226,9 +315,13 @@ def export() -> Response:
     )
 
 
-def welcome_back() -> str:
-    """What to say when someone ends a snooze or rejoins: the round they are in next."""
-    start = next_round_for(db.session, current_user, datetime.now(UTC)).start
+def welcome_back(programme: Programme) -> str:
+    """What to say when someone ends a snooze or rejoins: the round of the programme they
+    are in next."""
+    member = membership(db.session, programme, current_user.id)
+    if member is None:
+        return "Welcome back."
+    start = next_round_for(db.session, member, programme, datetime.now(UTC)).start
     when = start.astimezone(zone_of(current_user))
     return f"Welcome back: you are in the next round, {long_day(when)}."
 

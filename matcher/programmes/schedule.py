@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -38,17 +39,37 @@ def next_round_start(programme: Programme, now: datetime) -> datetime:
 def next_round(session: Session, programme: Programme, now: datetime) -> tuple[datetime, str]:
     """The programme's next scheduled run (aware UTC) of a week not yet published, and that
     ISO week."""
-    zone = timezones.zone(programme.round_timezone)
-    # A week published early (by an admin, or `rounds run`) is not "next" any more.
-    published = set(
-        session.scalars(
-            select(Round.week).where(
-                Round.programme_id == programme.id,
-                Round.status != "draft",
-                Round.starts_on >= now.date() - timedelta(days=7),
-            )
+    return next_unpublished(
+        programme, now, published_weeks(session, [programme.id], now)[programme.id]
+    )
+
+
+def published_weeks(
+    session: Session, programme_ids: Iterable[int], now: datetime
+) -> dict[int, set[str]]:
+    """For each programme, the weeks published from last week on: one query for them all."""
+    ids = list(programme_ids)
+    found: dict[int, set[str]] = {programme_id: set() for programme_id in ids}
+    if not ids:
+        return found
+    rows = session.execute(
+        select(Round.programme_id, Round.week).where(
+            Round.programme_id.in_(ids),
+            Round.status != "draft",
+            Round.starts_on >= now.date() - timedelta(days=7),
         )
     )
+    for programme_id, week in rows:
+        found[programme_id].add(week)
+    return found
+
+
+def next_unpublished(
+    programme: Programme, now: datetime, published: set[str]
+) -> tuple[datetime, str]:
+    """next_round with the programme's published weeks already read (published_weeks)."""
+    zone = timezones.zone(programme.round_timezone)
+    # A week published early (by an admin, or `rounds run`) is not "next" any more.
     start = now
     for _ in range(len(published) + 2):
         start = next_round_start(programme, start)

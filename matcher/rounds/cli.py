@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from matcher.extensions import db
 from matcher.models import Programme, Round
-from matcher.programmes import catalogue, members, schedule
+from matcher.programmes import catalogue, schedule
 from matcher.rounds import erasure, publishing
 from matcher.transaction import commit_steps
 from matcher.weeks import WeekError, parse_week, week_label
@@ -48,8 +48,6 @@ def run_and_commit(
     programme = db.session.get(Programme, programme_id)
     assert programme is not None
     try:
-        # New joiners of a programme that enrols them by itself are in before it is computed.
-        members.auto_enrol(db.session, programme, parse_week(week))
         outcome = publishing.run_round(
             db.session, programme, week, publish=publish, dry_run=dry_run
         )

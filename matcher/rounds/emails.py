@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import Message
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from matcher.models import (
     MatchGroup,
     Membership,
     OutboxMessage,
+    Programme,
     ProgrammeMember,
     Round,
     User,
@@ -38,7 +39,7 @@ from matcher.notify.render import (
 from matcher.reasons import reasons_for
 from matcher.rounds.place import Place, meeting_place
 from matcher.timezones import zone_of
-from matcher.weeks import day_time, week_of
+from matcher.weeks import day_month, day_time, week_of
 
 # A chat post lists at most this many groups: Slack cuts messages at 40,000 characters.
 CHAT_GROUP_LIMIT = 50
@@ -85,6 +86,7 @@ class Person:
     meeting_mode: str
     timezone: str
     local_time: str | None
+    role: str | None = None  # their role in the pairing ("Mentor"), for kinds with roles
 
     def same_clock(self, other: Person) -> bool:
         """True when the meeting reads the same on both their clocks (zone names aside)."""
@@ -101,7 +103,7 @@ def local_time(meeting_at: datetime | None, zone: ZoneInfo) -> str | None:
     return f"{day_time(start, year=True)}\u2013{end:%H:%M} ({names})"
 
 
-def person(user: User, meeting_at: datetime | None) -> Person:
+def person(user: User, meeting_at: datetime | None, role: str | None = None) -> Person:
     """The facts about user an email shows."""
     profile = user.profile
     zone = zone_of(user)
@@ -115,6 +117,7 @@ def person(user: User, meeting_at: datetime | None) -> Person:
         meeting_mode=MEETING_MODES.get(profile.meeting_mode if profile else "", "either"),
         timezone=zone.key,
         local_time=local_time(meeting_at, zone),
+        role=role,
     )
 
 
@@ -148,6 +151,29 @@ def roles_in(group: MatchGroup) -> dict[int, str]:
     return {user_id: ROLE_LABELS[role] for user_id, role in rows if role in ROLE_LABELS}
 
 
+def roles_sentence(partners: Sequence[Person], my_role: str | None) -> str | None:
+    """'Ana is your mentor; you are the mentee.' (kinds with roles), else None."""
+    named = [f"{p.name} is your {p.role.lower()}" for p in partners if p.role]
+    if not named and not my_role:
+        return None
+    mine = f"you are the {my_role.lower()}" if my_role else ""
+    if not named:
+        return f"In this pairing {mine}."
+    return and_join(named) + (f"; {mine}." if mine else ".")
+
+
+def pairing_term(programme: Programme, starts_on: date) -> tuple[int, date] | None:
+    """(weeks, last day) of a pairing that lasts several weeks (buddies, mentoring), else None."""
+    if programme.pairing_weeks <= 1:
+        return None
+    return programme.pairing_weeks, starts_on + timedelta(weeks=programme.pairing_weeks, days=-1)
+
+
+def meeting_word(programme: Programme) -> str:
+    """What the programme's meetings are called in messages: 'coffee' or 'meeting'."""
+    return "coffee" if programme.kind == "coffee" else "meeting"
+
+
 @renderer("pairing")
 def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str, Any]) -> Message:
     """The pairing email to one member: who, why, when (in their zone), where, and a calendar
@@ -168,9 +194,12 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
     zone = zone_of(user)
     names = ", ".join(p.display_name for p in partners)
     place = meeting_place(members)
+    roles = roles_in(group)
+    people = [person(p, group.meeting_at, roles.get(p.id)) for p in partners]
+    term = pairing_term(programme, group.round.starts_on)
     context = {
-        "me": person(user, group.meeting_at),
-        "partners": [person(p, group.meeting_at) for p in partners],
+        "me": person(user, group.meeting_at, roles.get(user.id)),
+        "partners": people,
         "reasons": reasons_for(group, reader=user.id),
         "week": week,
         "when": local_time(group.meeting_at, zone),
@@ -184,7 +213,11 @@ def render_pairing(session: Session, message: OutboxMessage, config: Mapping[str
         "skip_url": link_url(config, SKIP, user.id, programme.id),
         "org_name": config.get("ORG_NAME", "Engineering"),
         "programme": programme,
-        "roles": roles_in(group),
+        "roles_sentence": roles_sentence(people, roles.get(user.id)),
+        "term": (term[0], day_month(term[1], year=term[1].year != group.round.starts_on.year))
+        if term
+        else None,
+        "meeting": meeting_word(programme),
     }
     return new_email(
         config,
@@ -211,10 +244,14 @@ def pairing_invitation(
     names = ", ".join(p.display_name for p in partners)
     place = place if place is not None else meeting_place(group.members)
     programme = group.round.programme
+    word = meeting_word(programme)
     lines = [
-        f"{programme.name}: coffee with "
+        f"{programme.name}: {word} with "
         f"{', '.join(f'{p.display_name} <{p.email}>' for p in partners)}."
     ]
+    term = pairing_term(programme, group.round.starts_on)
+    if term:
+        lines.append(f"Your pairing lasts {term[0]} weeks, until {day_month(term[1])}.")
     if place.sentence(viewer.id):
         lines.append(place.sentence(viewer.id))
     reasons = reasons_for(group, reader=viewer.id)
@@ -226,7 +263,7 @@ def pairing_invitation(
         uid=pairing_uid(group.round.week, group.id),
         start_utc=group.meeting_at,
         timezone=zone_of(viewer),
-        summary=f"{programme.name}: coffee with {names}",
+        summary=f"{programme.name}: {word} with {names}",
         description="\n".join(lines),
         organizer=(viewer.display_name, viewer.email),
         location=place.location,

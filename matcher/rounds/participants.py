@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Window
@@ -108,7 +108,9 @@ def select_participants(
             status_column(monday).label("status"),
         )
         .join(Profile, Profile.user_id == User.id)
-        .join(ProgrammeMember, member_join(programme.id))
+        # Outer: someone who never filled in a profile is counted as such in every programme
+        # (as the people page says); those who simply did not join this one are not counted.
+        .outerjoin(ProgrammeMember, member_join(programme.id))
         .outerjoin(Team, Team.id == User.team_id)
         .where(User.active, User.deleted_at.is_(None))
         .order_by(User.id)
@@ -121,6 +123,8 @@ def select_participants(
     chosen = []
     capacity: dict[int, int] = {}
     for row in rows:
+        if row.status == "not_member":
+            continue
         room = (programme.mentor_capacity if row.role == "mentor" else 1) - ongoing.get(row.id, 0)
         if row.status != "active":
             excluded[LEFT_OUT_BECAUSE[row.status]] += 1
@@ -212,15 +216,28 @@ def _names_by_user(
 
 
 def load_history(
-    session: Session, monday: date, user_ids: set[int], cooldown_weeks: int = 0
+    session: Session,
+    monday: date,
+    user_ids: set[int],
+    cooldown_weeks: int = 0,
+    programme_id: int | None = None,
 ) -> list[PastPairing]:
-    """Pairs of these users that met in the last HISTORY_WEEKS (or cooldown), and 'never again'."""
+    """Pairs of these users that met in the last HISTORY_WEEKS (or cooldown), in any
+    programme, and 'never again'. Published rounds of other programmes in the same week count
+    as met 0 weeks ago: nobody meets the same person in two programmes of one week."""
     # A cooldown longer than the usual window needs that much history to be enforced at all.
     since = monday - timedelta(weeks=max(HISTORY_WEEKS, cooldown_weeks))
+    same_week = Round.starts_on == monday
+    if programme_id is not None:
+        same_week = and_(same_week, Round.programme_id != programme_id)
     rows = session.execute(
         select(Membership.group_id, Membership.user_id, Round.starts_on)
         .join(Round, Round.id == Membership.round_id)
-        .where(Round.status != "draft", Round.starts_on >= since, Round.starts_on < monday)
+        .where(
+            Round.status != "draft",
+            Round.starts_on >= since,
+            or_(Round.starts_on < monday, same_week),
+        )
     )
     groups: dict[int, tuple[date, list[int]]] = {}
     for group_id, user_id, starts_on in rows:

@@ -63,7 +63,9 @@ def plan_round(
     ids = {p.id for p in participants}
     problem = Problem(
         participants=tuple(participants),
-        history=tuple(load_history(session, monday, ids, rules.repeat_cooldown_weeks)),
+        history=tuple(
+            load_history(session, monday, ids, rules.repeat_cooldown_weeks, programme.id)
+        ),
         blocked=tuple(load_blocked(session, ids)),
         rules=rules,
         seed=seed,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from matcher.matching import problem_to_json
 from matcher.models import MatchGroup, Membership, Programme, Round
 from matcher.notify.queue import queue_messages
+from matcher.programmes.members import auto_enrol
 from matcher.rounds.emails import round_messages
 from matcher.rounds.planning import RoundPlan, plan_round
 from matcher.weeks import parse_week, week_label
@@ -145,6 +146,9 @@ def run_round(
             False,
             f"A round of {programme.name} for {label} exists already ({existing.status}).",
         )
+    if not dry_run:
+        # New joiners of a programme that enrols them by itself are in before it is computed.
+        auto_enrol(session, programme, parse_week(label))
     plan = plan_round(session, programme, label)
     summary = (
         f"{programme.name}, {label}: {len(plan.groups)} groups "

@@ -20,7 +20,7 @@ INTERESTS = (("Rust", "Chess"), ("Climbing",), ("Rust", "Baking"), ("Jazz",))
 @pytest.fixture
 def org(app, make_user, admin):
     """Twelve people, three in each of four teams; returns {name: id}. The admin opts out."""
-    from matcher.models import Profile
+    from tests.support import coffee_member
 
     people = {}
     for k in range(12):
@@ -34,6 +34,6 @@ def org(app, make_user, admin):
             interests=INTERESTS[k % len(INTERESTS)],
         )
     with app.app_context():
-        db.session.get(Profile, admin).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     return people

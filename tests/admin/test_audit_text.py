@@ -17,6 +17,7 @@ from matcher.matching import Weights
 from matcher.models import AuditEntry, Membership
 from matcher.rounds import publishing
 from tests.admin.support import WEEK, valid_form
+from tests.support import coffee
 
 ROOT = Path(__file__).resolve().parents[2] / "matcher"
 # Words that only code uses: none may reach a sentence.
@@ -47,6 +48,13 @@ def recorded_actions() -> list[tuple[str, str]]:
         )
         if not imports_record:
             continue
+        # Names given an action before the call (`action = "a" if x else "b"`).
+        assigned: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record"):
                 continue
@@ -54,16 +62,28 @@ def recorded_actions() -> list[tuple[str, str]]:
             action = node.args[2] if len(node.args) > 2 else None
             action = next((k.value for k in node.keywords if k.arg == "action"), action)
             assert action is not None, f"{where}: record() without an action"
-            found += [(where, a) for a in expand(action, values, where)]
+            found += [(where, a) for a in expand(action, values, where, assigned)]
     return found
 
 
-def expand(node: ast.expr, values: dict[str, list[str]], where: str) -> list[str]:
-    """Every string an action expression can be: a literal, an f-string or a known name."""
+def expand(
+    node: ast.expr,
+    values: dict[str, list[str]],
+    where: str,
+    assigned: dict[str, list[ast.expr]] | None = None,
+) -> list[str]:
+    """Every string an action expression can be: a literal, an f-string, a known name, either
+    branch of a conditional, or what a local name was assigned."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.Name) and node.id in values:
         return values[node.id]
+    if isinstance(node, ast.IfExp):
+        return expand(node.body, values, where, assigned) + expand(
+            node.orelse, values, where, assigned
+        )
+    if isinstance(node, ast.Name) and assigned and node.id in assigned:
+        return [a for value in assigned[node.id] for a in expand(value, values, where)]
     if isinstance(node, ast.JoinedStr):
         parts: list[list[str]] = []
         for part in node.values:
@@ -145,6 +165,20 @@ SAMPLES = {
         {"status": "published", "messages": 24},
     ),
     "round.discard": ("round 2026-W50", {"week": "2026-W50", "groups": 1}, None),
+    # Programmes (issue 14): the sentences name the programme.
+    "person.joined_on": (
+        "Ada Lovelace <ada@example.com>",
+        {"joined_on": "2026-12-01"},
+        {"joined_on": "2026-10-05"},
+    ),
+    "programme.create": ("programme buddies", None, {"name": "Buddies", "kind": "buddies"}),
+    "programme.update": (
+        "programme buddies",
+        {"name": "Buddies", "slug": "buddies", "pairing_weeks": 8},
+        {"name": "New-joiner buddies", "slug": "buddies", "pairing_weeks": 6},
+    ),
+    "programme.archive": ("programme buddies", None, None),
+    "programme.reopen": ("programme buddies", None, None),
 }
 EXPECTED = {
     "person.make-admin": "Made Ada Lovelace (ada@example.com) an admin",
@@ -159,6 +193,15 @@ EXPECTED = {
     "round.take_out": "Took Ada out of the draft for the week of 7 December",
     "round.publish": "Published the round of the week of 7 December: 24 messages queued",
     "round.discard": "Discarded the draft for the week of 7 December (1 group)",
+    "person.joined_on": (
+        "Changed the join date of Ada Lovelace (ada@example.com) from 2026-12-01 to 2026-10-05"
+    ),
+    "programme.create": "Created the programme “Buddies” (new-joiner buddies)",
+    "programme.update": (
+        "Edited the programme “New-joiner buddies” (renamed from “Buddies”): "
+        "changed name, pairing length"
+    ),
+    "programme.archive": "Archived the programme “buddies”",
 }
 
 
@@ -214,7 +257,7 @@ def test_the_rules_page_and_the_audit_log_speak_in_labels(app, client, org, admi
     assert "Rules saved (Group size 2 → 3; Interests weight 2 → 1;" in page
     assert "Projects weight 2 → 4" in page and "rules.weights" not in page
     with app.app_context():
-        round_ = publishing.run_round(db.session, WEEK)
+        round_ = publishing.run_round(db.session, coffee(db.session), WEEK)
         db.session.commit()
         round_id = round_.round.id
     client.post(f"/admin/rounds/{round_id}/publish")
@@ -226,5 +269,8 @@ def test_the_rules_page_and_the_audit_log_speak_in_labels(app, client, org, admi
     # WEEK is in 2026: the year is added when the entry is written in another year.
     said = rf"Published the round of the week of 30 November( 2026)?: {messages} messages queued\."
     assert re.search(said, log)
-    assert "Changed the rules: Group size 2 → 3;" in log and "Projects weight 2 → 4" in log
+    assert (
+        "Changed the rules of “Cross-team coffee”: Group size 2 → 3;" in log
+        and "Projects weight 2 → 4" in log
+    )
     assert "round.publish" not in log and "rules.update" not in log and "Changed: " not in log

@@ -10,15 +10,16 @@ from sqlalchemy import select
 
 from matcher.admin.exports import safe_cell
 from matcher.extensions import db
-from matcher.models import Feedback, Membership, Profile, User
+from matcher.models import Feedback, Membership, User
 from matcher.rounds import publishing
 from tests.admin.support import WEEK
+from tests.support import coffee, coffee_member
 
 
 def publish_with_feedback(app, week: str = WEEK) -> None:
     """Run and publish a round; every member answers 'met' (rating 4) but the first, 'not_yet'."""
     with app.app_context():
-        round_ = publishing.run_round(db.session, week, publish=True).round
+        round_ = publishing.run_round(db.session, coffee(db.session), week, publish=True).round
         memberships = db.session.scalars(
             select(Membership).where(Membership.round_id == round_.id).order_by(Membership.id)
         ).all()
@@ -49,8 +50,8 @@ def test_insights_show_participation_feedback_and_an_escaped_heatmap(app, client
     with app.app_context():
         # Zoe and the admin sit this round out, so Lonely and Admins stay unconnected.
         for user in db.session.scalars(select(User).where(User.display_name.in_(["Zoe"]))):
-            db.session.get(Profile, user.id).opted_out = True
-        db.session.get(Profile, admin).opted_out = True
+            coffee_member(db.session, user.id).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     publish_with_feedback(app)
     page = client.get("/admin/insights").get_data(as_text=True)

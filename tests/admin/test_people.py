@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import User
-from tests.support import login
+from tests.support import coffee, coffee_member, login
 
 
 def admin_routes(app) -> list[tuple[str, str]]:
@@ -20,6 +20,7 @@ def admin_routes(app) -> list[tuple[str, str]]:
             continue
         # Fill every placeholder: ids with 1, <action> with a real action, others with a word.
         url = rule.rule.replace("<action>", "make-admin").replace("<kind>", "teams")
+        url = url.replace("<slug>", "coffee")  # the default programme's address
         url = re.sub(r"<int:\w+>", "1", url)
         url = re.sub(r"<(?:\w+:)?\w+>", "rounds", url)  # <what>.csv
         assert "<" not in url, url
@@ -76,7 +77,7 @@ def test_every_admin_page_answers_an_admin_without_error(app, client, org):
     from matcher.rounds import publishing
 
     with app.app_context():
-        publishing.run_round(db.session, "2026-W49")
+        publishing.run_round(db.session, coffee(db.session), "2026-W49")
         db.session.commit()
         round_id = db.session.scalar(select(Round.id))
         team_id = db.session.scalar(select(Team.id))
@@ -163,7 +164,6 @@ def test_status_tells_never_joined_from_left_paused_and_snoozed(app, client, mak
     from datetime import UTC, datetime, timedelta
 
     from matcher.auth.service import register_user
-    from matcher.models import Profile
 
     today = datetime.now(UTC).date()
     with app.app_context():
@@ -177,10 +177,10 @@ def test_status_tells_never_joined_from_left_paused_and_snoozed(app, client, mak
         ]
     }  # fmt: skip
     with app.app_context():
-        db.session.get(Profile, ids["leaver"]).opted_out = True
-        paused = db.session.get(Profile, ids["paused"])
+        coffee_member(db.session, ids["leaver"]).opted_out = True
+        paused = coffee_member(db.session, ids["paused"])
         paused.opted_out, paused.pause_reason = True, "3 coffees in a row without a meeting"
-        db.session.get(Profile, ids["snoozed"]).snoozed_until = today + timedelta(days=20)
+        coffee_member(db.session, ids["snoozed"]).snoozed_until = today + timedelta(days=20)
         db.session.get(User, ids["gone"]).active = False
         db.session.commit()
     login(client, "active@example.com")  # not an admin yet

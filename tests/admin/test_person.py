@@ -10,7 +10,7 @@ from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, Round, User
 from matcher.rounds import publishing
 from tests.admin.support import WEEK, groups_of, save_draft
-from tests.support import MEMBER_PASSWORD, login
+from tests.support import MEMBER_PASSWORD, coffee, coffee_member, login
 
 
 def answer(app, membership: Membership, status: str, **values: object) -> None:
@@ -35,7 +35,7 @@ def section(page: str, heading: str) -> str:
 
 def test_a_person_page_shows_profile_history_own_feedback_and_audit(app, client, org, admin):
     with app.app_context():
-        round_ = publishing.run_round(db.session, WEEK, publish=True).round
+        round_ = publishing.run_round(db.session, coffee(db.session), WEEK, publish=True).round
         group = round_.groups[0]
         mine, theirs = group.memberships[0], group.memberships[1]
         db.session.expunge_all()
@@ -44,7 +44,8 @@ def test_a_person_page_shows_profile_history_own_feedback_and_audit(app, client,
         me_name, partner_name = me.display_name, partner.display_name
         profile = db.session.get(Profile, me_id)
         profile.location, profile.timezone = "Berlin Mitte", "Europe/Berlin"
-        profile.cadence_weeks, profile.meeting_mode = 2, "video"
+        profile.meeting_mode = "video"
+        coffee_member(db.session, me_id).cadence_weeks = 2
         db.session.commit()
     answer(
         app, mine, "met", rating=5, would_meet_again=True,
@@ -91,7 +92,7 @@ def test_the_audit_section_finds_swaps_and_take_outs_but_not_namesakes(
     make_user(email="bo@example.com", name="Bo", team="Search")
     make_user(email="cy@example.com", name="Cy", team="Payments")
     with app.app_context():
-        db.session.get(Profile, admin).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     with app.app_context():
         mada = db.session.scalar(select(User.id).where(User.email == "mada@example.com"))

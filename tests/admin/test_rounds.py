@@ -11,7 +11,7 @@ from matcher.extensions import db
 from matcher.models import AuditEntry, DoNotPair, OutboxMessage, Round, User
 from matcher.rounds import publishing
 from tests.admin.support import WEEK, field_error, groups_of, rules_args, save_draft, table_counts
-from tests.support import MEMBER_PASSWORD, login
+from tests.support import MEMBER_PASSWORD, coffee, coffee_member, login
 
 
 def teams(app) -> dict[int, int]:
@@ -56,10 +56,8 @@ def test_preview_reports_bad_values_next_to_fields(client, org):
 
 
 def test_unmatched_people_are_listed_with_the_reason(app, client, make_user, admin):
-    from matcher.models import Profile
-
     with app.app_context():
-        db.session.get(Profile, admin).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     make_user(email="a@example.com", name="Alone A", team="Solo")
     make_user(email="b@example.com", name="Alone B", team="Solo")
@@ -216,7 +214,7 @@ def test_discard_deletes_a_draft(app, client, org):
     with app.app_context():
         assert db.session.get(Round, round_id) is None
         assert db.session.get(Round, other) is not None
-        assert publishing.find_round(db.session, WEEK) is None
+        assert publishing.find_round(db.session, coffee(db.session), WEEK) is None
     assert actions(app)[-1] == "round.discard"
     # Ids of other rounds (or none) never reach another round's data.
     assert client.post(f"/admin/rounds/{round_id}/swap", data={}).status_code == 404
@@ -226,15 +224,15 @@ def test_discard_deletes_a_draft(app, client, org):
 
 
 def test_a_swap_back_into_last_weeks_pairs_breaks_the_cooldown(app, client, make_user, admin):
-    from matcher.models import Profile
-
     with app.app_context():
-        db.session.get(Profile, admin).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     for name, team in [("a", "Payments"), ("b", "Search"), ("c", "Platform"), ("d", "Mobile")]:
         make_user(email=f"{name}@example.com", name=name.upper(), team=team)
     with app.app_context():
-        last_id = publishing.run_round(db.session, "2026-W48", publish=True).round.id
+        last_id = publishing.run_round(
+            db.session, coffee(db.session), "2026-W48", publish=True
+        ).round.id
         db.session.commit()
     last_week = {frozenset(g) for g in groups_of(app, last_id)}
     round_id = save_draft(client)  # cooldown 4: nobody meets last week's partner again

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.matching import Weights
-from matcher.models import AuditEntry, ProgrammeSettings
+from matcher.models import AuditEntry
 from matcher.rounds import planning
 from tests.admin.support import WEEK, field_error, table_counts, valid_form
-from tests.support import MEMBER_PASSWORD
+from tests.support import MEMBER_PASSWORD, coffee
 
 
 def test_rules_page_shows_every_engine_weight(client, admin):
@@ -72,8 +72,9 @@ def test_missing_and_odd_fields_never_crash(client, admin):
 
 
 def test_saving_rules_is_audited_and_the_next_round_uses_them(app, client, org, admin):
-    with app.app_context():  # nothing saved yet: the service hands out transient defaults
-        assert db.session.get(ProgrammeSettings, 1) is None
+    with app.app_context():  # nothing saved yet: the programme has the engine defaults
+        assert coffee(db.session).rules == {}
+        db.session.commit()
     response = client.post(
         "/admin/rules",
         data=valid_form(
@@ -87,7 +88,7 @@ def test_saving_rules_is_audited_and_the_next_round_uses_them(app, client, org, 
     )
     assert response.status_code == 302
     with app.app_context():
-        settings = db.session.get(ProgrammeSettings, 1)
+        settings = coffee(db.session)
         assert settings.rules["group_size"] == 3
         assert settings.rules["weights"]["interests"] == 2.5
         assert (settings.round_weekday, settings.round_minute) == (2, 14 * 60 + 30)
@@ -97,7 +98,7 @@ def test_saving_rules_is_audited_and_the_next_round_uses_them(app, client, org, 
         assert entry.before["rules"]["group_size"] == 2
         assert entry.after["rules"]["group_size"] == 3
         assert entry.before["round_minute"] == 9 * 60 and entry.after["round_minute"] == 870
-        plan = planning.plan_round(db.session, WEEK)
+        plan = planning.plan_round(db.session, settings, WEEK)
         assert plan.rules.group_size == 3 and plan.rules.repeat_cooldown_weeks == 6
         assert {len(g.user_ids) for g in plan.groups} == {3}
     # Saving the same values again changes nothing and records nothing.
@@ -115,7 +116,11 @@ def test_saving_rules_is_audited_and_the_next_round_uses_them(app, client, org, 
     with app.app_context():
         assert len(db.session.scalars(select(AuditEntry)).all()) == 1
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "Changed the rules:" in page and "Group size 2 → 3" in page and "Root Admin" in page
+    assert (
+        "Changed the rules of “Cross-team coffee”:" in page
+        and "Group size 2 → 3" in page
+        and "Root Admin" in page
+    )
     assert "rules.update" not in page and "rules.group_size" not in page
 
 

@@ -6,12 +6,15 @@ from matcher.admin import simulation
 from matcher.extensions import db
 from matcher.matching import Rules, Weights
 from tests.admin.support import WEEK, table_counts
+from tests.support import coffee, coffee_member
 
 
 def test_twelve_weeks_write_nothing_and_respect_the_cooldown(app, client, org):
     before = table_counts(app)
     with app.app_context():
-        result = simulation.simulate(db.session, Rules(repeat_cooldown_weeks=4), WEEK)
+        result = simulation.simulate(
+            db.session, coffee(db.session), Rules(repeat_cooldown_weeks=4), WEEK
+        )
     assert [w.week for w in result.weeks][:3] == ["2026-W49", "2026-W50", "2026-W51"]
     assert len(result.weeks) == 12 and result.participants == 12
     assert [w.repeats for w in result.weeks[:4]] == [0, 0, 0, 0]
@@ -31,16 +34,18 @@ def test_twelve_weeks_write_nothing_and_respect_the_cooldown(app, client, org):
 
 
 def test_a_cooldown_that_leaves_nobody_is_warned_about(app, client, make_user, admin):
-    from matcher.models import Profile
-
     with app.app_context():
-        db.session.get(Profile, admin).opted_out = True
+        coffee_member(db.session, admin).opted_out = True
         db.session.commit()
     make_user(email="a@example.com", name="Ann", team="Payments")
     make_user(email="b@example.com", name="Ben", team="Search")
     with app.app_context():
-        cool = simulation.simulate(db.session, Rules(repeat_cooldown_weeks=4), WEEK, weeks=6)
-        hot = simulation.simulate(db.session, Rules(repeat_cooldown_weeks=0), WEEK, weeks=6)
+        cool = simulation.simulate(
+            db.session, coffee(db.session), Rules(repeat_cooldown_weeks=4), WEEK, weeks=6
+        )
+        hot = simulation.simulate(
+            db.session, coffee(db.session), Rules(repeat_cooldown_weeks=0), WEEK, weeks=6
+        )
     assert [len(w.unmatched) for w in cool.weeks] == [0, 2, 2, 2, 0, 2]
     assert [w.repeats for w in cool.weeks] == [0, 0, 0, 0, 1, 0]
     assert [w.repeats for w in hot.weeks] == [0, 1, 1, 1, 1, 1]
@@ -63,5 +68,5 @@ def test_bad_rules_are_refused_with_messages(client, admin):
 
 def test_the_simulation_stops_at_its_time_budget_and_says_so(app, org):
     with app.app_context():
-        result = simulation.simulate(db.session, Rules(), WEEK, budget=0.0)
+        result = simulation.simulate(db.session, coffee(db.session), Rules(), WEEK, budget=0.0)
     assert len(result.weeks) == 1 and "Stopped after 1 week to keep" in result.note

@@ -15,7 +15,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -246,11 +248,15 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     assert "TZID=Europe/Berlin" in ics
 
     # 5. She opens the feedback link from the email (logged out: the link is enough). The
-    # round is next week's, so before the coffee only "not yet" is accepted, and the form
-    # says so; "Why not?" and the rating show only for the answers they belong to.
+    # previewed round is the next one not published yet: usually next week's, but this week's
+    # on its scheduled day before the scheduled time. Before the round's week begins where
+    # Grace lives, only "not yet" is accepted and the form says so; once it began, "we met"
+    # is. "Why not?" and the rating show only for the answers they belong to.
+    starts_on = published_week_start(server, tmp_path)
+    before_the_week = datetime.now(ZoneInfo("Europe/Berlin")).date() < starts_on
     grace.clear_cookies()
     page.goto(base + feedback_path)
-    assert "until then you can answer “Not yet”" in page.content()
+    assert ("until then you can answer “Not yet”" in page.content()) is before_the_week
     assert not page.is_visible("#reason") and not page.is_visible("input[name=rating]")
     page.check("input[name=status][value=will_not_meet]")
     assert page.is_visible("#reason") and not page.is_visible("input[name=rating]")
@@ -260,9 +266,57 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     page.fill("#kudos", "Thanks for the great chat!")
     shot(page, "08-feedback")
     page.click("input[type=submit]")
-    assert "until then you can answer “Not yet”" in page.locator("#status-error").inner_text()
-    page.check("input[name=status][value=not_yet]")
-    assert not page.is_visible("input[name=rating]")  # hidden, and not sent
-    page.click("input[type=submit]")
+    if before_the_week:
+        error = page.locator("#status-error").inner_text()
+        assert "until then you can answer “Not yet”" in error
+        page.check("input[name=status][value=not_yet]")
+        assert not page.is_visible("input[name=rating]")  # hidden, and not sent
+        page.click("input[type=submit]")
     assert "Your answer is saved" in page.content()
     grace.close()
+    expected = (
+        ("not_yet", None, None) if before_the_week else ("met", 5, "Thanks for the great chat!")
+    )
+    assert grace_answer(server, tmp_path) == expected
+
+
+def published_week_start(server: LiveServer, instance: Path) -> date:
+    """The Monday of the one published round, read from the server's database."""
+    from matcher.models import Round
+
+    app = create_app(
+        {
+            "DATABASE_URL": server.env["MATCHER_DATABASE_URL"],
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "x",
+        }  # fmt: skip
+    )
+    with app.app_context():
+        (starts_on,) = db.session.scalars(
+            db.select(Round.starts_on).where(Round.status == "published")
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    return starts_on
+
+
+def grace_answer(server: LiveServer, instance: Path) -> tuple[str, int | None, str | None]:
+    """Grace's stored answer: (status, rating, kudos)."""
+    from matcher.models import Feedback, User
+
+    app = create_app(
+        {
+            "DATABASE_URL": server.env["MATCHER_DATABASE_URL"],
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "x",
+        }  # fmt: skip
+    )
+    with app.app_context():
+        answer = db.session.scalars(
+            db.select(Feedback).join(User, User.id == Feedback.user_id)
+            .where(User.email == "grace@example.com")
+        ).one()  # fmt: skip
+        stored = (answer.status, answer.rating, answer.kudos)
+        db.session.remove()
+        db.engine.dispose()
+    return stored

@@ -19,19 +19,22 @@ from matcher.models import (
     Membership,
     OutboxMessage,
     Profile,
+    ProgrammeMember,
     Project,
     Round,
     Team,
     User,
 )
 from matcher.models.people import user_interests, user_projects
+from matcher.programmes.catalogue import default_programme
 
 ROOT = Path(__file__).resolve().parents[2]
 ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata", "UTC")
 
 
 def load_organisation(app: Flask, people: int, seed: int = 1) -> list[int]:
-    """Bulk-insert `people` matchable engineers (teams of about 8); returns their user ids."""
+    """Bulk-insert `people` matchable engineers (teams of about 8, all in the cross-team
+    coffee); returns their user ids."""
     rng = random.Random(seed)
     with app.app_context():
         session = db.session
@@ -68,6 +71,11 @@ def load_organisation(app: Flask, people: int, seed: int = 1) -> list[int]:
                 {"user_id": uid, "location": f"Office {uid % 7}", "timezone": rng.choice(ZONES)}
                 for uid in user_ids
             ],
+        )
+        coffee_id = default_programme(session).id
+        session.execute(
+            insert(ProgrammeMember),
+            [{"programme_id": coffee_id, "user_id": uid} for uid in user_ids],
         )
         session.execute(
             insert(user_projects),

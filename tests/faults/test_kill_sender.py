@@ -18,6 +18,7 @@ from matcher.notify.sender import LEASE, send_pending
 from matcher.rounds import publishing
 from tests.faults.support import count, flask_process, load_organisation
 from tests.notify.support import smtp_server
+from tests.support import coffee
 
 pytestmark = pytest.mark.real_clock("kills flask sender processes")
 
@@ -39,7 +40,9 @@ def received_outbox_ids(server) -> Counter[int]:
 def test_killed_sender_loses_nothing_and_duplicates_at_most_the_message_in_flight(app):
     load_organisation(app, PEOPLE)
     with app.app_context():
-        assert publishing.run_round(db.session, "2026-W49", publish=True).published
+        assert publishing.run_round(
+            db.session, coffee(db.session), "2026-W49", publish=True
+        ).published
         db.session.commit()
         queued = set(db.session.scalars(select(OutboxMessage.id)))
         db.session.remove()

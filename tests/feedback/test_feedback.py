@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from matcher.extensions import db
 from matcher.feedback import service
 from matcher.links import FEEDBACK, make_token
-from matcher.models import Feedback, Membership, OutboxMessage, Profile, Round
-from matcher.rounds import planning, programme, publishing
+from matcher.models import Feedback, Membership, OutboxMessage, Round
+from matcher.rounds import planning, publishing
 from matcher.weeks import week_label
-from tests.support import login, meetings_over, published_round
+from tests.support import coffee, coffee_member, login, meetings_over, published_round
 
 WEEK = week_label(datetime.now(UTC).date())
 
@@ -28,7 +28,7 @@ def pairing(app, make_user):
     }
     with app.app_context():
         # Eve and Fay block each other's other options: only they pair with each other.
-        publishing.run_round(db.session, WEEK, publish=True)
+        publishing.run_round(db.session, coffee(db.session), WEEK, publish=True)
         db.session.commit()
     meetings_over(app)  # on a Monday morning this week's slot may still be ahead
     with app.app_context():
@@ -163,7 +163,7 @@ def test_would_not_meet_again_blocks_the_pair_for_good(app, client, pairing):
     partner = partner_of(app, pairing, "ada")
     with app.app_context():
         future = week_label(datetime.now(UTC).date() + timedelta(weeks=40))
-        plan = planning.plan_round(db.session, future)
+        plan = planning.plan_round(db.session, coffee(db.session), future)
         never = [h for h in plan.problem.history if h.would_meet_again is False]
         assert [(h.a, h.b) for h in never] == [tuple(sorted((pairing["ada"], partner)))]
         assert all(set(g.user_ids) != {pairing["ada"], partner} for g in plan.groups)
@@ -184,15 +184,13 @@ def test_reminder_close_nudge_and_pause(app, pairing):
         kinds = db.session.scalars(select(OutboxMessage.kind)).all()
         assert kinds.count("feedback_reminder") == 4
         # With pause after 1 missed round, closing the window pauses everyone who never answered.
-        settings = programme.programme_settings(db.session)
-        settings.pause_after_missed = 1
-        db.session.merge(settings)
+        coffee(db.session).pause_after_missed = 1
         report = service.maintain(db.session, app.config, now=published + timedelta(days=15))
         assert report.closed == 1 and report.paused == 4
         db.session.commit()
         assert round_.status == "closed"
-        profile = db.session.get(Profile, pairing["ada"])
-        assert profile.opted_out and "in a row" in profile.pause_reason
+        member = coffee_member(db.session, pairing["ada"])
+        assert member.opted_out and "in a row" in member.pause_reason
         assert db.session.scalars(select(OutboxMessage.kind)).all().count("paused") == 4
 
 

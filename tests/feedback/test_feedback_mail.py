@@ -11,10 +11,10 @@ from matcher.extensions import db
 from matcher.feedback import service
 from matcher.models import Feedback, Round
 from matcher.notify import send_pending
-from matcher.rounds import programme, publishing
+from matcher.rounds import publishing
 from matcher.weeks import week_label
 from tests.notify.support import body_text, smtp_server
-from tests.support import meetings_over
+from tests.support import coffee, meetings_over
 
 WEEK = week_label(datetime.now(UTC).date())
 
@@ -28,7 +28,7 @@ def test_link_in_the_pairing_email_answers_and_reminders_skip_those_who_did(app,
     for name, team in [("ada", "Payments"), ("cy", "Search")]:
         make_user(email=f"{name}@example.com", name=name.title(), team=team)
     with app.app_context():
-        publishing.run_round(db.session, WEEK, publish=True)
+        publishing.run_round(db.session, coffee(db.session), WEEK, publish=True)
         db.session.commit()
     meetings_over(app)  # on a Monday morning this week's slot may still be ahead
     with smtp_server() as server:
@@ -50,7 +50,7 @@ def test_link_in_the_pairing_email_answers_and_reminders_skip_those_who_did(app,
             db.session.commit()
         assert report.reminders == 1  # Cy only: Ada answered
         deliver(app, server, now=datetime.now(UTC).replace(tzinfo=None) + timedelta(days=6))
-        reminders = [m for m in server.messages if "Did you meet" in str(m["Subject"])]
+        reminders = [m for m in server.messages if "did you meet" in str(m["Subject"])]
         assert [str(m["To"]) for m in reminders] == ["Cy <cy@example.com>"]
         reminder_link = re.search(
             r"http://127\.0\.0\.1:5000(/feedback/\S+)", body_text(reminders[0], "plain")
@@ -65,10 +65,8 @@ def test_paused_email_says_how_to_resume(app, make_user):
     for name, team in [("ada", "Payments"), ("cy", "Search")]:
         make_user(email=f"{name}@example.com", name=name.title(), team=team)
     with app.app_context():
-        publishing.run_round(db.session, WEEK, publish=True)
-        settings = programme.programme_settings(db.session)
-        settings.pause_after_missed = 1
-        db.session.merge(settings)
+        publishing.run_round(db.session, coffee(db.session), WEEK, publish=True)
+        coffee(db.session).pause_after_missed = 1
         db.session.commit()
         published = db.session.scalars(select(Round)).one().published_at
         service.maintain(db.session, app.config, now=published + timedelta(days=15))
@@ -78,4 +76,4 @@ def test_paused_email_says_how_to_resume(app, make_user):
         paused = [m for m in server.messages if "paused" in str(m["Subject"])]
         assert len(paused) == 2
         text = body_text(paused[0], "plain")
-        assert "Rejoin the pairings: http://127.0.0.1:5000/me/" in text
+        assert "Rejoin Cross-team coffee: http://127.0.0.1:5000/me/" in text

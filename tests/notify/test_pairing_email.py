@@ -19,6 +19,7 @@ from tests.notify.support import (
     send,
     smtp_server,
 )
+from tests.support import coffee_member
 
 
 def by_recipient(messages) -> dict[str, object]:
@@ -55,8 +56,12 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
     assert set(messages) == {"ada@example.com", "bob@example.com"}
 
     to_ada, to_bob = messages["ada@example.com"], messages["bob@example.com"]
-    assert to_ada["Subject"] == "Your coffee pairing for the week of 30 November: Bob Builder"
-    assert to_bob["Subject"] == "Your coffee pairing for the week of 30 November: Ada Lovelace"
+    assert to_ada["Subject"] == (
+        "Cross-team coffee: your pairing for the week of 30 November with Bob Builder"
+    )
+    assert to_bob["Subject"] == (
+        "Cross-team coffee: your pairing for the week of 30 November with Ada Lovelace"
+    )
     rows = {r["user_id"]: r for r in outbox_rows(app)}
     assert to_ada["Message-ID"] == f"<outbox-{rows[ada]['id']}@localhost>"
     assert all(r["sent_at"] is not None and r["claim_token"] is None for r in rows.values())
@@ -94,7 +99,7 @@ def test_berlin_and_new_york_get_their_own_local_time(app, make_user, make_round
         assert str(event["organizer"]) == f"mailto:{own.addr_spec}"
         assert str(event["organizer"].params["CN"]) == own.display_name
         assert "attendee" not in event and "matcher@localhost" not in part.get_content()
-        assert str(event["summary"]).startswith("Coffee with ")
+        assert str(event["summary"]).startswith("Cross-team coffee: coffee with ")
         assert all(reason in str(event["description"]) for reason in said[reader])
 
 
@@ -163,7 +168,7 @@ def test_group_of_three_names_both_partners(app, make_user, make_round):
     with smtp_server() as smtp:
         send(app, **smtp.config)
         messages = by_recipient(smtp.messages)
-    assert messages["ada@example.com"]["Subject"].endswith(": Bob, Cy")
+    assert messages["ada@example.com"]["Subject"].endswith(" with Bob, Cy")
     event = Calendar.from_ical(calendar_part(messages["cy@example.com"]).get_content()).walk(
         "VEVENT"
     )[0]
@@ -350,7 +355,7 @@ def test_the_emails_skip_link_opens_a_confirm_page_for_its_recipient(
         assert page.status_code == 200 and f"{name}" in page.get_data(as_text=True)
         assert "Skip my next round" in page.get_data(as_text=True)
         with app.app_context():
-            assert db.session.get(Profile, user_id).snoozed_until is None  # GET: nothing yet
+            assert coffee_member(db.session, user_id).snoozed_until is None  # GET: nothing yet
         assert client.post(url).status_code == 302
         with app.app_context():
-            assert db.session.get(Profile, user_id).snoozed_until is not None
+            assert coffee_member(db.session, user_id).snoozed_until is not None

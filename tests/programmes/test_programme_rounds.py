@@ -65,7 +65,7 @@ def people(make_user):
 
 def test_buddies_pair_each_new_joiner_with_a_buddy_from_another_team_for_weeks(app, people):
     with app.app_context():
-        buddies = make_programme("buddies", "buddies", pairing_weeks=3)
+        buddies = make_programme("buddies", "buddies", pairing_weeks=3, auto_enrol=False)
         for name in ("ana", "cy"):  # new joiners (everyone made today joined today)
             join(buddies, people[name], "newcomer")
         for name in ("bo", "ed", "gus"):
@@ -151,7 +151,7 @@ def test_repeat_avoidance_looks_across_programmes(app, make_user):
     ana = make_user(email="ana@example.com", name="Ana", team="Search")
     bo = make_user(email="bo@example.com", name="Bo", team="Payments")
     with app.app_context():
-        buddies = make_programme("buddies", "buddies", pairing_weeks=1)
+        buddies = make_programme("buddies", "buddies", pairing_weeks=1, auto_enrol=False)
         join(buddies, ana, "newcomer")
         join(buddies, bo, "buddy")
         assert pairs(run(buddies, week(1))) == [tuple(sorted((ana, bo)))]
@@ -216,3 +216,36 @@ def test_cli_lists_programmes_and_runs_one_by_slug(app, people):
     with app.app_context():
         rounds = db.session.scalars(select(Round)).all()
         assert [r.programme.slug for r in rounds] == ["coffee"]
+
+
+def test_nobody_meets_the_same_person_in_two_programmes_of_one_week(app, make_user):
+    ana = make_user(email="ana@example.com", name="Ana", team="Search")
+    bo = make_user(email="bo@example.com", name="Bo", team="Payments")
+    with app.app_context():
+        coffee = catalogue.default_programme(db.session)
+        lunch = make_programme("lunch", "coffee")
+        join(lunch, ana)
+        join(lunch, bo)
+        assert pairs(run(coffee, week(1))) == [tuple(sorted((ana, bo)))]
+        same_week = run(lunch, week(1), publish=False)
+        assert pairs(same_week) == []
+        # The week after, the coffee of that week still counts (met one week ago).
+        assert pairs(run(lunch, week(2), publish=False)) == []
+
+
+def test_new_joiners_are_enrolled_automatically_when_the_round_is_computed(app, people):
+    with app.app_context():
+        buddies = make_programme("buddies", "buddies", auto_enrol=True)
+        old_hand = db.session.get(User, people["gus"])
+        old_hand.joined_on = THIS_MONDAY - timedelta(weeks=30)
+        join(buddies, people["bo"], "buddy")
+        db.session.commit()
+        round_ = run(buddies, week(1))
+        enrolled = {m.user_id: m.role for m in buddies.members if m.user_id != people["bo"]}
+        # Everyone made today is a new joiner; Gus joined 30 weeks ago and is not enrolled.
+        assert people["gus"] not in enrolled
+        assert set(enrolled.values()) == {"newcomer"} and len(enrolled) == 6
+        # Bo (Search) takes one new joiner from another team; the others wait for buddies.
+        (pair,) = pairs(round_)
+        assert people["bo"] in pair
+        assert db.session.get(User, (set(pair) - {people["bo"]}).pop()).team.name != "Search"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from matcher.extensions import db
-from matcher.models import MatchGroup, Membership, Profile, Round, User
-from matcher.rounds import cadence, participants, planning, programme, publishing
+from matcher.models import MatchGroup, Membership, Round, User
+from matcher.programmes import schedule
+from matcher.rounds import cadence, participants, planning, publishing
 from matcher.weeks import parse_week, week_label, week_of, week_start
-from tests.support import login, published_round
+from tests.support import coffee, coffee_member, login, published_round
+
+# The skip button of the cross-team coffee's card.
+SKIP_COFFEE = {"programme": "coffee"}
 
 
 def this_week() -> str:
@@ -38,7 +43,7 @@ def published(app, make_user):
         timezone="America/New_York",
     )
     with app.app_context():
-        publishing.run_round(db.session, this_week(), publish=True)
+        publishing.run_round(db.session, coffee(db.session), this_week(), publish=True)
         db.session.commit()
         group = db.session.scalars(db.select(MatchGroup)).one()
         return {"ada": ada, "cy": cy, "group": group.id}
@@ -64,7 +69,7 @@ def test_draft_rounds_are_not_shown(app, client, make_user):
     make_user(email="ada@example.com", team="Payments")
     make_user(email="cy@example.com", team="Search")
     with app.app_context():
-        publishing.run_round(db.session, this_week())
+        publishing.run_round(db.session, coffee(db.session), this_week())
         db.session.commit()
         group_id = db.session.scalars(db.select(MatchGroup.id)).one()
     login(client, "ada@example.com")
@@ -74,17 +79,18 @@ def test_draft_rounds_are_not_shown(app, client, make_user):
 
 def test_skip_next_round(app, client, published):
     login(client, "ada@example.com")
-    response = client.post("/dashboard/skip", follow_redirects=True)
+    response = client.post("/dashboard/skip", data=SKIP_COFFEE, follow_redirects=True)
     assert "You will skip your next round" in response.get_data(as_text=True)
     with app.app_context():
-        until = db.session.get(Profile, published["ada"]).snoozed_until
+        until = coffee_member(db.session, published["ada"]).snoozed_until
         assert until is not None and until > date.today() - timedelta(days=1)
         assert until.weekday() == 0  # the Monday of the next round's week
-        next_start = programme.next_round_start(
-            programme.programme_settings(db.session), datetime.now(UTC)
-        )
-        assert until == next_start.date() - timedelta(days=next_start.weekday())
-        plan = planning.plan_round(db.session, week_label(until))
+        # The next scheduled round not published yet: this week's is (the fixture), so even
+        # on a Monday before its scheduled time the skip is about a later week.
+        _, next_week = schedule.next_round(db.session, coffee(db.session), datetime.now(UTC))
+        assert next_week != this_week()
+        assert until == parse_week(next_week)
+        plan = planning.plan_round(db.session, coffee(db.session), week_label(until))
         assert published["ada"] not in {p.id for p in plan.problem.participants}
     assert "You are skipping it" in client.get("/dashboard/").get_data(as_text=True)
 
@@ -148,8 +154,15 @@ def shown(moment: datetime, zone: str = "UTC") -> str:
     return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"  # no leading zero
 
 
+def next_round_shown(page: str, slug: str = "coffee") -> str:
+    """The day and time a programme's card gives for the user's next round."""
+    card = page.split(f'id="programme-{slug}"', 1)[1]
+    box = card.split('<div class="next-round">', 1)[1].split("</div>", 1)[0]
+    return re.search(r'<p>([^<]+?) <span class="muted">', box).group(1)
+
+
 def participant_ids(monday: date) -> set[int]:
-    people, _ = participants.select_participants(db.session, monday)
+    people, _ = participants.select_participants(db.session, coffee(db.session), monday)
     return {p.id for p in people}
 
 
@@ -161,12 +174,14 @@ def test_a_fortnightly_persons_next_round_is_the_one_they_are_due_in(app, client
         now = datetime.now(UTC)
         # This week is published: the programme's next round is next week, where Ada is not
         # due (paired a week before); the one after is hers. Same rule as the round itself:
-        programme_start, programme_week = programme.next_round(db.session, now)
-        hers_start, hers_week = programme.next_round(db.session, programme_start)
+        programme_start, programme_week = schedule.next_round(db.session, coffee(db.session), now)
+        hers_start, hers_week = schedule.next_round(db.session, coffee(db.session), programme_start)
         assert ada not in participant_ids(parse_week(programme_week))
         assert cy in participant_ids(parse_week(programme_week))
         assert ada in participant_ids(parse_week(hers_week))
-        mine = cadence.next_round_for(db.session, db.session.get(User, ada), now)
+        mine = cadence.next_round_for(
+            db.session, coffee_member(db.session, ada), coffee(db.session), now
+        )
         assert (mine.week, mine.start, mine.not_due_start) == (
             hers_week,
             hers_start,
@@ -174,15 +189,15 @@ def test_a_fortnightly_persons_next_round_is_the_one_they_are_due_in(app, client
         )
     login(client, "ada@example.com")
     page = client.get("/dashboard/").get_data(as_text=True)
-    assert f"Your next round</h2>\n    <p>{shown(hers_start)}" in page
+    assert next_round_shown(page) == shown(hers_start)
     assert "You meet every 2 weeks" in page
     assert f"{programme_start:%A} {programme_start.day} {programme_start:%B}" in page  # not hers
     # Skipping skips her round, not the programme's next one she was never in.
-    response = client.post("/dashboard/skip", follow_redirects=True)
+    response = client.post("/dashboard/skip", data=SKIP_COFFEE, follow_redirects=True)
     skipped = f"({hers_start:%A} {hers_start.day} {hers_start:%B})"
     assert f"You will skip your next round {skipped}" in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(Profile, ada).snoozed_until == parse_week(hers_week)
+        assert coffee_member(db.session, ada).snoozed_until == parse_week(hers_week)
         assert ada not in participant_ids(parse_week(hers_week))
         after = parse_week(hers_week) + timedelta(weeks=1)
         assert ada in participant_ids(after)  # "see you the week after"
@@ -191,7 +206,7 @@ def test_a_fortnightly_persons_next_round_is_the_one_they_are_due_in(app, client
     cy_client = app.test_client()
     login(cy_client, "cy@example.com")
     cy_page = cy_client.get("/dashboard/").get_data(as_text=True)
-    assert f"Your next round</h2>\n    <p>{shown(programme_start)}" in cy_page
+    assert next_round_shown(cy_page) == shown(programme_start)
     assert "You meet every" not in cy_page
 
 
@@ -208,7 +223,7 @@ def test_a_round_published_early_does_not_hide_this_weeks_coffee(app, client, ma
         )
     login(client, "ada@example.com")
     page = client.get("/dashboard/").get_data(as_text=True)
-    current, rest = page.split("<h2>Upcoming</h2>")
+    current, rest = page.split("<h4>Upcoming</h4>")
     assert f"Your coffee for {week_of(this_monday())}" in current and "Cy Young" in current
     assert "Bob Builder" not in current
     upcoming, past = rest.split("Past coffees")
@@ -230,14 +245,14 @@ def test_last_weeks_coffee_stays_current_next_to_an_early_round(app, client, mak
         add_round(this_monday() + timedelta(weeks=1), (ada, bob))
     login(client, "ada@example.com")
     page = client.get("/dashboard/").get_data(as_text=True)
-    current, rest = page.split("<h2>Upcoming</h2>")
+    current, rest = page.split("<h4>Upcoming</h4>")
     assert f"Your coffee for {week_of(last_week)}" in current and "Tell us how it went" in current
     assert "Bob Builder" in rest.split("Past coffees")[0]
     # Once this week has a pairing, last week's is a past coffee.
     with app.app_context():
         add_round(this_monday(), (ada, bob))
     page = client.get("/dashboard/").get_data(as_text=True)
-    current, rest = page.split("<h2>Upcoming</h2>")
+    current, rest = page.split("<h4>Upcoming</h4>")
     assert f"Your coffee for {week_of(this_monday())}" in current
     assert "Cy Young (Search)" in rest.split("Past coffees")[1]
 
@@ -250,7 +265,7 @@ def test_a_round_published_ahead_is_current_when_nothing_is_sooner(app, client, 
     login(client, "ada@example.com")
     page = client.get("/dashboard/").get_data(as_text=True)
     next_week = week_of(this_monday() + timedelta(weeks=1))
-    assert f"Your coffee for {next_week}" in page and "<h2>Upcoming</h2>" not in page
+    assert f"Your coffee for {next_week}" in page and "<h4>Upcoming</h4>" not in page
     # Its week has not started: a quiet link instead of the call to action.
     assert "Tell us how it went" not in page and "After your coffee, <a href=" in page
 
@@ -290,20 +305,21 @@ def test_skip_with_rounds_late_in_the_week_skips_that_round_and_shows_on_the_pro
     ada = make_user(email="ada@example.com", name="Ada")
     make_user(email="bob@example.com", name="Bob", team="Growth")
     with app.app_context():
-        settings = programme.programme_settings(db.session)
+        settings = coffee(db.session)
         settings.round_weekday, settings.round_minute = 6, 23 * 60  # Sundays 23:00 UTC
         settings.round_timezone = "UTC"
-        db.session.add(settings)
         db.session.commit()
-        start, week = programme.next_round(db.session, datetime.now(UTC))
+        start, week = schedule.next_round(db.session, coffee(db.session), datetime.now(UTC))
     login(client, "ada@example.com")
-    assert client.post("/dashboard/skip").status_code == 302
+    assert client.post("/dashboard/skip", data=SKIP_COFFEE).status_code == 302
     with app.app_context():
-        until = db.session.get(Profile, ada).snoozed_until
+        until = coffee_member(db.session, ada).snoozed_until
         # The Sunday the round runs: never already past, inside that round's week.
         assert until == start.date() and until >= date.today()
-        skipped = planning.plan_round(db.session, week)
-        after = planning.plan_round(db.session, week_label(parse_week(week) + timedelta(weeks=1)))
+        skipped = planning.plan_round(db.session, coffee(db.session), week)
+        after = planning.plan_round(
+            db.session, coffee(db.session), week_label(parse_week(week) + timedelta(weeks=1))
+        )
         assert ada not in {p.id for p in skipped.problem.participants}
         assert ada in {p.id for p in after.problem.participants}
     # The profile shows the snooze, so it can be ended.

@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 
 from matcher.extensions import db
 from matcher.matching import problem_from_json, solve
-from matcher.models import DoNotPair, MatchGroup, Membership, Profile, Round, User
-from matcher.rounds import planning, programme, publishing
-from tests.support import SIX_PEOPLE, make_six_people
+from matcher.models import DoNotPair, MatchGroup, Membership, Round, User
+from matcher.programmes import schedule
+from matcher.programmes.settings import rules_of
+from matcher.rounds import planning, publishing
+from tests.support import SIX_PEOPLE, coffee, coffee_member, make_six_people
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = "2026-W49"
@@ -30,13 +32,13 @@ def org(make_user):
 
 def groups_of(app, week: str = WEEK) -> list[set[int]]:
     with app.app_context():
-        round_ = publishing.find_round(db.session, week)
+        round_ = publishing.find_round(db.session, coffee(db.session), week)
         return [{m.user_id for m in g.memberships} for g in round_.groups]
 
 
 def run(app, week: str = WEEK, **kwargs) -> publishing.RunOutcome:
     with app.app_context():
-        outcome = publishing.run_round(db.session, week, **kwargs)
+        outcome = publishing.run_round(db.session, coffee(db.session), week, **kwargs)
         db.session.commit()
         return outcome
 
@@ -53,7 +55,7 @@ def test_round_pairs_everyone_across_teams_and_stores_a_snapshot(app, org):
         a, b = group
         assert team_of[a] != team_of[b], (team_of[a], team_of[b])
     with app.app_context():
-        round_ = publishing.find_round(db.session, WEEK)
+        round_ = publishing.find_round(db.session, coffee(db.session), WEEK)
         assert round_.status == "draft" and round_.starts_on == MONDAY
         assert round_.rules["repeat_cooldown_weeks"] == 4
         assert round_.participant_count == 6
@@ -92,14 +94,14 @@ def test_dry_run_stores_nothing(app, org):
 def test_who_takes_part(app, org, make_user):
     admin = make_user(email="admin@example.com", is_admin=True)
     with app.app_context():
-        db.session.get(Profile, org["ada"]).opted_out = True
-        db.session.get(Profile, org["bob"]).snoozed_until = MONDAY + timedelta(days=3)
+        coffee_member(db.session, org["ada"]).opted_out = True
+        coffee_member(db.session, org["bob"]).snoozed_until = MONDAY + timedelta(days=3)
         db.session.get(User, org["cy"]).active = False
         # Somebody without a team is not matched until the profile is complete.
         db.session.get(User, admin).team = None
         db.session.commit()
     with app.app_context():
-        plan = planning.plan_round(db.session, WEEK)
+        plan = planning.plan_round(db.session, coffee(db.session), WEEK)
         ids = {p.id for p in plan.problem.participants}
         assert ids == {org["dee"], org["eve"], org["fay"]}
         assert plan.excluded == {
@@ -108,9 +110,10 @@ def test_who_takes_part(app, org, make_user):
             "never joined (no profile)": 1,
         }
         # A snooze that ended before the week no longer counts.
-        db.session.get(Profile, org["bob"]).snoozed_until = MONDAY - timedelta(days=1)
+        coffee_member(db.session, org["bob"]).snoozed_until = MONDAY - timedelta(days=1)
         assert org["bob"] in {
-            p.id for p in planning.plan_round(db.session, WEEK).problem.participants
+            p.id
+            for p in planning.plan_round(db.session, coffee(db.session), WEEK).problem.participants
         }
 
 
@@ -120,7 +123,7 @@ def test_do_not_pair_blocks_both_ways(app, make_user):
     with app.app_context():
         db.session.add(DoNotPair(user_id=cy, blocked_user_id=ada))
         db.session.commit()
-        plan = planning.plan_round(db.session, WEEK)
+        plan = planning.plan_round(db.session, coffee(db.session), WEEK)
         assert plan.groups == ()
         assert {uid for uid, _ in plan.unmatched} == {ada, cy}
         # The reason never names who blocked whom (nor the other person at all).
@@ -137,12 +140,12 @@ def test_history_and_cadence(app, make_user):
     fay = make_user(email="fay@example.com", team="Growth")
     run(app, "2026-W48", publish=False)
     with app.app_context():
-        last_week = publishing.find_round(db.session, "2026-W48")
+        last_week = publishing.find_round(db.session, coffee(db.session), "2026-W48")
         last_week.status = "published"  # counts as history once published
         pairs_last_week = [{m.user_id for m in g.memberships} for g in last_week.groups]
         db.session.commit()
     with app.app_context():
-        plan = planning.plan_round(db.session, WEEK)
+        plan = planning.plan_round(db.session, coffee(db.session), WEEK)
         # eve meets every 2 weeks and met someone last week: not due.
         assert eve not in {p.id for p in plan.problem.participants}
         assert plan.excluded.get("not due by their cadence") == 1
@@ -161,7 +164,7 @@ def test_a_failed_run_leaves_nothing_behind(app, org, monkeypatch):
     monkeypatch.setattr(publishing, "publish_round", explode)
     with app.app_context():
         with pytest.raises(RuntimeError):
-            publishing.run_round(db.session, WEEK, publish=True)
+            publishing.run_round(db.session, coffee(db.session), WEEK, publish=True)
         db.session.rollback()
         for model in (Round, MatchGroup, Membership):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
@@ -171,13 +174,13 @@ def test_cli_run_reports_and_refuses_bad_weeks(app, org):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["rounds", "run", "--week", WEEK])
     assert result.exit_code == 0, result.output
-    assert "Draft saved. 2026-W49: 3 groups for 6 people" in result.output
+    assert "Draft saved. Cross-team coffee, 2026-W49: 3 groups for 6 people" in result.output
     again = runner.invoke(args=["rounds", "run", "--week", WEEK])
     assert "exists already (draft)" in again.output
     bad = runner.invoke(args=["rounds", "run", "--week", "2026-W99"])
     assert bad.exit_code == 2 and "2026 has no week 99" in bad.output
     listing = runner.invoke(args=["rounds", "list"])
-    assert "2026-W49  draft" in listing.output
+    assert "2026-W49  coffee        draft" in listing.output
 
 
 @pytest.mark.real_clock("two flask processes run the round")
@@ -211,10 +214,10 @@ def test_a_cooldown_longer_than_the_history_window_is_still_enforced(app, make_u
     long_ago = week_label(parse_week(WEEK) - timedelta(weeks=40))
     run(app, long_ago, publish=True)
     with app.app_context():
-        default = programme.current_rules(db.session)
+        default = rules_of(coffee(db.session))
         for cooldown, paired in ((4, True), (52, False)):
             rules = replace(default, repeat_cooldown_weeks=cooldown)
-            plan = planning.plan_round(db.session, WEEK, rules=rules)
+            plan = planning.plan_round(db.session, coffee(db.session), WEEK, rules=rules)
             assert ({ada, cy} in [set(g.user_ids) for g in plan.groups]) is paired, cooldown
             weeks = {(h.a, h.b): h.weeks_ago for h in plan.problem.history}
             assert weeks.get((ada, cy)) == (None if cooldown == 4 else 40)
@@ -230,21 +233,22 @@ def test_next_round_is_the_local_week_and_skips_a_week_published_early(app, make
     # Monday 00:30 in Berlin is Sunday 23:30 UTC: the run belongs to Monday's week.
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday of 2026-W48
     with app.app_context():
-        settings = programme.programme_settings(db.session)
+        settings = coffee(db.session)
         settings.round_weekday, settings.round_minute = 0, 30
         settings.round_timezone = "Europe/Berlin"
-        db.session.add(settings)
         db.session.commit()
-        start, week = programme.next_round(db.session, now)
+        start, week = schedule.next_round(db.session, coffee(db.session), now)
         assert start == datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
         assert week == "2026-W49" and parse_week(week).isoformat() == "2026-11-30"
         # An admin publishes W49 early: the next round is W50's, a week later.
-        assert publishing.run_round(db.session, "2026-W49", publish=True).published
+        assert publishing.run_round(
+            db.session, coffee(db.session), "2026-W49", publish=True
+        ).published
         db.session.commit()
-        start, week = programme.next_round(db.session, now)
+        start, week = schedule.next_round(db.session, coffee(db.session), now)
         assert week == "2026-W50" and start == datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
         # A draft does not count: it is published when its week comes due.
-        publishing.run_round(db.session, "2026-W50")
+        publishing.run_round(db.session, coffee(db.session), "2026-W50")
         db.session.commit()
-        assert programme.next_round(db.session, now)[1] == "2026-W50"
+        assert schedule.next_round(db.session, coffee(db.session), now)[1] == "2026-W50"
         assert week_label(parse_week(week)) == week

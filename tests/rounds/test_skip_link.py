@@ -9,10 +9,10 @@ import pytest
 
 from matcher.extensions import db
 from matcher.links import FEEDBACK, SKIP, link_url, make_token
-from matcher.models import Profile, User
+from matcher.models import User
 from matcher.profile.service import delete_account, set_opted_out
 from matcher.rounds import cadence
-from tests.support import login
+from tests.support import coffee, coffee_member, login
 
 
 @pytest.fixture
@@ -30,13 +30,13 @@ def link(app, user_id: int) -> str:
 
 def snoozed_until(app, user_id: int):
     with app.app_context():
-        return db.session.get(Profile, user_id).snoozed_until
+        return coffee_member(db.session, user_id).snoozed_until
 
 
 def next_round(app, user_id: int) -> cadence.NextRound:
     with app.app_context():
-        user = db.session.get(User, user_id)
-        return cadence.next_round_for(db.session, user, datetime.now(UTC))
+        member = coffee_member(db.session, user_id)
+        return cadence.next_round_for(db.session, member, coffee(db.session), datetime.now(UTC))
 
 
 def test_opening_the_link_changes_nothing_and_asks_to_confirm(app, client, people):
@@ -59,7 +59,7 @@ def test_the_button_skips_exactly_as_the_dashboard_does(app, client, people):
     # Tom skips from his dashboard: the same service, the same snooze.
     twin = app.test_client()
     login(twin, "tom@example.com")
-    assert twin.post("/dashboard/skip").status_code == 302
+    assert twin.post("/dashboard/skip", data={"programme": "coffee"}).status_code == 302
     ada, tom = snoozed_until(app, people["ada"]), snoozed_until(app, people["tom"])
     assert ada is not None and ada == tom
     assert ada >= next_round(app, people["ada"]).monday
@@ -100,7 +100,7 @@ def test_expired_tampered_and_foreign_links_get_a_clear_page(app, app_factory, c
 
 def test_a_deleted_account_or_someone_who_left_has_nothing_to_skip(app, client, people):
     with app.app_context():
-        set_opted_out(db.session.get(User, people["tom"]), True)
+        set_opted_out(db.session, db.session.get(User, people["tom"]), coffee(db.session), True)
         db.session.commit()
     page = client.get(link(app, people["tom"])).get_data(as_text=True)
     assert "There is no round to skip" in page and "<form" not in page.split("<main>")[1]

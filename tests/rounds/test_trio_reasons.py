@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from matcher.extensions import db
 from matcher.models import MatchGroup, Round, User
-from matcher.rounds import programme, publishing
-from matcher.rounds.programme import save_settings, settings_values
+from matcher.programmes.settings import save_settings, settings_values
+from matcher.rounds import publishing
 from matcher.weeks import week_label, week_start
 from tests.notify.support import body_text, calendar_part, send, smtp_server
-from tests.support import login
+from tests.support import coffee, login
 
 
 def next_week() -> str:
@@ -46,11 +46,13 @@ def publish_trio(app, make_user, sven_projects: tuple[str, ...]) -> dict[str, in
         ),
     }
     with app.app_context():
-        values = settings_values(programme.programme_settings(db.session))
+        values = settings_values(coffee(db.session))
         values["rules"]["group_size"] = 3
-        assert save_settings(db.session, values, people["ingrid"])
+        assert save_settings(db.session, coffee(db.session), values, people["ingrid"])
         # Publishing queues the pairing emails in the same transaction.
-        assert publishing.run_round(db.session, next_week(), publish=True).published
+        assert publishing.run_round(
+            db.session, coffee(db.session), next_week(), publish=True
+        ).published
         db.session.commit()
         groups = db.session.scalars(select(MatchGroup)).all()
         assert [len(g.memberships) for g in groups] == [3]

@@ -25,7 +25,7 @@ from matcher.admin.forms.fields import (
     engine_message,
 )
 from matcher.matching import ProblemError, Rules, Weights
-from matcher.models import Programme
+from matcher.models import ROLE_LABELS, Programme
 from matcher.timezones import is_timezone
 
 REMINDER_DAYS = (1, 30)
@@ -42,6 +42,7 @@ WEIGHT_HELP = {
     "hours": "Overlapping free hours for a video call.",
     "novelty": "Not having met recently.",
     "fairness": "Favouring people who waited longest for a match.",
+    "help": "What a mentee wants help with that a mentor offers, rarer skills counting more.",
 }
 
 
@@ -72,6 +73,18 @@ class EngineRulesForm(FlaskForm):
             self.group_size,
             *self.weight_fields(),
         ]
+
+    def fit_to(self, programme: Programme) -> None:
+        """Kinds with roles pair one of each role, two at a time: the group size is fixed."""
+        if programme.roles is None:
+            return
+        helped, helper = (ROLE_LABELS[role].lower() for role in programme.roles)
+        field = self.group_size
+        field.data = 2
+        field.raw_data = None
+        field.process_errors = []  # whatever was sent: the kind decides
+        field.render_kw = {**(field.render_kw or {}), "readonly": True}
+        field.description = f"Always 2 in {programme.name}: one {helped} with one {helper}."
 
     def rules_dict(self) -> dict[str, Any]:
         """The submitted rules as the engine's JSON shape (may hold invalid values)."""
