@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from matcher.models import MatchGroup, Membership, Programme, Round, Skill, User
+from matcher.models import Programme, Skill, User
 from matcher.programmes.catalogue import ProgrammeValues, create_programme
 from matcher.programmes.members import Choice, join
-from matcher.weeks import week_label, week_start
+from matcher.weeks import week_start
+from tests.support import published_round
 
 
 def this_monday() -> date:
@@ -37,23 +38,7 @@ def add_member(session, programme: Programme, user_id: int, role: str | None = N
 def publish(session, programme: Programme, monday: date, *groups, meeting_at=None) -> list:
     """A published round of the programme for the week of `monday` with these groups of user
     ids (flushed, not committed); its MatchGroup rows, in order."""
-    round_ = Round(
-        programme_id=programme.id,
-        week=week_label(monday),
-        starts_on=monday,
-        status="published",
-        rules={},
-        published_at=datetime.now(UTC).replace(tzinfo=None),
-    )
-    made = []
-    for members in groups:
-        group = MatchGroup(round=round_, reasons=[], meeting_at=meeting_at)
-        for user_id in members:
-            group.memberships.append(Membership(round=round_, user_id=user_id))
-        made.append(group)
-    session.add(round_)
-    session.flush()
-    return made
+    return published_round(session, monday, *groups, meeting_at=meeting_at, programme=programme)
 
 
 def meeting_this_week() -> datetime:

@@ -162,15 +162,16 @@ def coffee_member(session, user_id: int):
     return membership(session, coffee(session), user_id)
 
 
-def published_round(session, monday, *groups, meeting_at=None) -> list:
-    """A published round for the week of `monday` with these groups of user ids (added and
-    flushed, not committed); its MatchGroup rows, in order."""
+def published_round(session, monday, *groups, meeting_at=None, programme=None) -> list:
+    """A published round of the programme (default: the cross-team coffee) for the week of
+    `monday` with these groups of user ids (added and flushed, not committed); its MatchGroup
+    rows, in order."""
     from matcher.models import MatchGroup, Membership, Round
     from matcher.programmes.catalogue import default_programme
     from matcher.weeks import week_label
 
     round_ = Round(
-        programme_id=default_programme(session).id,
+        programme_id=(programme or default_programme(session)).id,
         week=week_label(monday),
         starts_on=monday,
         status="published",

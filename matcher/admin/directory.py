@@ -22,21 +22,11 @@ from matcher.models import (
     Team,
     User,
 )
-from matcher.programmes.members import member_join, status_column
+from matcher.programmes.members import STATUSES, member_join, status_column
 from matcher.weeks import WeekError, day_month, parse_week
 
 PAGE_SIZE = 50
 AUDIT_SHOWN = 100
-# Where someone stands, in the order the overview lists them.
-STATUSES = {
-    "active": "active",
-    "snoozed": "snoozed",
-    "paused": "paused",
-    "left": "left",
-    "not_member": "not in this programme",
-    "never_joined": "never joined",
-    "deactivated": "deactivated",
-}
 STATUS_HELP = {
     "active": "in the pairings",
     "snoozed": "skipping rounds until a date they chose",

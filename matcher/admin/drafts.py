@@ -39,10 +39,11 @@ def _rules(round_: Round) -> Rules:
         return Rules()
 
 
-def _membership(round_: Round, user_id: int) -> Membership:
+def _membership(round_: Round, membership_id: int) -> Membership:
+    """One place in one group of the round (a mentor has one per mentee)."""
     for group in round_.groups:
         for membership in group.memberships:
-            if membership.user_id == user_id:
+            if membership.id == membership_id:
                 return membership
     raise OverrideError("That person is not in a group of this round.")
 
@@ -105,13 +106,22 @@ def _names(session: Session, ids: list[int]) -> list[str]:
     return [names.get(uid, f"#{uid}") for uid in ids]
 
 
-def swap(session: Session, round_: Round, first: int, second: int, actor_id: int) -> str:
-    """Exchange two people between their groups; returns what was done."""
+def swap(
+    session: Session, round_: Round, first_place: int, second_place: int, actor_id: int
+) -> str:
+    """Exchange two people (by their membership: their place in one group) between their
+    groups; returns what was done."""
     _require_draft(round_)
-    a, b = _membership(round_, first), _membership(round_, second)
+    a, b = _membership(round_, first_place), _membership(round_, second_place)
+    first, second = a.user_id, b.user_id
     group_a, group_b = a.group, b.group
     if group_a is group_b:
         raise OverrideError("Those two are in the same group already; pick people in two groups.")
+    if any(m.user_id == first for m in group_b.memberships) or any(
+        m.user_id == second for m in group_a.memberships
+    ):
+        # A mentor with several mentees: one person cannot be twice in one group.
+        raise OverrideError("One of them is in the other group already.")
     before = {
         str(group_a.id): [m.user_id for m in group_a.memberships],
         str(group_b.id): [m.user_id for m in group_b.memberships],
@@ -141,15 +151,21 @@ def swap(session: Session, round_: Round, first: int, second: int, actor_id: int
     return f"Swapped {first_name} and {second_name}."
 
 
-def take_out(session: Session, round_: Round, user_id: int, actor_id: int) -> str:
-    """Remove someone from their group; they (and a partner left alone) become unmatched."""
+def take_out(session: Session, round_: Round, place: int, actor_id: int) -> str:
+    """Remove someone from one group (by membership); they (unless still in another group of
+    the round, as a mentor may be) and a partner left alone become unmatched."""
     _require_draft(round_)
-    membership = _membership(round_, user_id)
+    membership = _membership(round_, place)
+    user_id = membership.user_id
     group = membership.group
     before = [m.user_id for m in group.memberships]
     group.memberships.remove(membership)
     unmatched = list(round_.unmatched or [])
-    unmatched.append({"user_id": user_id, "reason": TAKEN_OUT})
+    elsewhere = any(
+        m.user_id == user_id for g in round_.groups if g is not group for m in g.memberships
+    )
+    if not elsewhere:
+        unmatched.append({"user_id": user_id, "reason": TAKEN_OUT})
     rest = [m.user_id for m in group.memberships]
     if len(rest) < 2:
         unmatched += [{"user_id": uid, "reason": PARTNER_TAKEN_OUT} for uid in rest]
@@ -165,9 +181,14 @@ def take_out(session: Session, round_: Round, user_id: int, actor_id: int) -> st
         "round.take_out",
         f"round {round_.week}: {name}",
         before={"group": before},
-        after={"group": rest, "unmatched": [user_id] + (rest if len(rest) < 2 else [])},
+        after={
+            "group": rest,
+            "unmatched": ([] if elsewhere else [user_id]) + (rest if len(rest) < 2 else []),
+        },
     )
     session.flush()
+    if elsewhere:
+        return f"Took {name} out of one group of the round of {round_.week}."
     return f"Took {name} out of the round of {round_.week}."
 
 

@@ -26,6 +26,7 @@ from matcher.programmes.catalogue import (
     set_archived,
     update_programme,
 )
+from matcher.timezones import zone
 from matcher.transaction import commit_retrying
 
 
@@ -48,7 +49,13 @@ def programmes_list() -> str:
     return render_template(
         "admin/programmes.html",
         rows=[
-            (p, None if p.archived else schedule.next_round(db.session, p, now)[0])
+            # The next run in the programme's own zone, as its schedule is set.
+            (
+                p,
+                None
+                if p.archived
+                else schedule.next_round(db.session, p, now)[0].astimezone(zone(p.round_timezone)),
+            )
             for p in programmes
         ],
         members=member_counts(),
@@ -76,9 +83,11 @@ def _submitted(form: ProgrammeForm, kind: str) -> dict[str, list[str]] | None:
 
 
 def _show_errors(form: ProgrammeForm, errors: dict[str, str]) -> None:
-    if not (form.slug.data or "").strip() and "name" in errors:
-        # The address was to be made from the name: the name's message says it all.
-        errors.pop("slug", None)
+    if not (form.slug.data or "").strip() and "slug" in errors:
+        # The address was to be made from the name: say so next to the name the admin typed.
+        slug_error = errors.pop("slug")
+        if "name" not in errors:
+            errors["name"] = f"{slug_error} (the address is made from the name: change either)"
     form.show(errors)
 
 

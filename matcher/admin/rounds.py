@@ -151,11 +151,12 @@ def _round_or_404(round_id: int) -> Round:
 
 
 def _person_choices(round_: Round, shown: set[int] | None = None) -> list[SelectChoice]:
-    """Everyone in a group of the round (or only those shown), with their group number."""
+    """Everyone's place in a group of the round (or only those shown), with their group
+    number; the value is the membership, since a mentor is in several groups."""
     members = {m.user_id for g in round_.groups for m in g.memberships}
     people = people_of(db.session, members if shown is None else members & shown)
     choices = [
-        SelectChoice(m.user_id, f"{people[m.user_id].name} ({people[m.user_id].team}), group {k}")
+        SelectChoice(m.id, f"{people[m.user_id].name} ({people[m.user_id].team}), group {k}")
         for k, g in enumerate(round_.groups, start=1)
         for m in g.memberships
         if m.user_id in people

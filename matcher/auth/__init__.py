@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from matcher.auth import views
 from matcher.extensions import db, login_manager
@@ -22,7 +22,11 @@ def init_app(app: Flask) -> None:
         user_id, _, token = session_id.partition(":")
         if not user_id.isdigit() or not token:
             return None
-        user = db.session.get(User, int(user_id), options=[selectinload(User.profile)])
+        # One statement: every page reads the profile (the time zone), and the team is one
+        # row more in the same join (the profile page, who may join which programme).
+        user = db.session.get(
+            User, int(user_id), options=[joinedload(User.profile), joinedload(User.team)]
+        )
         # A rotated token (log-out everywhere, deletion) ends every older session.
         if user is None or user.session_token != token or not user.is_active:
             return None

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from matcher.models import Feedback, MatchGroup, Membership, ProgrammeMember, Round, User
 from matcher.models.people import utcnow
@@ -46,20 +46,35 @@ class Answer:
 
 def membership_for(session: Session, membership_id: int, user_id: int) -> Membership | None:
     """The membership if it belongs to that user, in a published or closed round."""
-    membership = session.get(Membership, membership_id)
-    if membership is None or membership.user_id != user_id:
-        return None
-    if membership.round.status == "draft":
-        return None
-    return membership
+    return _published_membership(
+        session, Membership.id == membership_id, Membership.user_id == user_id
+    )
 
 
 def membership_in_group(session: Session, group_id: int, user_id: int) -> Membership | None:
     """The user's membership of that group, if they are in it (published rounds only)."""
-    membership = session.scalar(
-        select(Membership).where(Membership.group_id == group_id, Membership.user_id == user_id)
+    return _published_membership(
+        session, Membership.group_id == group_id, Membership.user_id == user_id
     )
-    return membership_for(session, membership.id, user_id) if membership else None
+
+
+def _published_membership(session: Session, *where: Any) -> Membership | None:
+    """The membership that `where` names in a published or closed round, with what the
+    feedback form shows (round, person and zone, partners and teams): two queries whatever
+    the size of the group."""
+    return session.scalar(
+        select(Membership)
+        .join(Round, Round.id == Membership.round_id)
+        .where(*where, Round.status != "draft")
+        .options(
+            joinedload(Membership.round),
+            joinedload(Membership.user).joinedload(User.profile),
+            joinedload(Membership.group)
+            .selectinload(MatchGroup.memberships)
+            .joinedload(Membership.user)
+            .joinedload(User.team),
+        )
+    )
 
 
 def feedback_of(session: Session, membership: Membership) -> Feedback | None:

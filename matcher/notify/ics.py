@@ -115,7 +115,7 @@ def _conference(link: str, label: str) -> bytes:
 def _calendar_frame() -> tuple[bytes, bytes]:
     # An empty METHOD:PUBLISH calendar, split where its components go.
     calendar = Calendar()
-    calendar.add("prodid", "-//matcher//coffee pairings//EN")
+    calendar.add("prodid", "-//matcher//pairings//EN")
     calendar.add("version", "2.0")
     calendar.add("method", METHOD)
     text = calendar.to_ical()

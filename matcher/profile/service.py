@@ -6,7 +6,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.audit import erase_person
@@ -270,12 +283,19 @@ def programme_cards(session: Session, user: User, today: date) -> list[Programme
     """The programmes the user is in, then those they may join, in programme order.
 
     Archived programmes appear only to those who were in them (as closed); programmes closed
-    to the user (another team, office, not a new joiner) do not appear at all."""
-    joined = {m.programme_id: m for m in memberships_of(session, user.id)}
+    to the user (another team, office, not a new joiner) do not appear at all. One query:
+    every programme with the user's membership of it, if any."""
     cards: list[ProgrammeCard] = []
     offered: list[ProgrammeCard] = []
-    for programme in session.scalars(select(Programme).order_by(Programme.id)):
-        member = joined.get(programme.id)
+    rows = session.execute(
+        select(Programme, ProgrammeMember)
+        .outerjoin(
+            ProgrammeMember,
+            and_(ProgrammeMember.programme_id == Programme.id, ProgrammeMember.user_id == user.id),
+        )
+        .order_by(Programme.id)
+    )
+    for programme, member in rows:
         if member is not None:
             status = "closed" if programme.archived else member_status(member, today)
             roles = join_roles(programme, user, today) if status == "left" else []
@@ -285,6 +305,55 @@ def programme_cards(session: Session, user: User, today: date) -> list[Programme
                 ProgrammeCard(programme, None, "open", join_roles(programme, user, today))
             )
     return cards + offered
+
+
+@dataclass(frozen=True)
+class ProfileLists:
+    """The lists the profile page shows (names, and free times in the person's zone)."""
+
+    projects: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    can_help: list[str] = field(default_factory=list)
+    wants_help: list[str] = field(default_factory=list)
+    availability: list[Slot] = field(default_factory=list)
+
+
+def profile_lists(session: Session, user_id: int) -> ProfileLists:
+    """The user's projects, interests, skills (by name) and free times (by day and start), as
+    the User relationships order them: one query for them all (those are five)."""
+    no_name, no_minute = cast(null(), String), cast(null(), Integer)
+    named = [
+        select(literal_column(str(kind)).label("kind"), model.name, no_minute, no_minute, no_minute)
+        .join(link, column == model.id)
+        .where(link.c.user_id == user_id)
+        for kind, (model, link, column) in enumerate(
+            [
+                (Project, user_projects, user_projects.c.project_id),
+                (Interest, user_interests, user_interests.c.interest_id),
+                (Skill, user_can_help, user_can_help.c.skill_id),
+                (Skill, user_wants_help, user_wants_help.c.skill_id),
+            ]
+        )
+    ]
+    windows = select(
+        literal_column("4").label("kind"),
+        no_name,
+        AvailabilityWindow.weekday,
+        AvailabilityWindow.start_minute,
+        AvailabilityWindow.end_minute,
+    ).where(AvailabilityWindow.user_id == user_id)
+    both = union_all(*named, windows).subquery()
+    columns = list(both.c)
+    found = ProfileLists()
+    lists = [found.projects, found.interests, found.can_help, found.wants_help]
+    for kind, name, weekday, start, end in session.execute(
+        select(*columns).order_by(columns[0], columns[1], columns[2], columns[3])
+    ):
+        if kind < len(lists):
+            lists[kind].append(name)
+        else:
+            found.availability.append(Slot(weekday, start, end))
+    return found
 
 
 def join_programme(
@@ -320,6 +389,25 @@ class DoNotPairEntry:
 
     email: str
     added_at: datetime
+
+
+def do_not_pair_count(session: Session, user: User) -> int:
+    """How many entries do_not_pair_entries lists, in one query."""
+    accounts = (
+        select(func.count())
+        .select_from(DoNotPair)
+        .join(User, User.id == DoNotPair.blocked_user_id)
+        .where(DoNotPair.user_id == user.id)
+        .scalar_subquery()
+    )
+    pending = (
+        select(func.count())
+        .select_from(PendingDoNotPair)
+        .where(PendingDoNotPair.user_id == user.id)
+        .scalar_subquery()
+    )
+    counted = session.execute(select(accounts, pending)).one()
+    return int(counted[0]) + int(counted[1])
 
 
 def do_not_pair_entries(session: Session, user: User) -> list[DoNotPairEntry]:

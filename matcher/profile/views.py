@@ -74,6 +74,7 @@ def render_show(refusal: JoinRefusal | None = None) -> tuple[str, int]:
         user=current_user,
         profile=current_user.profile,
         cards=service.programme_cards(db.session, current_user, today),
+        lists=service.profile_lists(db.session, current_user.id),
         role_labels=ROLE_LABELS,
         cadences={choice.value: choice.label for choice in CADENCE_CHOICES},
         snooze_form=SnoozeForm(),
@@ -81,7 +82,7 @@ def render_show(refusal: JoinRefusal | None = None) -> tuple[str, int]:
         join_form=JoinForm(),
         refusal=refusal,
         today=today,
-        do_not_pair_count=len(service.do_not_pair_entries(db.session, current_user)),
+        do_not_pair_count=service.do_not_pair_count(db.session, current_user),
     ), (422 if refusal else 200)
 
 

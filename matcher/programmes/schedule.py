@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,12 +56,17 @@ def published_weeks(
         select(Round.programme_id, Round.week).where(
             Round.programme_id.in_(ids),
             Round.status != "draft",
-            Round.starts_on >= now.date() - timedelta(days=7),
+            Round.starts_on >= published_since(now),
         )
     )
     for programme_id, week in rows:
         found[programme_id].add(week)
     return found
+
+
+def published_since(now: datetime) -> date:
+    """The oldest week published_weeks reads: last week's (its run may be still to come)."""
+    return now.date() - timedelta(days=7)
 
 
 def next_unpublished(

@@ -3,7 +3,7 @@ cadence), and skipping it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -81,8 +81,6 @@ def next_rounds_for(
     user_ids = {m.user_id for m in members}
     assert len(user_ids) == 1, "the memberships of one person"
     published = published_weeks(session, [m.programme_id for m in members], now)
-    # Cadences are at most 4 weeks: a pairing older than this never delays a round.
-    since = now.date() - timedelta(weeks=MAX_CADENCE_WEEKS + 1)
     paired: dict[int, list[date]] = {m.programme_id: [] for m in members}
     for programme_id, monday in session.execute(
         select(Round.programme_id, Round.starts_on)
@@ -91,17 +89,34 @@ def next_rounds_for(
             Membership.user_id.in_(user_ids),
             Round.programme_id.in_(paired),
             Round.status != "draft",
-            Round.starts_on >= since,
+            Round.starts_on >= paired_since(now),
         )
         .distinct()
     ):
         paired[programme_id].append(monday)
+    return next_rounds_from(members, published, paired, now)
+
+
+def paired_since(now: datetime) -> date:
+    """The oldest round that may still delay someone's next one: cadences are at most 4 weeks."""
+    return now.date() - timedelta(weeks=MAX_CADENCE_WEEKS + 1)
+
+
+def next_rounds_from(
+    members: Sequence[ProgrammeMember],
+    published: Mapping[int, set[str]],
+    paired: Mapping[int, Iterable[date]],
+    now: datetime,
+) -> dict[int, NextRound]:
+    """next_rounds_for with what it reads already read: each programme's published weeks
+    (schedule.published_weeks) and the Mondays of the person's rounds since paired_since(now)
+    (published or closed), by programme id. No query."""
     found = {}
     for member in members:
         programme = member.programme
-        mondays = paired[programme.id]
+        mondays = list(paired.get(programme.id, ()))
         cadence = member.cadence_weeks or 1 if programme.pairing_weeks <= 1 else 1
-        weeks = published[programme.id]
+        weeks = published.get(programme.id, set())
         first, first_week = next_unpublished(programme, now, weeks)
         start, week = first, first_week
         result = NextRound(first, parse_week(first_week), first_week)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from matcher.matching import Participant
+from matcher.matching import Participant, PersonId
 from matcher.timezones import zone
 
 SLOT = timedelta(minutes=30)
@@ -64,9 +64,13 @@ def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, d
 
 
 def first_common_slot(
-    people: Iterable[Availability], monday: date, not_before: datetime | None = None
+    people: Iterable[Availability],
+    monday: date,
+    not_before: datetime | None = None,
+    taken: Collection[datetime] = (),
 ) -> datetime | None:
-    """Start (aware UTC) of the first 30-minute slot in the week when all are free, else None."""
+    """Start (aware UTC) of the first 30-minute slot in the week when all are free and which is
+    not among `taken` (slots a member already meets someone else in), else None."""
     common: list[tuple[datetime, datetime]] | None = None
     for person in people:
         mine = _merge(free_intervals(person, monday))
@@ -79,8 +83,10 @@ def first_common_slot(
         if not_before is not None and start < not_before:
             start = not_before
         start = _round_up_to_half_hour(start)
-        if start + SLOT <= end:
-            return start
+        while start + SLOT <= end:
+            if start not in taken:
+                return start
+            start += SLOT
     return None
 
 
@@ -92,11 +98,18 @@ def _round_up_to_half_hour(moment: datetime) -> datetime:
 
 
 def meeting_slot(
-    members: Iterable[Participant], monday: date, now: datetime | None = None
+    members: Iterable[Participant],
+    monday: date,
+    now: datetime | None = None,
+    busy: Mapping[PersonId, Collection[datetime]] | None = None,
 ) -> datetime | None:
     """The group's suggested meeting (naive UTC, as stored): the first slot of monday's week
-    when all are free, at least MEETING_LEAD_TIME from now; None when none is."""
+    when all are free and none is busy (`busy`: naive UTC slots each person already meets
+    someone in: a mentor's other mentees, another programme's pairing), at least
+    MEETING_LEAD_TIME from now; None when none is."""
+    members = list(members)
     now = now or datetime.now(UTC)
+    taken = {slot.replace(tzinfo=UTC) for m in members for slot in (busy or {}).get(m.id, ())}
     not_before = max(datetime.combine(monday, time(), tzinfo=UTC), now + MEETING_LEAD_TIME)
     slot = first_common_slot(
         [
@@ -108,5 +121,6 @@ def meeting_slot(
         ],
         monday,
         not_before,
+        taken,
     )
     return slot.replace(tzinfo=None) if slot else None

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.matching import Participant, PastPairing, Window
-from matcher.models import DoNotPair, Feedback, Membership, Programme, ProgrammeMember, Round, User
+from matcher.models import (
+    DoNotPair,
+    Feedback,
+    MatchGroup,
+    Membership,
+    Programme,
+    ProgrammeMember,
+    Round,
+    User,
+)
 from matcher.models.people import (
     AvailabilityWindow,
     Interest,
@@ -51,12 +60,14 @@ def due_by_cadence(last_paired: date | None, monday: date, cadence_weeks: int) -
 
 def ongoing_pairings(session: Session, programme: Programme, monday: date) -> dict[int, int]:
     """For a programme whose pairings last several weeks: how many pairings each person is
-    still in during the week of `monday` (a buddy pairing of 8 weeks is not reshuffled)."""
+    still in during the week of `monday` (a buddy pairing of 8 weeks is not reshuffled). A
+    pairing ends early when a partner left the programme, was paused or deleted: the one left
+    behind is paired again."""
     if programme.pairing_weeks <= 1:
         return {}
     since = monday - timedelta(weeks=programme.pairing_weeks - 1)
     rows = session.execute(
-        select(Membership.user_id, func.count())
+        select(Membership.group_id, Membership.user_id)
         .join(Round, Round.id == Membership.round_id)
         .where(
             Round.programme_id == programme.id,
@@ -64,13 +75,32 @@ def ongoing_pairings(session: Session, programme: Programme, monday: date) -> di
             Round.starts_on >= since,
             Round.starts_on < monday,
         )
-        .group_by(Membership.user_id)
+    ).all()
+    still_in = set(
+        session.scalars(
+            select(ProgrammeMember.user_id)
+            .join(User, User.id == ProgrammeMember.user_id)
+            .where(
+                ProgrammeMember.programme_id == programme.id,
+                ProgrammeMember.opted_out.is_(False),
+                User.active,
+                User.deleted_at.is_(None),
+            )
+        )
     )
-    return {user_id: count for user_id, count in rows}
+    groups: dict[int, list[int]] = defaultdict(list)
+    for group_id, user_id in rows:
+        groups[group_id].append(user_id)
+    counts: dict[int, int] = defaultdict(int)
+    for members in groups.values():
+        if all(m in still_in for m in members):
+            for m in members:
+                counts[m] += 1
+    return dict(counts)
 
 
 def ever_paired(session: Session, programme_id: int, before: date) -> set[int]:
-    """Everyone who had a published pairing in the programme before `before`."""
+    """Everyone who had a published pairing in the programme starting before `before`."""
     return set(
         session.scalars(
             select(Membership.user_id)
@@ -117,7 +147,12 @@ def select_participants(
     ).all()
     last = last_paired_on(session, programme.id, monday)
     ongoing = ongoing_pairings(session, programme, monday)
-    had_buddy = ever_paired(session, programme.id, monday) if programme.kind == "buddies" else set()
+    # A new joiner has had their buddy once a pairing ran its whole length; one that ended
+    # early (the buddy left) is replaced, and one that still runs keeps them out below.
+    term_start = monday - timedelta(weeks=programme.pairing_weeks - 1)
+    had_buddy = (
+        ever_paired(session, programme.id, term_start) if programme.kind == "buddies" else set()
+    )
     new_since = monday - timedelta(weeks=programme.joined_within_weeks)
     excluded: dict[str, int] = defaultdict(int)
     chosen = []
@@ -256,6 +291,29 @@ def load_history(
         PastPairing(a, b, weeks, would_meet_again=False if (a, b) in never_again else None)
         for (a, b), weeks in sorted(latest.items())
     ]
+
+
+def meetings_that_week(
+    session: Session, monday: date, programme_id: int, user_ids: set[int]
+) -> defaultdict[int, set[datetime]]:
+    """For these users, the suggested meeting times (naive UTC) of their pairings in other
+    programmes' published rounds of the week of `monday`."""
+    busy: defaultdict[int, set[datetime]] = defaultdict(set)
+    rows = session.execute(
+        select(Membership.user_id, MatchGroup.meeting_at)
+        .join(MatchGroup, MatchGroup.id == Membership.group_id)
+        .join(Round, Round.id == Membership.round_id)
+        .where(
+            Round.starts_on == monday,
+            Round.programme_id != programme_id,
+            Round.status != "draft",
+            MatchGroup.meeting_at.is_not(None),
+        )
+    )
+    for user_id, meeting_at in rows:
+        if user_id in user_ids:
+            busy[user_id].add(meeting_at)
+    return busy
 
 
 def never_again_pairs(

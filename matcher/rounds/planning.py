@@ -12,7 +12,12 @@ from matcher.models import Programme
 from matcher.programmes.schedule import seed_for_week
 from matcher.programmes.settings import rules_of
 from matcher.rounds.meeting_time import meeting_slot
-from matcher.rounds.participants import load_blocked, load_history, select_participants
+from matcher.rounds.participants import (
+    load_blocked,
+    load_history,
+    meetings_that_week,
+    select_participants,
+)
 from matcher.weeks import parse_week, week_label
 
 
@@ -72,15 +77,15 @@ def plan_round(
     )
     result = solve(problem)
     by_id = {p.id: p for p in participants}
-    groups = tuple(
-        PlannedGroup(
-            user_ids=tuple(group.members),
-            score=group.score,
-            facts=tuple(group.facts),
-            meeting_at=meeting_slot([by_id[m] for m in group.members], monday, now),
-        )
-        for group in result.groups
-    )
+    # Nobody gets two meetings at one time: a mentor's mentees, another programme's pairing.
+    busy = meetings_that_week(session, monday, programme.id, ids)
+    groups = []
+    for group in result.groups:
+        at = meeting_slot([by_id[m] for m in group.members], monday, now, busy)
+        if at is not None:
+            for member in group.members:
+                busy[member].add(at)
+        groups.append(PlannedGroup(tuple(group.members), group.score, tuple(group.facts), at))
     return RoundPlan(
         programme_id=programme.id,
         week=week_label(monday),
@@ -89,7 +94,7 @@ def plan_round(
         seed=seed,
         problem=problem,
         result=result,
-        groups=groups,
+        groups=tuple(groups),
         unmatched=tuple((u.id, u.reason) for u in result.unmatched),
         excluded=excluded,
     )

@@ -69,3 +69,16 @@ def groups_of(app: Flask, round_id: int) -> list[list[int]]:
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         return [[m.user_id for m in g.memberships] for g in round_.groups]
+
+
+def place_of(app: Flask, round_id: int, user_id: int) -> int:
+    """The membership id (a person's place in one group) of the user in the round: what the
+    swap and take-out lists send."""
+    from matcher.models import Membership
+
+    with app.app_context():
+        return db.session.scalar(
+            select(Membership.id).where(
+                Membership.round_id == round_id, Membership.user_id == user_id
+            )
+        )

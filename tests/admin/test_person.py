@@ -9,7 +9,7 @@ from sqlalchemy import select
 from matcher.extensions import db
 from matcher.models import Feedback, Membership, Profile, Round, User
 from matcher.rounds import publishing
-from tests.admin.support import WEEK, groups_of, save_draft
+from tests.admin.support import WEEK, groups_of, place_of, save_draft
 from tests.support import MEMBER_PASSWORD, coffee, coffee_member, login
 
 
@@ -102,10 +102,16 @@ def test_the_audit_section_finds_swaps_and_take_outs_but_not_namesakes(
     assert not any({ada, cy} <= set(g) for g in groups_of(app, round_id))  # cross-team pairs
     # Ada and Cy are both in Payments, so swapping them keeps every pair cross-team.
     response = client.post(
-        f"/admin/rounds/{round_id}/swap", data={"swap-first": ada, "swap-second": cy}
+        f"/admin/rounds/{round_id}/swap",
+        data={
+            "swap-first": place_of(app, round_id, ada),
+            "swap-second": place_of(app, round_id, cy),
+        },
     )
     assert response.status_code == 302
-    client.post(f"/admin/rounds/{round_id}/take-out", data={"out-person": ada})
+    client.post(
+        f"/admin/rounds/{round_id}/take-out", data={"out-person": place_of(app, round_id, ada)}
+    )
     log = section(client.get(f"/admin/people/{ada}").get_data(as_text=True), "In the audit log")
     assert "Swapped Ada and Cy between their groups in the draft for the week of" in log
     assert "Took Ada out of the draft for the week of" in log

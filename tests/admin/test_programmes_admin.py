@@ -120,7 +120,8 @@ def test_create_edit_archive_and_reopen_through_the_forms(app, client, coffee):
         ({"name": ""}, "name", "Give the programme a name."),
         ({"name": "   "}, "name", "Give the programme a name."),
         ({"slug": "coffee"}, "slug", "Another programme (Cross-team coffee) uses 'coffee'."),
-        ({"name": "Coffee!"}, "slug", "Another programme (Cross-team coffee) uses 'coffee'."),
+        # The address is made from the name: its clash is named next to the name.
+        ({"name": "Coffee!"}, "name", "Another programme (Cross-team coffee) uses 'coffee'."),
         ({"mentor_capacity": "0"}, "mentor_capacity", "A mentor takes from 1 to 10 mentees."),
         ({"mentor_capacity": "10000"}, "mentor_capacity", "A mentor takes from 1 to 10 mentees."),
         ({"mentor_capacity": "lots"}, "mentor_capacity", "“lots” is not a whole number"),

@@ -8,9 +8,17 @@ from itertools import combinations
 from sqlalchemy import func, select
 
 from matcher.extensions import db
-from matcher.models import AuditEntry, DoNotPair, OutboxMessage, Round, User
+from matcher.models import AuditEntry, DoNotPair, Membership, OutboxMessage, Round, User
 from matcher.rounds import publishing
-from tests.admin.support import WEEK, field_error, groups_of, rules_args, save_draft, table_counts
+from tests.admin.support import (
+    WEEK,
+    field_error,
+    groups_of,
+    place_of,
+    rules_args,
+    save_draft,
+    table_counts,
+)
 from tests.support import MEMBER_PASSWORD, coffee, coffee_member, login
 
 
@@ -89,7 +97,11 @@ def test_draft_swap_take_out_publish(app, client, org, admin):
         if team_of[[x for x in g1 if x != a][0]] == team_of[c]
     )
     response = client.post(
-        f"/admin/rounds/{round_id}/swap", data={"swap-first": bad[0], "swap-second": bad[1]}
+        f"/admin/rounds/{round_id}/swap",
+        data={
+            "swap-first": place_of(app, round_id, bad[0]),
+            "swap-second": place_of(app, round_id, bad[1]),
+        },
     )
     assert response.status_code == 422
     assert "breaks a hard constraint" in field_error(response.get_data(as_text=True), "swap-second")
@@ -114,7 +126,8 @@ def test_draft_swap_take_out_publish(app, client, org, admin):
         db.session.add(DoNotPair(user_id=new1[0], blocked_user_id=c))
         db.session.commit()
     response = client.post(
-        f"/admin/rounds/{round_id}/swap", data={"swap-first": a, "swap-second": c}
+        f"/admin/rounds/{round_id}/swap",
+        data={"swap-first": place_of(app, round_id, a), "swap-second": place_of(app, round_id, c)},
     )
     page = response.get_data(as_text=True)
     assert (
@@ -130,7 +143,8 @@ def test_draft_swap_take_out_publish(app, client, org, admin):
         s for s in valid_swaps() if not any(blocked <= set(g) for g in (s[2], s[3]))
     )
     response = client.post(
-        f"/admin/rounds/{round_id}/swap", data={"swap-first": a, "swap-second": c}
+        f"/admin/rounds/{round_id}/swap",
+        data={"swap-first": place_of(app, round_id, a), "swap-second": place_of(app, round_id, c)},
     )
     assert response.status_code == 302
     after = groups_of(app, round_id)
@@ -158,7 +172,9 @@ def test_draft_swap_take_out_publish(app, client, org, admin):
     # Taking someone out leaves them (and a lone partner) unmatched with the reason.
     out = after[0][0]
     lone = [x for x in after[0] if x != out]
-    response = client.post(f"/admin/rounds/{round_id}/take-out", data={"out-person": out})
+    response = client.post(
+        f"/admin/rounds/{round_id}/take-out", data={"out-person": place_of(app, round_id, out)}
+    )
     assert response.status_code == 302
     with app.app_context():
         round_ = db.session.get(Round, round_id)
@@ -170,8 +186,11 @@ def test_draft_swap_take_out_publish(app, client, org, admin):
     assert "taken out by an admin" in page
     assert actions(app) == ["round.draft", "round.swap", "round.take_out"]
 
-    # People outside this round (or garbage) are refused next to the field.
-    for value in (str(admin), "abc", "-1", "99999999999999999999999"):
+    # People outside this round (a place that is not one of its groups') or garbage are
+    # refused next to the field.
+    with app.app_context():
+        no_place = (db.session.scalar(select(func.max(Membership.id))) or 0) + 1
+    for value in (str(no_place), "abc", "-1", "99999999999999999999999"):
         response = client.post(f"/admin/rounds/{round_id}/take-out", data={"out-person": value})
         assert response.status_code == 422
         assert "Pick someone" in field_error(response.get_data(as_text=True), "out-person")
@@ -249,7 +268,11 @@ def test_a_swap_back_into_last_weeks_pairs_breaks_the_cooldown(app, client, make
         == last_week
     )
     response = client.post(
-        f"/admin/rounds/{round_id}/swap", data={"swap-first": swap[0], "swap-second": swap[1]}
+        f"/admin/rounds/{round_id}/swap",
+        data={
+            "swap-first": place_of(app, round_id, swap[0]),
+            "swap-second": place_of(app, round_id, swap[1]),
+        },
     )
     assert "breaks a hard constraint" in field_error(response.get_data(as_text=True), "swap-second")
     assert groups_of(app, round_id) == [first, second]
@@ -299,8 +322,16 @@ def test_deleting_an_account_erases_its_name_and_email_from_the_audit_log(app, c
         ada_email = db.session.get(User, ada).email
     for action in ("deactivate", "reactivate"):
         assert client.post(f"/admin/people/{ada}/{action}").status_code == 302
-    client.post(f"/admin/rounds/{round_id}/swap", data={"swap-first": ada, "swap-second": other})
-    client.post(f"/admin/rounds/{round_id}/take-out", data={"out-person": ada})
+    client.post(
+        f"/admin/rounds/{round_id}/swap",
+        data={
+            "swap-first": place_of(app, round_id, ada),
+            "swap-second": place_of(app, round_id, other),
+        },
+    )
+    client.post(
+        f"/admin/rounds/{round_id}/take-out", data={"out-person": place_of(app, round_id, ada)}
+    )
     log = client.get("/admin/audit").get_data(as_text=True)
     assert ada_name in log and ada_email in log
 
@@ -338,15 +369,17 @@ def test_swap_lists_hold_the_shown_groups_and_search_brings_two_together(
         return {int(v) for v in re.findall(r'value="(\d+)"', form)}
 
     first_page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
-    assert offered(first_page) == {uid for g in groups[:2] for uid in g}
+    # The lists offer places (memberships): a mentor is in several groups of one round.
+    assert offered(first_page) == {place_of(app, round_id, uid) for g in groups[:2] for uid in g}
     a, b = groups[0][0], groups[-1][0]
     both = client.get(
         f"/admin/rounds/{round_id}", query_string={"q": f"{names[a]}, {names[b]}"}
     ).get_data(as_text=True)
-    assert offered(both) == set(groups[0]) | set(groups[-1])
+    assert offered(both) == {place_of(app, round_id, uid) for uid in {*groups[0], *groups[-1]}}
     # Anyone in the round may be submitted, whatever page the form came from.
     response = client.post(
-        f"/admin/rounds/{round_id}/swap", data={"swap-first": a, "swap-second": b}
+        f"/admin/rounds/{round_id}/swap",
+        data={"swap-first": place_of(app, round_id, a), "swap-second": place_of(app, round_id, b)},
     )
     assert response.status_code in (302, 422)
     assert "Pick someone who is in a group" not in response.get_data(as_text=True)

@@ -7,14 +7,8 @@ pages land in artifacts/screenshots/ (git-ignored) for people to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,60 +19,25 @@ from matcher import create_app
 from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.profile.service import ProfileData, Slot
-from tests.notify.support import body_text, free_port, smtp_server
+from tests.e2e.support import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    LiveServer,
+    live_server,
+    log_in,
+    shot,
+    wait_for_mail,
+)
+from tests.notify.support import body_text
 
 pytestmark = pytest.mark.real_clock("the app runs under its own flask run process")
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ADMIN_PASSWORD = "admin password 123"
-PASSWORD = "coffee time 2026"
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no browser at {CHROMIUM} (scripts/test-services installs it)", allow_module_level=True
-    )
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    with smtp_server() as server:
-        yield server
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """Where the app answers, and the environment its commands need."""
-
-    base: str
-    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:
     """The app under `flask run` on a free port, with an admin and three colleagues."""
-    work = tmp_path_factory.mktemp("e2e")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "MATCHER_DATABASE_URL": f"sqlite:///{work / 'e2e.sqlite'}",
-        "MATCHER_SECRET_KEY": "e2e-secret",
-        "MATCHER_MAIL_SERVER": "127.0.0.1",
-        "MATCHER_MAIL_PORT": str(smtp.port),
-        # No MATCHER_BASE_URL: as with `make run`, links follow the port the server is on.
-        "MATCHER_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-    }
-    app = create_app(
-        {"DATABASE_URL": env["MATCHER_DATABASE_URL"], "INSTANCE_PATH": str(work), "SECRET_KEY": "x"}
-    )
-    from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade()
-        register_user(db.session, "Root Admin", "admin@example.com", ADMIN_PASSWORD, None, True)
+    def fill(_app) -> None:
         for name, team, interests in [
             ("Ada Lovelace", "Payments", ("Rust", "Chess")),
             ("Cy Young", "Search", ("Rust", "Climbing")),
@@ -92,68 +51,9 @@ def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:
             )
             email = name.split()[0].lower() + "@example.com"
             register_user(db.session, name, email, PASSWORD, profile)
-        db.session.commit()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield LiveServer(base, env)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-gpu",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("input[type=submit]")
-
-
-def wait_for_mail(smtp, to: str, seconds: float = 30.0):
-    """The first message to `to`: the server sends its outbox itself, as under `make run`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for message in smtp.messages:
-            if to in str(message["To"]):
-                return message
-        time.sleep(0.2)
-    raise AssertionError(f"no email to {to} within {seconds} s")
+    with live_server(tmp_path_factory.mktemp("e2e"), smtp.port, fill) as live:
+        yield live
 
 
 def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):

@@ -3,33 +3,18 @@ programmes' rounds, and the dashboard shows a card for each with its pairing."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from matcher import create_app
 from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.profile.service import ProfileData, Slot
 from matcher.programmes.catalogue import ProgrammeValues, create_programme
 from matcher.programmes.members import Choice, join
-from tests.e2e.test_browser import (  # noqa: F401 - fixtures
-    ADMIN_PASSWORD,
-    PASSWORD,
-    ROOT,
-    LiveServer,
-    browser,
-    log_in,
-    shot,
-    smtp,
-)
-from tests.notify.support import free_port
+from tests.e2e.support import ADMIN_PASSWORD, PASSWORD, LiveServer, live_server, log_in, shot
 
 pytestmark = pytest.mark.real_clock("the app runs under its own flask run process")
 
@@ -42,28 +27,11 @@ PEOPLE = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:  # noqa: F811
+def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:
     """The app under `flask run`: four colleagues in the coffee, three of them in Lunch
     roulette too (Ada joins it in the browser)."""
-    work = tmp_path_factory.mktemp("e2e-programmes")
-    port = free_port()
-    env = {
-        **os.environ,
-        "MATCHER_DATABASE_URL": f"sqlite:///{work / 'e2e.sqlite'}",
-        "MATCHER_SECRET_KEY": "e2e-secret",
-        # Mail to a real SMTP server, not .eml files in the repository's instance folder.
-        "MATCHER_MAIL_SERVER": "127.0.0.1",
-        "MATCHER_MAIL_PORT": str(smtp.port),
-        "MATCHER_PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-    }
-    app = create_app(
-        {"DATABASE_URL": env["MATCHER_DATABASE_URL"], "INSTANCE_PATH": str(work), "SECRET_KEY": "x"}
-    )
-    from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade()
-        register_user(db.session, "Root Admin", "admin@example.com", ADMIN_PASSWORD, None, True)
+    def fill(_app) -> None:
         lunch = create_programme(
             db.session, ProgrammeValues(name="Lunch roulette", slug="lunch"), actor_id=None
         )
@@ -79,28 +47,9 @@ def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:  # noqa: F811
             if not name.startswith("Ada"):
                 db.session.flush()
                 join(db.session, lunch, user, Choice(lunch.id), user.joined_on)
-        db.session.commit()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield LiveServer(base, env)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+
+    with live_server(tmp_path_factory.mktemp("e2e-programmes"), smtp.port, fill) as live:
+        yield live
 
 
 def publish(admin, base: str, slug: str) -> None:
@@ -114,7 +63,7 @@ def publish(admin, base: str, slug: str) -> None:
     assert admin.locator("h1 .status").inner_text() == "published"
 
 
-def test_a_person_in_two_programmes_sees_both_cards(server, browser, smtp):  # noqa: F811
+def test_a_person_in_two_programmes_sees_both_cards(server, browser, smtp):
     base = server.base
     page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
     log_in(page, base, "ada@example.com", PASSWORD)

@@ -2,54 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from matcher.extensions import db
-from matcher.models import Programme, Round, Skill, User
+from matcher.models import Round, Skill, User
 from matcher.programmes import catalogue, members
 from matcher.programmes.schedule import due_week
 from matcher.rounds import publishing
 from matcher.rounds.cli import scheduler_tick
-from matcher.weeks import week_label
-
-# Rounds are computed for weeks relative to today, so the new-joiner rule (joined within N
-# weeks of the round's Monday) holds on any date.
-THIS_MONDAY = date.today() - timedelta(days=date.today().weekday())
+from tests.programmes.support import THIS_MONDAY, join, make_programme, pairs, run, week
 
 
-def week(offset: int) -> str:
-    """The ISO week `offset` weeks from this one."""
-    return week_label(THIS_MONDAY + timedelta(weeks=offset))
-
-
-def make_programme(slug: str, kind: str, **values: object) -> Programme:
-    """A programme (added and flushed) of that kind."""
-    defaults = dict(catalogue.KIND_DEFAULTS[kind])
-    defaults.update(values)
-    return catalogue.create_programme(
-        db.session,
-        catalogue.ProgrammeValues(name=slug.title(), slug=slug, kind=kind, **defaults),
-        None,
-    )
-
-
-def join(programme: Programme, user_id: int, role: str | None = None) -> None:
-    user = db.session.get(User, user_id)
-    members.join(db.session, programme, user, members.Choice(programme.id, role), THIS_MONDAY)
-
-
-def run(programme: Programme, week_label_: str, publish: bool = True) -> Round:
-    outcome = publishing.run_round(db.session, programme, week_label_, publish=publish)
-    db.session.commit()
-    assert outcome.round is not None
-    return outcome.round
-
-
-def pairs(round_: Round) -> list[tuple[int, ...]]:
-    return sorted(tuple(sorted(m.user_id for m in g.memberships)) for g in round_.groups)
+def pairs_of(group) -> set[int]:
+    return {m.user_id for m in group.memberships}
 
 
 @pytest.fixture
@@ -88,9 +56,7 @@ def test_buddies_pair_each_new_joiner_with_a_buddy_from_another_team_for_weeks(a
         assert len(second_pairs) == 1
         (pair,) = second_pairs
         assert people["di"] in pair and not (set(pair) - {people["di"]}) & paired_before
-        # The two buddies are still busy; their new joiners have (had) their buddy.
-        assert second.stats["excluded"]["still in a pairing that lasts"] == 2
-        assert second.stats["excluded"]["had their buddy already"] == 2
+        assert second.stats["excluded"]["still in a pairing that lasts"] == 4
         # After the pairing ends, new joiners who had their buddy are not paired again.
         later = run(buddies, week(4))
         assert later.stats["excluded"].get("had their buddy already", 0) >= 2
@@ -124,6 +90,9 @@ def test_mentoring_respects_roles_capacity_and_what_mentees_want(app, people):
         # Everyone who wants Kube or Design gets Ana, the only one who offers them, while
         # she has room; she is in two groups of one round.
         assert per_mentor[people["ana"]] == 2
+        # She meets her two mentees at two different times.
+        times = [g.meeting_at for g in round_.groups if people["ana"] in pairs_of(g)]
+        assert None not in times and len(set(times)) == 2
 
 
 def test_mentee_without_wants_and_archived_programmes_are_refused(app, people):
@@ -172,6 +141,17 @@ def test_two_programmes_have_their_own_round_of_the_same_week(app, people):
         first = run(coffee, week(1))
         second = run(other, week(1))
         assert first.id != second.id and second.programme_id == other.id
+        # Nobody is given two meetings at the same time across the two programmes.
+        taken = {
+            (m.user_id, g.meeting_at) for g in first.groups for m in g.memberships if g.meeting_at
+        }
+        clashes = [
+            (m.user_id, g.meeting_at)
+            for g in second.groups
+            for m in g.memberships
+            if (m.user_id, g.meeting_at) in taken
+        ]
+        assert taken and not clashes
         # Running the same programme-week again keeps one round.
         again = publishing.run_round(db.session, other, week(1), publish=True)
         assert again.round.id == second.id and not again.created
@@ -249,3 +229,20 @@ def test_new_joiners_are_enrolled_automatically_when_the_round_is_computed(app, 
         (pair,) = pairs(round_)
         assert people["bo"] in pair
         assert db.session.get(User, (set(pair) - {people["bo"]}).pop()).team.name != "Search"
+
+
+def test_a_pairing_that_lasts_ends_early_when_the_partner_leaves(app, people):
+    with app.app_context():
+        buddies = make_programme("buddies", "buddies", pairing_weeks=8, auto_enrol=False)
+        join(buddies, people["ana"], "newcomer")
+        join(buddies, people["cy"], "buddy")
+        join(buddies, people["ed"], "buddy")
+        (first,) = pairs(run(buddies, week(1)))
+        buddy = (set(first) - {people["ana"]}).pop()
+        # While both stay, Ana is not paired again.
+        assert pairs(run(buddies, week(2), publish=False)) == []
+        members.leave(members.membership(db.session, buddies, buddy))
+        db.session.commit()
+        # Her buddy left: the pairing is over and she gets the other buddy.
+        (second,) = pairs(run(buddies, week(3)))
+        assert people["ana"] in second and buddy not in second
