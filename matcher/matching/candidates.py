@@ -1,4 +1,13 @@
-"""Candidate pairs from inverted indexes and random fill, never from all n^2 pairs at scale."""
+"""Candidate pairs chosen by score under the current weights, never from all n^2 pairs at scale.
+
+1. A pool of pairs from each indexed component's postings (components.py): every pair of
+   holders of a rare token, and for popular tokens the neighbours of each holder in orders
+   that put people sharing a second valuable token next to each other.
+2. Every pooled pair is scored with the real Scorer; each person keeps the `keep` partners
+   with the best score minus a fraction of the partner's own best score (a partner everybody
+   wants is a poor bet for most of them), plus a few random partners so that maximum
+   cardinality never depends on token overlap.
+"""
 
 from __future__ import annotations
 
@@ -6,64 +15,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encode import Encoded, TokenIndex
+from .components import TokenSource, token_sources
+from .encode import Encoded
 from .helping import help_candidate_keys, role_candidate_keys
-from .scoring import Scorer
+from .scoring import SCORE_DECIMALS, Scorer
 
 
 @dataclass(frozen=True, slots=True)
 class CandidateOptions:
-    """How many candidate partners each person gets; see docs/matching.md."""
+    """How the candidate search works; see docs/matching.md."""
 
     # Up to this many people every pair is a candidate (at most ~11k pairs).
     exhaustive_below: int = 150
-    # Each person is paired with the next `w` holders of each of their tokens, in a seeded
-    # random order of that token's holders: tokens held by <= w + 1 people give all their pairs.
-    project_window: int = 6
-    interest_window: int = 3
-    place_window: int = 2
-    # Random partners per person, so that everybody has options beyond shared tokens.
-    random_partners: int = 3
-    # Offerers per (wanter, topic) of the help component, and random partners from the other
-    # roles under distinct_roles (see helping.py); nothing is drawn when not used.
+    # Tokens held by at most this many people give every pair of their holders.
+    rare_holders: int = 40
+    # Popular tokens: each holder meets the next `window` holders in each neighbour order.
+    window: int = 4
+    # Neighbour orders per popular token: by random, then by the holder's k-th best other token.
+    orders: int = 4
+    # Partners kept per person by adjusted score.
+    keep: int = 16
+    # Adjusted score = score - price * (the partner's best pooled score).
+    price: float = 0.5
+    # Random partners per person, always kept.
+    random_partners: int = 1
+    # Offerers per (wanter, topic) of the help component (pooled, kept by score), and random
+    # partners from the other roles under distinct_roles (always kept); see helping.py.
+    # Nothing is drawn when not used.
     help_window: int = 4
     role_partners: int = 3
-
-
-def _postings(
-    owner: np.ndarray, token: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(token, owner) entries sorted by token, holders of one token in seeded random order."""
-    shuffle = rng.random(len(owner))
-    order = np.lexsort((shuffle, token))
-    return owner[order], token[order]
-
-
-def window_pairs(
-    owner: np.ndarray, token: np.ndarray, window: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of holders at most `window` apart in each token's shuffled holder list."""
-    owner, token = _postings(owner, token, rng)
-    parts_a, parts_b = [], []
-    for d in range(1, window + 1):
-        if d >= len(owner):
-            break
-        same = token[d:] == token[:-d]
-        parts_a.append(owner[:-d][same])
-        parts_b.append(owner[d:][same])
-    if not parts_a:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(parts_a), np.concatenate(parts_b)
-
-
-def _token_entries(index: TokenIndex, n: int) -> tuple[np.ndarray, np.ndarray]:
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(index.indptr))
-    return owner, index.tokens.astype(np.int64)
-
-
-def _code_entries(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    owner = np.flatnonzero((codes >= 0) & keep)
-    return owner.astype(np.int64), codes[owner].astype(np.int64)
 
 
 def _keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
@@ -72,50 +52,241 @@ def _keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(a, b) * n + np.maximum(a, b)
 
 
-def _unique_pairs(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    keys.sort()  # sort + neighbour test beats np.unique's hashing on millions of keys
-    if len(keys):
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    return keys // n, keys % n
-
-
 def all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Every unordered pair of n people."""
     a, b = np.triu_indices(n, k=1)
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def candidate_pairs(
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """All sources' postings with globally unique token codes."""
+
+    owner: np.ndarray
+    token: np.ndarray
+    value: np.ndarray
+    df: np.ndarray  # holders of each global token
+
+
+def _merge(sources: list[TokenSource]) -> _Postings:
+    owners, tokens, values = [], [], []
+    offset = 0
+    for source in sources:
+        owners.append(source.owner)
+        tokens.append(source.token + offset)
+        values.append(source.value)
+        offset += source.vocabulary
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    token = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
+    value = np.concatenate(values) if values else np.zeros(0)
+    return _Postings(owner, token, value, np.bincount(token, minlength=offset))
+
+
+def _group_pairs(owner: np.ndarray, token: np.ndarray, limit: int, n: int) -> list[np.ndarray]:
+    """Keys of pairs of owners at most `limit` apart within runs of equal token."""
+    parts = []
+    idx = np.arange(len(owner), dtype=np.int64)
+    for d in range(1, limit + 1):
+        idx = idx[idx + d < len(owner)]
+        idx = idx[token[idx + d] == token[idx]]
+        if not len(idx):
+            break
+        parts.append(_keys(owner[idx], owner[idx + d], n))
+    return parts
+
+
+def _rare_pairs(post: _Postings, rare: np.ndarray, n: int) -> list[np.ndarray]:
+    """Keys of every pair of holders of each rare token."""
+    sel = np.flatnonzero(rare[post.token])
+    owner, token = post.owner[sel], post.token[sel]
+    order = np.argsort(token, kind="stable")
+    return _group_pairs(owner[order], token[order], int(post.df[rare].max(initial=1)), n)
+
+
+def _ranked_tokens(post: _Postings, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each person's tokens by value, best first: (tokens, indptr, rank of each posting)."""
+    order = np.lexsort((post.token, -post.value, post.owner))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(post.owner, minlength=n), out=indptr[1:])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - indptr[post.owner[order]]
+    return post.token[order], indptr, rank
+
+
+def _kth_other(
+    ranked: np.ndarray, indptr: np.ndarray, owner: np.ndarray, rank: np.ndarray, k: int
+) -> np.ndarray:
+    """For each posting, its owner's k-th best token other than this one (-1 if none)."""
+    at = indptr[owner] + k + (rank <= k)  # skip the posting's own token
+    return np.where(at < indptr[owner + 1], ranked[np.minimum(at, len(ranked) - 1)], -1)
+
+
+def _popular_pairs(
+    post: _Postings, rare: np.ndarray, n: int, options: CandidateOptions, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Keys of the neighbours of each holder of a popular token, in a few orders of its holders."""
+    sel = np.flatnonzero(~rare[post.token])
+    if not len(sel):
+        return []
+    owner, token = post.owner[sel], post.token[sel]
+    ranked, indptr, rank = _ranked_tokens(post, n)
+    rank = rank[sel]
+    parts = []
+    for k in range(options.orders):
+        noise = rng.random(len(owner))
+        if k == 0:
+            order = np.lexsort((noise, token))
+        else:
+            # Holders sharing their (k-1)-th best other token sit together: they share two.
+            second = _kth_other(ranked, indptr, owner, rank, k - 1)
+            order = np.lexsort((noise, second, token))
+        parts += _group_pairs(owner[order], token[order], options.window, n)
+    return parts
+
+
+# Pairs per block when building the ranking keys (bounds the temporaries).
+KEY_BLOCK = 1 << 22
+# Pooled pairs checked and scored per block: keeps the temporaries in cache at millions of pairs.
+POOL_BLOCK = 1 << 18
+
+
+def pool_keys(
     enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Allowed candidate pairs (a < b), sorted by pair key, deterministic for a given rng."""
+) -> np.ndarray:
+    """Sorted unique pair keys (lo * n + hi) worth scoring, from the indexed components."""
     n = enc.n
-    if n < 2:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if n <= options.exhaustive_below:
-        a, b = all_pairs(n)
-    else:
-        sources = [
-            (_token_entries(enc.projects, n), options.project_window),
-            (_token_entries(enc.interests, n), options.interest_window),
-            (_code_entries(enc.location, enc.can_in_person), options.place_window),
-            (_code_entries(enc.timezone, enc.can_video), options.place_window),
-        ]
-        parts = []
-        for (owner, token), window in sources:
-            pa, pb = window_pairs(owner, token, window, rng)
-            parts.append(_keys(pa, pb, n))
-        if options.random_partners:
-            me = np.repeat(np.arange(n, dtype=np.int64), options.random_partners)
-            other = rng.integers(0, n - 1, size=len(me), dtype=np.int64)
-            other += other >= me  # never oneself
-            parts.append(_keys(me, other, n))
-        parts += help_candidate_keys(enc, options.help_window, rng)
-        parts += role_candidate_keys(enc, options.role_partners, rng)
-        a, b = _unique_pairs(np.concatenate(parts), n)
-        del parts
+    post = _merge(token_sources(enc, scorer.named_weights))
+    rare = post.df <= options.rare_holders
+    keys = _rare_pairs(post, rare, n) + _popular_pairs(post, rare, n, options, rng)
+    # The directed help component brings its own index (wanters to offerers).
+    if scorer.named_weights.help > 0:
+        keys += help_candidate_keys(enc, options.help_window, rng)
+    flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    del keys
+    flat.sort()  # sort + neighbour test beats np.unique's hashing on millions of keys
+    if len(flat):
+        flat = flat[np.concatenate(([True], flat[1:] != flat[:-1]))]
+    return flat
+
+
+def pool_pairs(
+    enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allowed pooled pairs (a < b) and their scores, checked and scored block by block."""
+    n = enc.n
+    keys = pool_keys(enc, scorer, options, rng)
+    out_a = np.empty(len(keys), dtype=np.int32)
+    out_b = np.empty(len(keys), dtype=np.int32)
+    out_s = np.empty(len(keys), dtype=np.float64)
+    m = 0
+    for start in range(0, len(keys), POOL_BLOCK):
+        block = keys[start : start + POOL_BLOCK]
+        a, b = block // n, block % n
+        ok = scorer.allowed(a, b)
+        a, b = a[ok], b[ok]
+        k = len(a)
+        out_a[m : m + k] = a
+        out_b[m : m + k] = b
+        out_s[m : m + k] = scorer.scores(a, b)
+        m += k
+    del keys
+    # Shrink in place where numpy can (no copy of the largest arrays at a million people).
+    return _shrink(out_a, m), _shrink(out_b, m), _shrink(out_s, m)
+
+
+def _shrink(array: np.ndarray, size: int) -> np.ndarray:
+    """The first `size` entries; resized in place when nothing else holds the array."""
+    try:
+        array.resize(size, refcheck=False)
+    except ValueError:  # not the owner of its memory: copy
+        return array[:size].copy()
+    return array
+
+
+def _random_pairs(
+    scorer: Scorer, n: int, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    me = np.repeat(np.arange(n, dtype=np.int64), count)
+    other = rng.integers(0, n - 1, size=len(me), dtype=np.int64)
+    other += other >= me  # never oneself
+    a, b = np.minimum(me, other), np.maximum(me, other)
     keep = scorer.allowed(a, b)
     return a[keep], b[keep]
+
+
+def best_per_person(
+    n: int, a: np.ndarray, b: np.ndarray, score: np.ndarray, keep: int, price: float
+) -> np.ndarray:
+    """Mask of pairs among the `keep` best of either end, by score - price * partner's best."""
+    m = len(a)
+    if m == 0:
+        return np.zeros(0, dtype=bool)
+    # Everything in integer score ticks; each person's partners are ranked by
+    # score - price * (the partner's best score), rounded to a tick.
+    ticks = np.rint(score * 10**SCORE_DECIMALS).astype(np.int32)
+    top = np.zeros(n, dtype=np.int64)
+    np.maximum.at(top, a, ticks)
+    np.maximum.at(top, b, ticks)
+    top = np.rint(price * top).astype(np.int64)
+    # Sort keys: person, then (high - adjusted) so the best partner comes first.
+    high = int(ticks.max()) - int(top.min())
+    width = (high - (int(ticks.min()) - int(top.max()))).bit_length() + 1
+    keys = np.empty(2 * m, dtype=np.int64)
+    for lo in range(0, m, KEY_BLOCK):
+        hi = min(lo + KEY_BLOCK, m)
+        t = high - ticks[lo:hi].astype(np.int64)
+        keys[lo:hi] = (a[lo:hi].astype(np.int64) << width) | (t + top[b[lo:hi]])
+        keys[m + lo : m + hi] = (b[lo:hi].astype(np.int64) << width) | (t + top[a[lo:hi]])
+    # Sorting the keys themselves (no argsort) is ~10x faster; each person's keep-th key is
+    # their threshold, and every partner at or above it is kept (ties included, so the choice
+    # does not depend on how the sort orders equal keys).
+    keys.sort()
+    first = np.searchsorted(keys, np.arange(n + 1, dtype=np.int64) << width)
+    at = first[:-1] + keep - 1
+    mask = (1 << width) - 1
+    limit = np.where(at < first[1:], keys[np.minimum(at, 2 * m - 1)] & mask, 1 << width)
+    del keys
+    chosen = np.empty(m, dtype=bool)
+    for lo in range(0, m, KEY_BLOCK):
+        hi = min(lo + KEY_BLOCK, m)
+        t = high - ticks[lo:hi].astype(np.int64)
+        chosen[lo:hi] = ((t + top[b[lo:hi]]) <= limit[a[lo:hi]]) | (
+            (t + top[a[lo:hi]]) <= limit[b[lo:hi]]
+        )
+    return chosen
+
+
+def candidate_pairs(
+    enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Allowed candidate pairs (a < b) with their scores; deterministic for a given rng."""
+    n = enc.n
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    if n <= options.exhaustive_below:
+        a, b = all_pairs(n)
+        keep = scorer.allowed(a, b)
+        a, b = a[keep], b[keep]
+        return a, b, scorer.scores(a, b)
+    a, b, score = pool_pairs(enc, scorer, options, rng)
+    chosen = best_per_person(n, a, b, score, options.keep, options.price)
+    a, b, score = a[chosen].astype(np.int64), b[chosen].astype(np.int64), score[chosen]
+    del chosen
+    if options.random_partners:
+        ra, rb = _random_pairs(scorer, n, options.random_partners, rng)
+        a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
+        score = np.concatenate([score, scorer.scores(ra, rb)])
+    roles = role_candidate_keys(enc, options.role_partners, rng)
+    if roles:
+        ra, rb = roles[0] // n, roles[0] % n
+        ok = scorer.allowed(ra, rb)
+        ra, rb = ra[ok], rb[ok]
+        a, b = np.concatenate([a, ra]), np.concatenate([b, rb])
+        score = np.concatenate([score, scorer.scores(ra, rb)])
+    keys = a * n + b
+    keys, first = np.unique(keys, return_index=True)
+    return keys // n, keys % n, score[first]
 
 
 def valid_partners(scorer: Scorer, person: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Command line: `python -m matcher.matching solve PROBLEM.json [-o RESULT.json] [--edges CSV]`."""
+"""Command line: `python -m matcher.matching solve PROBLEM.json [options]` (see --help)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .allpairs import allowed_pair_blocks
 from .capacity import solve_with_graph
+from .encode import encode
 from .errors import ProblemError
-from .jsonio import problem_from_json, result_to_json, write_edges
+from .jsonio import problem_from_json, result_to_json, write_edge_block, write_edges
+from .model import Problem
+from .scoring import Scorer
 from .solver import SolverOptions, peak_rss_mb
 
 EXIT_BAD_INPUT = 2
@@ -23,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("problem", help="problem JSON file ('-' for standard input)")
     solve.add_argument("-o", "--output", help="write the result JSON here (default: stdout)")
     solve.add_argument("--edges", help="write every candidate pair as a,b,score lines here")
+    solve.add_argument(
+        "--edges-all",
+        help="write every allowed pair (not only candidates) as a,b,score lines here; "
+        "O(n^2), meant for checking against the true optimum up to ~20,000 people",
+    )
     solve.add_argument("--timings", action="store_true", help="add phase timings to stats")
     return parser
 
@@ -41,6 +50,14 @@ def _load(path: str) -> object:
         raise ProblemError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def _write_all_edges(path: str, problem: Problem) -> None:
+    ids = tuple(p.id for p in problem.participants)
+    scorer = Scorer(encode(problem), problem.rules.weights)
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        for a, b, score in allowed_pair_blocks(scorer):
+            write_edge_block(stream, a, b, score, ids)
+
+
 def _run_solve(args: argparse.Namespace) -> int:
     raw = _load(args.problem)
     loaded_mb = peak_rss_mb()
@@ -55,6 +72,8 @@ def _run_solve(args: argparse.Namespace) -> int:
         if args.edges:
             with open(args.edges, "w", encoding="utf-8", newline="") as stream:
                 write_edges(stream, outcome.graph, tuple(p.id for p in problem.participants))
+        if args.edges_all:
+            _write_all_edges(args.edges_all, problem)
         # json.dumps without indent runs the C encoder; json.dump is pure Python (4x slower).
         if args.output:
             with open(args.output, "w", encoding="utf-8") as stream:

@@ -424,7 +424,12 @@ def result_to_json(result: Result) -> dict[str, Any]:
 
 def write_edges(stream: IO[str], graph: CandidateGraph, ids: tuple[PersonId, ...]) -> int:
     """Write every candidate (allowed) pair as `a,b,score` lines; returns the line count."""
+    return write_edge_block(stream, graph.a, graph.b, graph.score, ids)
+
+
+def write_edge_block(stream: IO[str], a: Any, b: Any, score: Any, ids: tuple[PersonId, ...]) -> int:
+    """Write pairs (index arrays a, b and their scores) as `a,b,score` lines with people's ids."""
     writer = csv.writer(stream, lineterminator="\n")
-    a, b, s = graph.a.tolist(), graph.b.tolist(), graph.score.tolist()
+    a, b, s = a.tolist(), b.tolist(), score.tolist()
     writer.writerows((ids[x], ids[y], repr(z)) for x, y, z in zip(a, b, s, strict=True))
     return len(a)

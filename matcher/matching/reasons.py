@@ -176,7 +176,7 @@ def describe_groups(
     enc = scorer.enc
     a, b, owner = _internal_pairs(groups)
     raw = scorer.components(a, b)
-    pair_score = np.round(raw @ scorer.weights, SCORE_DECIMALS).tolist()
+    pair_score = scorer.scores(a, b).tolist()  # the very scores the solver used
     weighted_arr = raw * scorer.weights
     weighted = weighted_arr.tolist()
     weighted_rounded = np.round(weighted_arr, SCORE_DECIMALS).tolist()

@@ -19,8 +19,9 @@ FULL_OVERLAP_HOURS = 5.0
 FAIRNESS_FULL_WEEKS = 4
 # Scores are rounded so ties are exact and the --edges file reproduces them bit for bit.
 SCORE_DECIMALS = 4
-# Pairs scored per numpy block: bounds temporary memory at roughly 100 bytes per pair.
-CHUNK_PAIRS = 1 << 20
+# Pairs scored per numpy block: ~100 bytes of temporaries per pair; blocks this small stay
+# in cache, 2-3x faster than blocks of 2^20 pairs.
+CHUNK_PAIRS = 1 << 15
 # Token membership uses a bitmap (fast, n * vocabulary / 8 bytes) up to this size, else a
 # sorted-key binary search.
 MAX_BITMAP_BYTES = 512 << 20
@@ -31,6 +32,7 @@ class Scorer:
 
     def __init__(self, enc: Encoded, weights: Weights) -> None:
         self.enc = enc
+        self.named_weights = weights
         self.weights = np.asarray(weights.as_tuple(), dtype=np.float64)
         self._keys: dict[str, np.ndarray] = {}
         self.help = HelpScorer(enc)
@@ -147,6 +149,48 @@ class Scorer:
         comp[:, 7] = self.help.component(a, b)
         return comp
 
+    def weighted(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Unrounded weighted scores: the components summed in COMPONENTS order.
+
+        The same arithmetic as `components`, without the (pairs, 8) matrix and skipping
+        components with weight 0; every score (candidates, groups, --edges) comes from here.
+        """
+        enc = self.enc
+        w = self.weights
+        total = np.zeros(len(a), dtype=np.float64)
+        cross = enc.team[a] != enc.team[b]
+        if w[0]:
+            rare = self.shared("interests", enc.interests, enc.interest_rarity, a, b)
+            total += w[0] * (1.0 - np.exp(-rare))
+        if w[1]:
+            total += w[1] * ((self.shared("projects", enc.projects, None, a, b) > 0) & cross)
+        if w[2]:
+            total += w[2] * cross
+        in_person = (
+            (enc.location[a] >= 0)
+            & (enc.location[a] == enc.location[b])
+            & enc.can_in_person[a]
+            & enc.can_in_person[b]
+        )
+        if w[3]:
+            total += w[3] * in_person
+        if w[4]:
+            video = np.flatnonzero(~in_person & enc.can_video[a] & enc.can_video[b])
+            if len(video):
+                hours = overlap_hours(enc.hours_words, a[video], b[video])
+                total[video] += w[4] * np.minimum(hours / FULL_OVERLAP_HOURS, 1.0)
+        if w[5]:
+            weeks = enc.met.lookup(pair_keys(a, b, enc.n)).astype(np.float64)
+            total += w[5] * np.where(weeks < 0, 1.0, weeks / (weeks + NOVELTY_HALF_WEEKS))
+        if w[6]:
+            wait = np.minimum(enc.waiting[a], FAIRNESS_FULL_WEEKS) + np.minimum(
+                enc.waiting[b], FAIRNESS_FULL_WEEKS
+            )
+            total += w[6] * (wait / (2 * FAIRNESS_FULL_WEEKS))
+        if w[7]:
+            total += w[7] * self.help.component(a, b)
+        return total
+
     def scores(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Weighted pair scores, rounded to SCORE_DECIMALS, computed in bounded blocks."""
         a = np.asarray(a, dtype=np.int64)
@@ -154,5 +198,5 @@ class Scorer:
         out = np.empty(len(a), dtype=np.float64)
         for start in range(0, len(a), CHUNK_PAIRS):
             end = start + CHUNK_PAIRS
-            out[start:end] = self.components(a[start:end], b[start:end]) @ self.weights
+            out[start:end] = self.weighted(a[start:end], b[start:end])
         return np.round(out, SCORE_DECIMALS)

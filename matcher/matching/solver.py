@@ -36,14 +36,21 @@ class SolverOptions:
     candidates: CandidateOptions = field(default_factory=CandidateOptions)
     # Run the pair-swap improvement pass after greedy (turn off only to measure its effect).
     improve: bool = True
-    # Searches for improving alternating cycles (each pass applies all it finds) ...
-    max_cycle_passes: int = 100
-    # ... within this many arc relaxations in all (~1 s on 2 cores): unlimited in practice
-    # up to ~2,000 people, where it lifts ~98% to ~99.8% of optimal ...
-    cycle_work: int = 60_000_000
-    # ... and only up to this many people. Large organisations need dozens of O(E)-per-round
-    # passes, so above this only the pair swaps run (keeps 100k people within 20 s).
-    cycle_search_below: int = 5_000
+    # Searches for improving alternating cycles (each under a new random orientation of the
+    # pairs, applying all it finds) ...
+    max_cycle_passes: int = 1_000
+    # ... within cycle_rounds_per_person * n relaxation rounds (each round applies about one
+    # exchange, and the exchanges needed grow with n; ~0.4 s at 10,000 people on 2 cores,
+    # ~1.5 s at 20,000), but at least `min_cycle_work` arc relaxations (small organisations
+    # converge) and at most `cycle_work` (~1.5 s; very large organisations stop early).
+    # Bounds on work, not on time, so the result is deterministic.
+    cycle_rounds_per_person: float = 0.06
+    min_cycle_work: int = 20_000_000
+    cycle_work: int = 120_000_000
+    # Up to this many people, unoriented searches come first, within this many relaxations:
+    # on small graphs they find exchanges the oriented searches can miss.
+    unoriented_below: int = 1_000
+    unoriented_cycle_work: int = 4_000_000
     # People still free after augmenting get every allowed pair added (O(n) each) when this few.
     max_free_for_full_scan: int = 64
     # Put phase timings into stats["timings"]; off by default so output is reproducible.
@@ -128,8 +135,7 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
     rng = np.random.default_rng(problem.seed)
     clock.lap("encode")
 
-    a, b = candidate_pairs(enc, scorer, options.candidates, rng)
-    graph = CandidateGraph(enc.n, a, b, scorer.scores(a, b))
+    graph = CandidateGraph(enc.n, *candidate_pairs(enc, scorer, options.candidates, rng))
     clock.lap("candidates")
 
     mate = greedy_matching(graph, priority_order(graph, rng))
@@ -153,8 +159,21 @@ def _solve(problem: Problem, options: SolverOptions | None) -> SolveOutcome:
     stats.update(aug)
     clock.lap("cardinality")
     before_cycles = matching_total(graph, mate)
-    if options.improve and enc.n <= options.cycle_search_below:
-        stats.update(improve_cycles(graph, mate, options.max_cycle_passes, options.cycle_work))
+    if options.improve:
+        rounds = int(options.cycle_rounds_per_person * enc.n)
+        unoriented = options.unoriented_cycle_work if enc.n < options.unoriented_below else 0
+        stats.update(
+            improve_cycles(
+                graph,
+                mate,
+                options.max_cycle_passes,
+                options.cycle_work,
+                seed=problem.seed,
+                unoriented_work=unoriented,
+                max_rounds=rounds,
+                min_work=options.min_cycle_work,
+            )
+        )
         if stats.get("cycle_exchanges"):
             more = improve(graph, mate)
             stats["improve_moves"] += more["improve_moves"]

@@ -108,3 +108,33 @@ def test_unwritable_output_exits_2(tmp_path, small_problem):
     proc = run("solve", str(problem), "-o", str(tmp_path / "missing-dir" / "out.json"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ")
+
+
+def test_edges_all_writes_every_allowed_pair_with_the_engine_score(tmp_path):
+    import itertools
+
+    import orggen
+
+    from matcher.matching import disallowed_pairs, problem_from_json
+
+    data = orggen.generate(40, seed=2)
+    problem_path = tmp_path / "problem.json"
+    problem_path.write_text(json.dumps(data))
+    out, edges, every = tmp_path / "r.json", tmp_path / "e.csv", tmp_path / "all.csv"
+    proc = run(
+        "solve", str(problem_path), "-o", str(out), "--edges", str(edges), "--edges-all", str(every)
+    )
+    assert proc.returncode == 0, proc.stderr
+    problem = problem_from_json(data)
+    ids = [p.id for p in problem.participants]
+    bad = {
+        frozenset(pair) for pair in disallowed_pairs(problem, list(itertools.combinations(ids, 2)))
+    }
+    expected = {frozenset(pair) for pair in itertools.combinations(ids, 2)} - bad
+    rows = list(csv.reader(every.open()))
+    assert {frozenset((a, b)) for a, b, _ in rows} == expected
+    assert len(rows) == len(expected)
+    # Candidate edges are a subset, with the same scores.
+    scores = {frozenset((a, b)): s for a, b, s in rows}
+    candidates = list(csv.reader(edges.open()))
+    assert candidates and all(scores[frozenset((a, b))] == s for a, b, s in candidates)

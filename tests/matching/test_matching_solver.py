@@ -169,3 +169,40 @@ def test_maximum_cardinality_matches_networkx(trial, blossom_only, monkeypatch):
     matched = np.flatnonzero(mate >= 0)
     assert (mate[mate[matched]] == matched).all()
     assert not np.isnan(graph.lookup(matched, mate[matched])).any()
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_cycle_exchanges_only_raise_the_total_and_keep_who_is_paired(trial):
+    import networkx as nx
+
+    from matcher.matching.cycles import improve_cycles
+    from matcher.matching.pairing import matching_total, mate_scores
+
+    rng = np.random.default_rng(500 + trial)
+    n = int(rng.integers(30, 80))
+    keys = np.unique(rng.integers(0, n * n, size=n * 6))
+    a, b = keys // n, keys % n
+    keep = a < b
+    a, b = a[keep], b[keep]
+    graph = CandidateGraph(n, a, b, np.round(rng.random(len(a)) * 10, 4))
+    mate = greedy_matching(graph, priority_order(graph, rng))
+    before = matching_total(graph, mate)
+    paired = mate >= 0
+    # As the solver runs it below 1,000 people: unoriented searches first, then oriented ones.
+    stats = improve_cycles(graph, mate, max_passes=200, seed=trial, unoriented_work=4_000_000)
+    assert (mate >= 0).tolist() == paired.tolist()
+    people = np.flatnonzero(mate >= 0)
+    assert (mate[mate[people]] == people).all()
+    assert not np.isnan(mate_scores(graph, mate)[people]).any()
+    after = matching_total(graph, mate)
+    assert after >= before - 1e-9
+    # The searches reach (nearly) the best matching of the same people.
+    sub = nx.Graph()
+    on = set(people.tolist())
+    for x, y, s in zip(graph.a.tolist(), graph.b.tolist(), graph.score.tolist(), strict=True):
+        if x in on and y in on:
+            sub.add_edge(x, y, weight=s)
+    best = nx.max_weight_matching(sub, maxcardinality=True)
+    if len(best) == len(people) // 2:
+        exact = sum(sub[x][y]["weight"] for x, y in best)
+        assert after >= 0.99 * exact, (stats, after, exact)
