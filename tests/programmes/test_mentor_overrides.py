@@ -12,7 +12,8 @@ from tests.programmes.support import THIS_MONDAY, make_programme, week
 
 
 def mentoring_draft(app, make_user) -> tuple[int, int, list[int]]:
-    """A draft where one mentor (Ana) has two mentees and Cy has one: (round, Ana, mentees)."""
+    """A draft where one mentor has two mentees and the other one: (round, that mentor,
+    mentees). Which mentor takes two depends on the week's seed, so it is read back."""
     ana = make_user(email="ana@example.com", name="Ana", team="Search")
     cy = make_user(email="cy@example.com", name="Cy", team="Search")
     mentees = [
@@ -33,8 +34,8 @@ def mentoring_draft(app, make_user) -> tuple[int, int, list[int]]:
         round_ = publishing.run_round(db.session, mentoring, week(1)).round
         db.session.commit()
         groups = [[m.user_id for m in g.memberships] for g in round_.groups]
-        assert sum(ana in g for g in groups) == 2, groups
-        return round_.id, ana, mentees
+        (busy,) = [uid for uid in (ana, cy) if sum(uid in g for g in groups) == 2]
+        return round_.id, busy, mentees
 
 
 def places(app, round_id: int, user_id: int) -> list[int]:
@@ -77,7 +78,9 @@ def test_taking_a_mentor_out_of_one_group_keeps_her_other_mentee(app, client, ma
         ]
         assert alone in unmatched
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Took Ana out of one group" in page
+    with app.app_context():
+        name = db.session.get(User, ana).display_name
+    assert f"Took {name} out of one group" in page
 
 
 def test_a_swap_cannot_put_a_mentor_twice_into_one_group(app, client, make_user, admin):
