@@ -193,7 +193,19 @@ def _render_round(
     choices = _person_choices(round_, shown) if round_.status == "draft" else []
     for person_list in (swap_form.first, swap_form.second, take_out_form.person):
         person_list.choices = choices
-    page = render_template(
+    page = _round_page(round_, summary, groups, swap_form, take_out_form)
+    return page, (422 if swap_form.errors or take_out_form.errors else 200)
+
+
+def _round_page(
+    round_: Round,
+    summary: Summary,
+    groups: object,
+    swap_form: SwapForm | None,
+    take_out_form: TakeOutForm | None,
+) -> str:
+    """The round page from its summary and one page of groups (forms only for a draft)."""
+    return render_template(
         "admin/round.html",
         round=round_,
         summary=summary,
@@ -203,7 +215,6 @@ def _render_round(
         take_out_form=take_out_form,
         confirm=ConfirmForm(),
     )
-    return page, (422 if swap_form.errors or take_out_form.errors else 200)
 
 
 @bp.route("/rounds/<int:round_id>")
@@ -220,17 +231,7 @@ def round_detail(round_id: int) -> tuple[str, int]:
         if stored is not None:
             show_programme(round_.programme)
             summary, groups = stored
-            page = render_template(
-                "admin/round.html",
-                round=round_,
-                summary=summary,
-                groups=groups,
-                chart=score_charts([summary])[0],
-                swap_form=None,
-                take_out_form=None,
-                confirm=ConfirmForm(),
-            )
-            return page, 200
+            return _round_page(round_, summary, groups, None, None), 200
     return _render_round(_round_or_404(round_id))
 
 
