@@ -61,10 +61,11 @@ def register_user(
     profile: ProfileData | None,
     is_admin: bool = False,
     programmes: Sequence[Choice] | None = None,
+    verified: bool = True,
 ) -> User:
     """Add a user with their profile and the programmes they join (not committed; by default
     the cross-team coffee when they gave a profile); raises EmailTaken or SignupRefused (a
-    JoinError naming the programme)."""
+    JoinError naming the programme). `verified=False` for an address nobody has proved yet."""
     if find_user_by_email(session, email) is not None:
         raise EmailTaken("An account with this email already exists. Log in instead?")
     user = User(
@@ -72,6 +73,7 @@ def register_user(
         display_name=normalise_name(display_name),
         password_hash=hash_password(password),
         is_admin=is_admin,
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     if profile is not None:
@@ -111,6 +113,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user is None or not user.is_active:
         check_password_hash(_dummy_hash(), password)
         return None
+    if user.password_hash is None:  # single sign-on only, or an invitation not yet accepted
+        check_password_hash(_dummy_hash(), password)
+        return None
     if not check_password_hash(user.password_hash, password):
         return None
     return user
@@ -128,7 +133,7 @@ class WrongPassword(ValueError):
 
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password once the current one is checked; ends every session (not committed)."""
-    if not check_password_hash(user.password_hash, current):
+    if user.password_hash is None or not check_password_hash(user.password_hash, current):
         raise WrongPassword("That is not your current password.")
     set_password(user, new)
 

@@ -2,6 +2,7 @@
 
 from matcher.models.audit import AuditEntry
 from matcher.models.feedback import FEEDBACK_STATUSES, NOT_MEETING_REASONS, Feedback
+from matcher.models.identity import ScimToken, SsoIdentity
 from matcher.models.insights import (
     EVERY_PROGRAMME,
     InsightPair,
@@ -58,6 +59,8 @@ __all__ = [
     "Programme",
     "ProgrammeMember",
     "Round",
+    "ScimToken",
+    "SsoIdentity",
     "AvailabilityWindow",
     "Cadence",
     "DoNotPair",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 from enum import IntEnum
-from typing import Self
+from typing import Any, Self
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -146,7 +147,9 @@ class User(UserMixin, db.Model):
     # Stored lower-cased so uniqueness is case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None for accounts that have no password (single sign-on only, or invited and not yet
+    # accepted): no password matches them.
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -159,8 +162,23 @@ class User(UserMixin, db.Model):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
+    # When the person proved they own the address (a link, an identity provider, an
+    # invitation accepted); nobody unverified is paired.
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Imported from a roster or provisioned by SCIM and not yet accepted: no pairing until then.
+    invited_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Reporting line (roster, SCIM, or an admin): never paired with their manager or reports.
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
+    )
+    # The identity provider's id for this person (SCIM externalId).
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # What a roster import or SCIM last set (field -> value): a field whose value differs was
+    # edited by the person and is not overwritten unless an admin says so.
+    roster_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
+    manager: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[manager_id])
     projects: Mapped[list[Project]] = relationship(secondary=user_projects, order_by="Project.name")
     interests: Mapped[list[Interest]] = relationship(
         secondary=user_interests, order_by="Interest.name"
@@ -184,6 +202,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login refuses log-in for inactive users
         return self.active and self.deleted_at is None
+
+    @property
+    def is_verified(self) -> bool:
+        """True once the person proved they own the address (only they are paired)."""
+        return self.email_verified_at is not None
 
     @property
     def is_deleted(self) -> bool:

@@ -39,6 +39,7 @@ from matcher.models import (
     Project,
     Round,
     Skill,
+    SsoIdentity,
     Team,
     User,
 )
@@ -638,6 +639,14 @@ def delete_account(session: Session, user: User) -> None:
     if user.profile is not None:
         session.delete(user.profile)
         user.profile = None
+    # The reporting line and the identity provider's ids are personal data too; the people
+    # this person managed keep no manager rather than a placeholder.
+    session.execute(update(User).where(User.manager_id == user.id).values(manager_id=None))
+    session.execute(delete(SsoIdentity).where(SsoIdentity.user_id == user.id))
+    user.manager_id = None
+    user.external_id = None
+    user.roster_values = None
+    user.invited_at = None
     user.email = f"deleted-{user.id}@deleted.invalid"
     user.display_name = "Deleted user"
     # '!' can never be produced by werkzeug's hashers, so no password matches it.

@@ -342,7 +342,8 @@ def delete() -> str | Response:
     """Erase the account after the password is confirmed."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        if check_password_hash(current_user.password_hash, form.password.data):
+        stored = current_user.password_hash
+        if stored is not None and check_password_hash(stored, form.password.data):
             service.delete_account(db.session, current_user)
             db.session.commit()
             logout_user()
