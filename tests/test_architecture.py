@@ -113,6 +113,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("profile", ("matcher.profile",)),
     ("auth", ("matcher.auth",)),
     ("dashboard", ("matcher.dashboard", "matcher.web")),
+    ("roster", ("matcher.roster",)),
+    ("scim", ("matcher.scim",)),
     ("admin", ("matcher.admin",)),
     ("app", ("matcher", "matcher.cli", "matcher.backup", "matcher.demo", "matcher.devserver")),
 ]
