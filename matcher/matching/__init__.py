@@ -10,6 +10,7 @@ from .facts import FACT_KINDS, Fact, pick, sentence, sentences
 from .jsonio import problem_from_json, problem_to_json, result_to_json
 from .model import (
     MAX_CAPACITY,
+    MAX_MANAGERS,
     MEETING_MODES,
     Group,
     Participant,
@@ -31,6 +32,7 @@ __all__ = [
     "FACT_KINDS",
     "Fact",
     "MAX_CAPACITY",
+    "MAX_MANAGERS",
     "MEETING_MODES",
     "Group",
     "Participant",

@@ -26,9 +26,12 @@ from .solver import solve_with_graph as _solve_slots
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SlotProblem(Problem):
-    """A problem whose participants are slots; slot_owner[i] is the person of slot i."""
+    """A problem whose participants are slots; slot_owner[i] is the person of slot i, whose id
+    is person_ids[slot_owner[i]] (slots keep their person's managers, which name people by
+    those ids: the direct manager and the reports of a person are kept from all its slots)."""
 
     slot_owner: tuple[int, ...] = ()
+    person_ids: tuple[PersonId, ...] = ()
 
 
 def _slots(problem: Problem) -> tuple[list[list[int]], list[int]]:
@@ -74,6 +77,7 @@ def _expand(
         problem.rules,
         problem.seed,
         slot_owner=tuple(owner),
+        person_ids=tuple(p.id for p in people),
     )
 
 

@@ -66,6 +66,9 @@ def _hours(enc: Encoded, weight: float) -> TokenSource:
 
 # Components with an index, by name. Components without one (org distance, novelty,
 # fairness) add about the same to every allowed pair, so they never decide who is a candidate.
+# Nothing here bounds them or takes org distance for "different teams": in a reporting tree
+# it is hops / ORG_FULL_HOPS, capped at 1, so it adds at most its weight to any pair, and
+# pooled pairs are always scored with the real Scorer.
 SOURCES: dict[str, Callable[[Encoded, float], TokenSource]] = {
     "projects": _projects,
     "interests": _interests,

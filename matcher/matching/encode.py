@@ -12,7 +12,14 @@ import numpy as np
 
 from .errors import ProblemError
 from .hours import availability_mask, masks_to_words, zone
-from .model import MEETING_MODES, Participant, PersonId, Problem, capacity_error
+from .model import (
+    MEETING_MODES,
+    Participant,
+    PersonId,
+    Problem,
+    capacity_error,
+    managers_error,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,13 @@ class Encoded:
     help_rarity: np.ndarray  # float64 per topic, in [0, 1]: fewer wanters and offerers, higher
     # Row -> person when capacity.py expanded people into several slot rows; None: row = person.
     owner: np.ndarray | None = None
+    # The reporting tree (see _reporting_tree); all None when nobody lists managers, so
+    # problems without managers cost nothing. Codes are person numbers (the row, or the owner
+    # of a slot row), then one code per manager who is not taking part.
+    manager: np.ndarray | None = None  # int64 per row: code of the direct manager, -1 none
+    org_path: np.ndarray | None = None  # (rows, depth) int32 codes from the top, padded
+    org_depth: np.ndarray | None = None  # int64 per row: path length, 0 = in no known tree
+    avoid_managers: bool = False
 
 
 BLOCK_ADMIN, BLOCK_COOLDOWN, BLOCK_REFUSED = 0, 1, 2
@@ -208,8 +222,12 @@ def _first_slots(owner: np.ndarray | None) -> np.ndarray | None:
     return first
 
 
-def _check_participants(people: Sequence[Participant]) -> dict[PersonId, int]:
+def _check_participants(
+    people: Sequence[Participant], check_managers: bool = True
+) -> tuple[dict[PersonId, int], bool]:
+    """Id of each participant -> index, and whether anybody lists managers."""
     index: dict[PersonId, int] = {}
+    any_managers = False
     modes = frozenset(MEETING_MODES)
     for i, p in enumerate(people):
         pid = p.id
@@ -228,23 +246,70 @@ def _check_participants(people: Sequence[Participant]) -> dict[PersonId, int]:
                 raise ProblemError(message)
         if p.role is not None and type(p.role) is not str:
             raise ProblemError(f"participants[{i}].role: must be a string or null, got {p.role!r}")
-    return index
+        if p.managers:
+            any_managers = True
+            if check_managers:
+                message = managers_error(p.managers, pid, f"participants[{i}].managers")
+                if message:
+                    raise ProblemError(message)
+        elif type(p.managers) is not tuple and type(p.managers) is not list:
+            raise ProblemError(
+                f"participants[{i}].managers: must be a list of person ids, got {p.managers!r}"
+            )
+    return index, any_managers
+
+
+def _reporting_tree(
+    ids: Sequence[PersonId], chains: Sequence[Sequence[PersonId]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per person: the code of their direct manager (-1 when none), their path in the
+    reporting tree as codes from the top down to themselves ((people, depth) int32, padded
+    with -1 - person so pads never match anybody's), and the path's length (0: in no tree).
+
+    Person i has code i; managers who take no part get codes from len(ids) on. A person's
+    path is their own chain reversed, or, without one, the part above them of the first
+    chain (in participant order) that names them; otherwise they are in no known tree.
+    """
+    n = len(ids)
+    code: dict[PersonId, int] = {pid: i for i, pid in enumerate(ids)}
+    paths: list[list[int] | None] = [None] * n
+    for i, line in enumerate(chains):
+        if line:
+            paths[i] = [code.setdefault(m, len(code)) for m in reversed(line)]
+            paths[i].append(i)
+    for line in chains:
+        for k, m in enumerate(line):
+            j = code[m]
+            if j < n and paths[j] is None:  # a manager taking part without a chain of their own
+                paths[j] = [code[x] for x in reversed(line[k + 1 :])]
+                paths[j].append(j)
+    depth = np.fromiter((len(p) if p else 0 for p in paths), dtype=np.int64, count=n)
+    width = int(depth.max(initial=1))
+    path = np.repeat(-1 - np.arange(n, dtype=np.int32), width).reshape(n, width)
+    flat = np.fromiter(chain.from_iterable(p for p in paths if p), dtype=np.int32)
+    rows = np.repeat(np.arange(n, dtype=np.int64), depth)
+    starts = np.cumsum(depth) - depth
+    path[rows, np.arange(len(rows), dtype=np.int64) - np.repeat(starts, depth)] = flat
+    # The direct manager is the next one up the path (the first of one's own chain).
+    manager = np.where(depth >= 2, path[np.arange(n), np.maximum(depth - 2, 0)], -1)
+    return manager.astype(np.int64), path, depth
 
 
 def encode(problem: Problem) -> Encoded:
     """Validate references and build the arrays; raises ProblemError on inconsistent input."""
     people = problem.participants
     n = len(people)
-    index = _check_participants(people)
     rules = problem.rules
+    # Set by capacity.py on its expanded problem: rarity counts each person once.
+    owner_tuple = getattr(problem, "slot_owner", None)
+    # Slot rows carry their person's managers, already checked on the people's own problem.
+    index, any_managers = _check_participants(people, check_managers=not owner_tuple)
 
     team, team_names = _codes([p.team for p in people])
     location, location_names = _codes([p.location for p in people])
     timezone, _ = _codes([p.timezone for p in people])
     projects = _token_index([p.projects for p in people])
     interests = _token_index([p.interests for p in people])
-    # Set by capacity.py on its expanded problem: rarity counts each person once.
-    owner_tuple = getattr(problem, "slot_owner", None)
     owner = np.asarray(owner_tuple, dtype=np.int64) if owner_tuple else None
     first = _first_slots(owner)
     people_n = n if owner is None else int(first.sum())
@@ -266,6 +331,19 @@ def encode(problem: Problem) -> Encoded:
     waiting = np.fromiter((p.weeks_waiting for p in people), dtype=np.int64, count=n)
 
     met, blocked = _history_sets(problem, index)
+    manager = org_path = org_depth = None
+    if any_managers:
+        if owner is None:
+            manager, org_path, org_depth = _reporting_tree(
+                [p.id for p in people], [p.managers for p in people]
+            )
+        else:  # per person (ids as the people's own problem gave them), then per slot row
+            rows = np.flatnonzero(first)
+            manager, org_path, org_depth = _reporting_tree(
+                problem.person_ids,  # type: ignore[attr-defined]
+                [people[r].managers for r in rows.tolist()],
+            )
+            manager, org_path, org_depth = manager[owner], org_path[owner], org_depth[owner]
     return Encoded(
         n=n,
         ids=tuple(p.id for p in people),
@@ -291,4 +369,8 @@ def encode(problem: Problem) -> Encoded:
         offers=offers,
         help_rarity=rarity(_people_df(either, first), people_n),
         owner=owner,
+        manager=manager,
+        org_path=org_path,
+        org_depth=org_depth,
+        avoid_managers=rules.avoid_managers,
     )

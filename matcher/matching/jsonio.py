@@ -19,6 +19,7 @@ from .model import (
     Result,
     Window,
     capacity_error,
+    managers_error,
     trusted_participant,
     trusted_past_pairing,
     trusted_window,
@@ -41,6 +42,7 @@ PARTICIPANT_KEYS = (
     "capacity",
     "offers",
     "wants",
+    "managers",
 )
 HISTORY_KEYS = ("a", "b", "weeks_ago", "would_meet_again")
 WINDOW_KEYS = ("weekday", "start_minute", "end_minute")
@@ -159,6 +161,9 @@ def _participant_fast(data: Any) -> Participant | None:
         return None
     if not set(map(type, offers)) <= _STR_TYPE_SET or not set(map(type, wants)) <= _STR_TYPE_SET:
         return None
+    managers = get("managers", _NONE)
+    if type(managers) is not list or (managers and managers_error(managers, pid) is not None):
+        return None
     if timezone is not None:
         try:
             zone(timezone)  # cached per name
@@ -187,6 +192,7 @@ def _participant_fast(data: Any) -> Participant | None:
         capacity,
         tuple(offers),
         tuple(wants),
+        tuple(managers),
     )
 
 
@@ -224,6 +230,14 @@ def _participant(value: object, where: str) -> Participant:
     message = capacity_error(capacity, f"{where}.capacity")
     if message:
         raise ProblemError(message)
+    managers = data.get("managers", [])
+    if type(managers) is not list:
+        raise ProblemError(
+            f"{where}.managers: must be a list of person ids, got {_type_name(managers)}"
+        )
+    message = managers_error(managers, pid, f"{where}.managers")
+    if message:
+        raise ProblemError(message)
     # Every field is validated above, so skip the (slow) frozen __init__.
     return trusted_participant(
         pid,
@@ -240,6 +254,7 @@ def _participant(value: object, where: str) -> Participant:
         capacity,
         _strings(data.get("offers", []), f"{where}.offers"),
         _strings(data.get("wants", []), f"{where}.wants"),
+        tuple(managers),
     )
 
 
@@ -380,7 +395,7 @@ def _participant_to_json(p: Participant) -> dict[str, Any]:
         out["meeting_mode"] = p.meeting_mode
     if p.capacity != 1:
         out["capacity"] = p.capacity
-    for key in ("offers", "wants"):
+    for key in ("offers", "wants", "managers"):
         if getattr(p, key):
             out[key] = list(getattr(p, key))
     return out

@@ -14,6 +14,8 @@ MEETING_MODES = ("either", "in_person", "video")
 MINUTES_PER_DAY = 24 * 60
 # How many groups one person (a mentor, a buddy) may be in per round.
 MAX_CAPACITY = 50
+# Longest chain of managers one person may list (direct manager first, up to the top).
+MAX_MANAGERS = 64
 
 
 def capacity_error(value: object, where: str = "capacity") -> str | None:
@@ -22,6 +24,26 @@ def capacity_error(value: object, where: str = "capacity") -> str | None:
         return f"{where}: must be an integer, got {value!r}"
     if not 1 <= value <= MAX_CAPACITY:
         return f"{where}: must be from 1 to {MAX_CAPACITY}, got {value}"
+    return None
+
+
+def managers_error(value: object, pid: object, where: str = "managers") -> str | None:
+    """The message for a bad chain of managers, or None when it is a list or tuple of at most
+    MAX_MANAGERS distinct string or integer ids, none of them the person's own `pid`."""
+    if not isinstance(value, tuple | list):
+        kind = "null" if value is None else type(value).__name__
+        return f"{where}: must be a list of person ids, got {kind}"
+    if len(value) > MAX_MANAGERS:
+        return f"{where}: at most {MAX_MANAGERS} managers, got {len(value)}"
+    seen: set[object] = set()
+    for k, manager in enumerate(value):
+        if type(manager) is not str and type(manager) is not int:
+            return f"{where}[{k}]: must be a string or integer id, got {manager!r}"
+        if manager == pid and type(manager) is type(pid):
+            return f"{where}[{k}]: a person cannot be their own manager ({manager!r})"
+        if manager in seen:
+            return f"{where}[{k}]: {manager!r} appears twice in the chain of managers"
+        seen.add(manager)
     return None
 
 
@@ -68,6 +90,9 @@ class Participant:
     # Topics this person can help with, and wants help with (the "help" score component).
     offers: tuple[str, ...] = ()
     wants: tuple[str, ...] = ()
+    # The reporting line: direct manager first, up to the top (they need not take part).
+    # See Rules.avoid_managers and the org_distance component.
+    managers: tuple[PersonId, ...] = ()
 
     def __post_init__(self) -> None:
         message = capacity_error(self.capacity)
@@ -183,7 +208,7 @@ def trusted_window(weekday: int, start_minute: int, end_minute: int) -> Window:
 
 
 def trusted_participant(*values: Any) -> Participant:
-    """Participant from all fourteen field values in declaration order, without re-validation."""
+    """Participant from all fifteen field values in declaration order, without re-validation."""
     obj = _new(Participant)
     for setter, value in zip(_person_slots, values, strict=True):
         setter(obj, value)

@@ -83,6 +83,8 @@ class Rules:
     weights: Weights = field(default_factory=Weights)
     # Hard: every pair joins two different, non-empty roles (mentor and mentee); pairs only.
     distinct_roles: bool = False
+    # Hard: nobody is paired with their direct manager or a direct report (Participant.managers).
+    avoid_managers: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.cross_team_only, bool):
@@ -109,6 +111,10 @@ class Rules:
         if not isinstance(self.distinct_roles, bool):
             raise ProblemError(
                 f"rules.distinct_roles: must be true or false, got {self.distinct_roles!r}"
+            )
+        if not isinstance(self.avoid_managers, bool):
+            raise ProblemError(
+                f"rules.avoid_managers: must be true or false, got {self.avoid_managers!r}"
             )
         if self.distinct_roles and size != 2:
             raise ProblemError(
@@ -137,6 +143,7 @@ class Rules:
             "group_size": self.group_size,
             "weights": self.weights.to_dict(),
             "distinct_roles": self.distinct_roles,
+            "avoid_managers": self.avoid_managers,
         }
 
 

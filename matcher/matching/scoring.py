@@ -15,6 +15,10 @@ COMPONENTS = Weights.names()
 NOVELTY_HALF_WEEKS = 8.0
 # Hours of shared availability per week that count as a perfect fit (one hour each weekday).
 FULL_OVERLAP_HOURS = 5.0
+# Hops in the reporting tree (up to the lowest common manager and down again) at which the
+# org_distance component is full: siblings (2 hops) score 1/3, cousins (4) 2/3, second
+# cousins (6) and anybody further apart 1.
+ORG_FULL_HOPS = 6
 # Weeks of waiting after which a person's fairness share is full.
 FAIRNESS_FULL_WEEKS = 4
 # Scores are rounded so ties are exact and the --edges file reproduces them bit for bit.
@@ -114,7 +118,32 @@ class Scorer:
             ok &= (enc.role[a] >= 0) & (enc.role[b] >= 0) & (enc.role[a] != enc.role[b])
         if enc.owner is not None:  # two slots of one person (capacity.py) never meet
             ok &= enc.owner[a] != enc.owner[b]
+        if enc.avoid_managers and enc.manager is not None:
+            # Manager codes are person numbers: the row, or the person of a slot row.
+            pa, pb = (a, b) if enc.owner is None else (enc.owner[a], enc.owner[b])
+            ok &= (enc.manager[a] != pb) & (enc.manager[b] != pa)
         return ok
+
+    def org_distance(self, a: np.ndarray, b: np.ndarray, cross: np.ndarray) -> np.ndarray:
+        """The org_distance component: where both are in a known reporting tree, the hops
+        between them through their lowest common manager over ORG_FULL_HOPS, capped at 1 (1
+        in different trees); elsewhere `cross` (different teams). Just `cross`, untouched,
+        when nobody lists managers."""
+        enc = self.enc
+        if enc.org_path is None or len(a) == 0:
+            return cross
+        depth_a, depth_b = enc.org_depth[a], enc.org_depth[b]
+        known = np.flatnonzero((depth_a > 0) & (depth_b > 0))
+        if not len(known):
+            return cross
+        out = cross.astype(np.float64)
+        path_a, path_b = enc.org_path[a[known]], enc.org_path[b[known]]
+        # Paths run from the top down and pads never match: the common prefix is the shared
+        # managers (the lowest common manager is its last), empty in different trees.
+        common = np.logical_and.accumulate(path_a == path_b, axis=1).sum(axis=1)
+        hops = depth_a[known] + depth_b[known] - 2 * common
+        out[known] = np.where(common > 0, np.minimum(hops / ORG_FULL_HOPS, 1.0), 1.0)
+        return out
 
     def components(self, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         """Unweighted components, shape (pairs, 8), columns in COMPONENTS order."""
@@ -128,7 +157,7 @@ class Scorer:
         rare = self.shared("interests", enc.interests, enc.interest_rarity, a, b)
         comp[:, 0] = 1.0 - np.exp(-rare)
         comp[:, 1] = (self.shared("projects", enc.projects, None, a, b) > 0) & cross
-        comp[:, 2] = cross
+        comp[:, 2] = self.org_distance(a, b, cross)
         in_person = (
             (enc.location[a] >= 0)
             & (enc.location[a] == enc.location[b])
@@ -165,7 +194,7 @@ class Scorer:
         if w[1]:
             total += w[1] * ((self.shared("projects", enc.projects, None, a, b) > 0) & cross)
         if w[2]:
-            total += w[2] * cross
+            total += w[2] * self.org_distance(a, b, cross)
         in_person = (
             (enc.location[a] >= 0)
             & (enc.location[a] == enc.location[b])

@@ -37,6 +37,8 @@ from matcher.weeks import weeks_between
 
 # How far back pairings count as history (novelty score and the repeat cooldown).
 HISTORY_WEEKS = 26
+# Managers followed up a reporting line (deeper organisations are cut there).
+MAX_MANAGER_DEPTH = 20
 
 
 def last_paired_on(session: Session, programme_id: int, before: date) -> dict[int, date]:
@@ -186,6 +188,7 @@ def select_participants(
     if programme.kind == "mentoring":
         offers = _names_by_user(session, user_can_help.c.user_id, Skill, user_can_help, ids)
         wants = _names_by_user(session, user_wants_help.c.user_id, Skill, user_wants_help, ids)
+    managers = manager_chains(session, ids)
     windows: dict[int, list[Window]] = defaultdict(list)
     for user_id, weekday, start, end in session.execute(
         select(
@@ -209,11 +212,33 @@ def select_participants(
             weeks_waiting=max(0, weeks_between(last.get(row.id) or row.created_at.date(), monday)),
             meeting_mode=row.meeting_mode,
             name=row.display_name,
+            managers=managers.get(row.id, ()),
             **_role_fields(programme, row.role, capacity[row.id], offers, wants, row.id),
         )
         for row in chosen
     ]
     return participants, dict(excluded)
+
+
+def manager_chains(session: Session, user_ids: set[int]) -> dict[int, tuple[int, ...]]:
+    """For each of these users who has a manager: their managers' user ids, direct manager
+    first, up to the top (managers need not take part, nor be active). One query for every
+    reporting line; a loop in the data ends the chain before it repeats anyone, and chains
+    stop after MAX_MANAGER_DEPTH managers."""
+    rows = session.execute(select(User.id, User.manager_id).where(User.manager_id.is_not(None)))
+    manager_of: dict[int, int] = {user_id: manager_id for user_id, manager_id in rows}
+    chains: dict[int, tuple[int, ...]] = {}
+    for user_id in user_ids:
+        chain: list[int] = []
+        seen = {user_id}
+        manager = manager_of.get(user_id)
+        while manager is not None and manager not in seen and len(chain) < MAX_MANAGER_DEPTH:
+            chain.append(manager)
+            seen.add(manager)
+            manager = manager_of.get(manager)
+        if chain:
+            chains[user_id] = tuple(chain)
+    return chains
 
 
 def _role_fields(

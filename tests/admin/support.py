@@ -36,6 +36,7 @@ def valid_form(**changes: str | None) -> dict[str, str]:
     """A valid rules-page submission, with changes applied (None leaves a field out)."""
     data = {
         "cross_team_only": "y",
+        "avoid_managers": "y",
         "repeat_cooldown_weeks": "4",
         "group_size": "2",
         "round_weekday": "0",
@@ -51,7 +52,13 @@ def valid_form(**changes: str | None) -> dict[str, str]:
 
 def rules_args(**changes: str) -> dict[str, str]:
     """Preview arguments: the week and the default rules, with changes applied."""
-    args = {"week": WEEK, "cross_team_only": "y", "repeat_cooldown_weeks": "4", "group_size": "2"}
+    args = {
+        "week": WEEK,
+        "cross_team_only": "y",
+        "avoid_managers": "y",
+        "repeat_cooldown_weeks": "4",
+        "group_size": "2",
+    }
     args.update({f"weight_{name}": "1" for name in Weights.names()})
     args.update(changes)
     return args

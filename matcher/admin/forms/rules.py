@@ -37,7 +37,10 @@ PAUSE_AFTER = (1, 52)
 WEIGHT_HELP = {
     "interests": "Shared interests, rarer ones counting more.",
     "projects": "Working on the same project from different teams.",
-    "org_distance": "Being on different teams.",
+    "org_distance": (
+        "Being far apart in the org: in the reporting line where managers are known, "
+        "else on different teams."
+    ),
     "location": "Same office, both happy to meet in person.",
     "hours": "Overlapping free hours for a video call.",
     "novelty": "Not having met recently.",
@@ -52,6 +55,13 @@ class EngineRulesForm(FlaskForm):
     cross_team_only = BooleanField(
         "Only pair people from different teams",
         description="A hard constraint: nobody is ever paired with their own team.",
+    )
+    avoid_managers = BooleanField(
+        "Never pair people with their manager or their direct reports",
+        description=(
+            "A hard constraint: nobody is paired with the manager they report to, or with "
+            "someone who reports to them directly."
+        ),
     )
     repeat_cooldown_weeks = WholeNumberField(
         "Weeks before two people can meet again",
@@ -69,6 +79,7 @@ class EngineRulesForm(FlaskForm):
         """Every field the engine's rules are read from."""
         return [
             self.cross_team_only,
+            self.avoid_managers,
             self.repeat_cooldown_weeks,
             self.group_size,
             *self.weight_fields(),
@@ -90,6 +101,7 @@ class EngineRulesForm(FlaskForm):
         """The submitted rules as the engine's JSON shape (may hold invalid values)."""
         return {
             "cross_team_only": bool(self.cross_team_only.data),
+            "avoid_managers": bool(self.avoid_managers.data),
             "repeat_cooldown_weeks": self.repeat_cooldown_weeks.data,
             "group_size": self.group_size.data,
             "weights": {name: getattr(self, f"weight_{name}").data for name in Weights.names()},
@@ -105,7 +117,7 @@ class EngineRulesForm(FlaskForm):
         full = self.__class__(formdata=None, meta={"csrf": False})
         full.fill_rules(rules)
         for mine, theirs in zip(self.engine_fields(), full.engine_fields(), strict=True):
-            if mine.name not in sent and (mine is not self.cross_team_only or not sent_any):
+            if mine.name not in sent and (not isinstance(mine, BooleanField) or not sent_any):
                 mine.data = theirs.data
                 mine.raw_data = None
                 mine.process_errors = []  # "enter a number" for a field nobody sent
@@ -113,6 +125,7 @@ class EngineRulesForm(FlaskForm):
     def fill_rules(self, rules: Rules) -> None:
         """Show these rules in the fields (for a form not submitted yet)."""
         self.cross_team_only.data = rules.cross_team_only
+        self.avoid_managers.data = rules.avoid_managers
         self.repeat_cooldown_weeks.data = rules.repeat_cooldown_weeks
         self.group_size.data = rules.group_size
         for name, value in rules.weights.to_dict().items():
