@@ -143,6 +143,7 @@ def populate(people: int) -> int:
             "email": f"person{i}@example.com",
             "display_name": f"Person {i}",
             "password_hash": "scrypt:bench",
+            "email_verified_at": datetime(2026, 1, 1),  # only confirmed people are paired
             "team_id": i % len(teams) + 1,
         }
         for i in range(people)

@@ -13,7 +13,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +80,7 @@ def load_organisation(people: int) -> None:
                 "email": f"{p['id']}@example.com",
                 "display_name": f"Person {p['id']}",
                 "password_hash": "!",
+                "email_verified_at": datetime(2026, 1, 1),  # only confirmed people are paired
                 "team_id": teams[p["team"]],
                 "session_token": f"t{i}",
             }

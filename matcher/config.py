@@ -48,6 +48,19 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_SEND_IN_APP": "auto",
     "OUTBOX_SEND_INTERVAL": 5,
     "PASSWORD_RESET_MAX_AGE": 3600,
+    # Single sign-on (OpenID Connect, discovery at first use): unset issuer = no SSO button.
+    # PASSWORD_LOGIN false makes SSO the only way in (needs the issuer set).
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_NAME": "your identity provider",
+    "OIDC_SCOPES": "openid email profile",
+    "PASSWORD_LOGIN": True,
+    # Sign-up only for addresses at these domains (comma-separated, exact: no subdomains);
+    # empty = any. Links confirming an address / accepting an invitation stay valid this long.
+    "ALLOWED_EMAIL_DOMAINS": "",
+    "EMAIL_VERIFY_MAX_AGE": 3 * 24 * 3600,
+    "INVITATION_MAX_AGE": 30 * 24 * 3600,
     # Feedback: links stay valid a month; a round closes two weeks after it was published.
     "FEEDBACK_LINK_MAX_AGE": 30 * 24 * 3600,
     "FEEDBACK_WINDOW_DAYS": 14,

@@ -209,6 +209,7 @@ def seed_organisation(session: Session, people: int = 64, seed: int = 7) -> Seed
         if find_user_by_email(session, email) is not None:
             continue
         user = User(email=email, display_name=f"{first} {last}", password_hash=member_hash)
+        user.email_verified_at = utcnow()  # only confirmed addresses are paired
         # One in eight joined the company in the last weeks: the buddy programme's newcomers.
         new_joiner = index % 8 == 3
         user.joined_on = today - timedelta(

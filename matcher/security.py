@@ -31,6 +31,10 @@ RATE_LIMITS: dict[str, list[str]] = {
     "auth.signup": ["10 per minute"],
     "auth.reset_request": ["5 per minute"],
     "auth.reset_password": ["10 per minute"],
+    # Fresh confirmation links and invitations: like the reset form (each mails someone).
+    "auth.verify_resend": ["5 per minute"],
+    "auth.invitation_resend": ["5 per minute"],
+    "auth.invitation": ["10 per minute"],
     "feedback.by_link": ["30 per minute"],
     "skip.by_link": ["30 per minute"],
     # Like log-in: the current password can be guessed here, and do-not-pair answers were
@@ -47,6 +51,10 @@ PER_ACCOUNT_LIMITS: dict[str, str] = {
 # Endpoint -> limit on GET: pages opened by a token in the URL, against probing for tokens.
 TOKEN_PAGE_LIMITS: dict[str, str] = {
     "auth.reset_password": "60 per minute",
+    "auth.verify_email": "60 per minute",
+    "auth.invitation": "60 per minute",
+    # The callback answers only a valid state, but each try costs a token request.
+    "auth.sso_callback": "60 per minute",
     "feedback.by_link": "60 per minute",
     "skip.by_link": "60 per minute",
 }

@@ -94,6 +94,44 @@ def login(client: FlaskClient, email: str, password: str = MEMBER_PASSWORD) -> N
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
+def outbox_link(app: Flask, kind: str, email: str, key: str = "url") -> str:
+    """The path of the link in the latest `kind` message queued for that address."""
+    from sqlalchemy import select
+
+    from matcher.extensions import db
+    from matcher.models import OutboxMessage, User
+
+    with app.app_context():
+        payload = db.session.scalars(
+            select(OutboxMessage.payload)
+            .join(User, User.id == OutboxMessage.user_id)
+            .where(OutboxMessage.kind == kind, User.email == email.strip().lower())
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).first()
+        assert payload is not None, f"no {kind} message queued for {email}"
+        base = app.config["BASE_URL"].rstrip("/")
+        assert payload[key].startswith(base + "/"), payload[key]
+        return payload[key].removeprefix(base)
+
+
+def verify_from_outbox(app: Flask, email: str, client: FlaskClient | None = None) -> None:
+    """Confirm an address signed up through the web form by following the link it was sent;
+    with `client`, in that browser (whose first use of the link logs it in, as sign-up used
+    to), else in a fresh one."""
+    from sqlalchemy import select
+
+    from matcher.extensions import db
+    from matcher.models import User
+
+    browser = client or app.test_client()
+    response = browser.get(outbox_link(app, "verify_email", email))
+    assert response.status_code in (200, 302), response.get_data(as_text=True)[:500]
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == email.strip().lower())).one()
+        assert user.email_verified_at is not None
+
+
 def make_six_people(make_user: Callable[..., int]) -> dict[str, int]:
     """SIX_PEOPLE made with the make_user fixture (named Ada, Bob...); {first name: id}."""
     return {

@@ -13,7 +13,7 @@ from matcher.extensions import db
 from matcher.models import DoNotPair, PendingDoNotPair, User
 from matcher.rounds import participants, planning
 from matcher.weeks import week_label
-from tests.support import MEMBER_PASSWORD, coffee, login, signup_data
+from tests.support import MEMBER_PASSWORD, coffee, login, signup_data, verify_from_outbox
 
 
 @pytest.fixture
@@ -108,6 +108,7 @@ def test_signing_up_later_turns_the_entry_into_a_block_the_rounds_see(app, clien
     newcomer = app.test_client()
     response = newcomer.post("/auth/signup", data=signup_data(email="GRACE@example.com"))
     assert response.status_code == 302
+    verify_from_outbox(app, "grace@example.com", newcomer)
     with app.app_context():
         grace = db.session.scalar(select(User.id).where(User.email == "grace@example.com"))
     assert rows(app) == ([(ada, grace)], [])

@@ -39,6 +39,7 @@ from tests.support import (
     meetings_over,
     migrate,
     signup_data,
+    verify_from_outbox,
 )
 
 # Each payload starts every hostile field, so CSV cells start with it too. A tuple hands its
@@ -132,13 +133,16 @@ class World:
         for path in Path(self.app.instance_path, "outbox").glob("*.eml"):
             mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             to = mail["To"].addresses[0].addr_spec
-            found[to, "pairing" if "pairing for" in mail["Subject"] else "reminder"] = mail
+            subject = mail["Subject"]
+            kind = "pairing" if "pairing for" in subject else "reminder"
+            found[to, "confirm" if subject.startswith("Confirm your email") else kind] = mail
         return found
 
 
 def signup(client: FlaskClient, **fields: str) -> None:
     response = client.post("/auth/signup", data=signup_data(**fields))
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    verify_from_outbox(client.application, fields["email"], client)
 
 
 def post(client: FlaskClient, url: str, data: dict[str, str] | None = None) -> str:
@@ -220,7 +224,8 @@ def build_world(app: Flask, values: dict[str, str]) -> World:
         )
         db.session.commit()
         report = send_pending(db.session, app.config)
-    assert report.sent == 3  # a pairing email each, and Ada's reminder
+    # A confirmation link each, a pairing email for Ada and Bob, and Ada's reminder.
+    assert report.sent == 6
     return w
 
 
@@ -262,8 +267,8 @@ def _reply_to(w: World) -> str:
     return partner.display_name
 
 
-def _mail(w: World, kind: str, part: str) -> str:
-    mail = w.emails()["ada@example.com", kind]
+def _mail(w: World, kind: str, part: str, to: str = "ada@example.com") -> str:
+    mail = w.emails()[to, kind]
     if part == "subject":
         assert "\n" not in mail["Subject"]
         return mail["Subject"]
@@ -385,6 +390,13 @@ SURFACES: dict[str, Surface] = {
     "reminder email html": Surface("html", lambda w: _mail(w, "reminder", "html"), ("name",)),
     "reminder email text": Surface("text", lambda w: _mail(w, "reminder", "plain"), ("name",)),
     "calendar invitation": Surface("text", _ics, ("name", "video")),
+    # Bob's own "confirm your address" email greets him by the name he typed.
+    "confirmation email html": Surface(
+        "html", lambda w: _mail(w, "confirm", "html", "bob@example.com"), ("name",)
+    ),
+    "confirmation email text": Surface(
+        "text", lambda w: _mail(w, "confirm", "plain", "bob@example.com"), ("name",)
+    ),
     # Exports: formula-safe, value intact.
     "pairs.csv": Surface("csv", lambda w: _csv(w, "pairs"), ("name", "team")),
     "feedback.csv": Surface(

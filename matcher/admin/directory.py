@@ -35,6 +35,8 @@ STATUS_HELP = {
     "not_member": "has a profile but did not join this programme",
     "never_joined": "never filled in a profile (such as an admin made from the command line)",
     "deactivated": "cannot log in, left out of every round",
+    "invited": "imported or provisioned, has not accepted the invitation yet: not paired",
+    "unverified": "signed up but has not confirmed the email address yet: not paired",
 }
 
 
@@ -298,6 +300,8 @@ def member_status(user: User, member: ProgrammeMember, today: date) -> str:
     """Where someone stands in one programme they joined: the rule of `status_column`."""
     if not user.active:
         return "deactivated"
+    if not user.is_verified:
+        return "invited" if user.invited_at is not None else "unverified"
     if member.opted_out:
         return "paused" if member.pause_reason is not None else "left"
     return "snoozed" if member.is_snoozed(today) else "active"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import joinedload
 
-from matcher.auth import views
+from matcher.auth import complete, sso, verify_views, views
 from matcher.extensions import db, login_manager
 from matcher.models import User
 
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    sso.init_app(app)
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -33,4 +34,4 @@ def init_app(app: Flask) -> None:
         return user
 
 
-__all__ = ["init_app", "views"]
+__all__ = ["complete", "init_app", "sso", "verify_views", "views"]

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -31,21 +30,26 @@ from matcher.auth.forms import (
     signup_form,
 )
 from matcher.auth.service import (
-    EmailTaken,
     ResetLinkInvalid,
     SignupRefused,
     WrongPassword,
     authenticate,
-    register_user,
     request_password_reset,
     set_password,
     user_for_reset_token,
 )
 from matcher.auth.service import change_password as change_password_of
+from matcher.auth.verification import (
+    domains_message,
+    email_domain_allowed,
+    mark_verified,
+    sign_up,
+)
+from matcher.auth.verify_forms import refuse_json_body
 from matcher.extensions import db
 from matcher.links import public_url
 from matcher.models import Programme, Team
-from matcher.models.people import new_session_token
+from matcher.models.people import new_session_token, normalise_email
 from matcher.profile.service import suggestions
 from matcher.programmes.catalogue import default_programme
 from matcher.transaction import commit_retrying
@@ -91,6 +95,7 @@ def signup() -> str | Response:
     """The sign-up form: account, matching profile and the programmes to join at once."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
+    refuse_json_body()
     offered, coffee = signup_programmes()
     form = signup_form(offered)
     if request.method == "GET":
@@ -98,34 +103,31 @@ def signup() -> str | Response:
             day.start.data, day.end.data = DEFAULT_WINDOW
         form.programmes.data = [] if coffee.archived else [coffee.id]
     if form.validate_on_submit():
-        try:
-            user = commit_retrying(
-                lambda: register_user(
-                    db.session,
-                    form.display_name.data,
-                    form.email.data,
-                    form.password.data,
-                    form.profile_data(),
-                    programmes=form.chosen(None if coffee.archived else coffee.id),
-                )
-            )
-        except EmailTaken:
-            db.session.rollback()
-            # Markup so that the link renders; nothing the visitor typed goes into it.
-            form.email.errors.append(
-                Markup(
-                    'An account with this email already exists. <a href="{}">Log in instead?</a>'
-                ).format(url_for("auth.login"))
-            )
-        except SignupRefused as refused:
-            # One transaction: the account, profile and every programme, or nothing.
-            db.session.rollback()
-            show_refusal(form, refused)
+        if not email_domain_allowed(current_app.config, form.email.data):
+            form.email.errors.append(domains_message(current_app.config))
         else:
-            session.clear()
-            login_user(user)
-            flash("Welcome to matcher! You will get your first pairing with the next round.", "ok")
-            return redirect(url_for("dashboard.index"))
+            try:
+                # A new address gets an unverified account; one that has an account gets an
+                # email instead. The visitor sees the same page either way (no oracle).
+                commit_retrying(
+                    lambda: sign_up(
+                        db.session,
+                        form.display_name.data,
+                        form.email.data,
+                        form.password.data,
+                        form.profile_data(),
+                        programmes=form.chosen(None if coffee.archived else coffee.id),
+                    )
+                )
+            except SignupRefused as refused:
+                # One transaction: the account, profile and every programme, or nothing.
+                db.session.rollback()
+                show_refusal(form, refused)
+            else:
+                # Not logged in: for a taken address that would be the only difference.
+                session.clear()
+                session["signup_email"] = normalise_email(form.email.data)
+                return redirect(url_for("auth.check_email"))
     teams = db.session.scalars(select(Team.name).order_by(Team.name)).all()
     suggest = suggestions(db.session)
     roles = {p.id: form[role_field_name(p)] for p in offered if p.roles}
@@ -205,6 +207,9 @@ def reset_password(token: str) -> Response:
         if form.validate_on_submit():
             # Rotates the session token: this link and every other session stop working.
             set_password(user, form.password.data)
+            # The link reached the address: it is theirs (an unconfirmed account someone else
+            # made with it becomes theirs, with only their password).
+            mark_verified(user)
             db.session.commit()
             session.clear()
             login_user(user)

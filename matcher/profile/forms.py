@@ -285,3 +285,18 @@ class DeleteAccountForm(FlaskForm):
         validators=[DataRequired("Tick the box to confirm.")],
     )
     submit = SubmitField("Delete my account")
+
+
+class DeleteByEmailForm(FlaskForm):
+    """Account deletion for an account that signs in without a password: its address typed."""
+
+    email = StringField(
+        "Your email address",
+        validators=[DataRequired("Type your email address."), Length(max=254)],
+        description="The address you sign in with, to show this is really you.",
+    )
+    confirm = BooleanField(
+        "I understand my profile and data are erased for good",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
+    submit = SubmitField("Delete my account")

@@ -25,12 +25,14 @@ from werkzeug.security import check_password_hash
 
 from matcher.extensions import db
 from matcher.models import ROLE_LABELS, Programme, Team, User, normalise_name
+from matcher.models.people import normalise_email
 from matcher.profile import service
 from matcher.profile.forms import (
     CADENCE_CHOICES,
     CadenceForm,
     ConfirmForm,
     DeleteAccountForm,
+    DeleteByEmailForm,
     DoNotPairForm,
     JoinForm,
     ProfileForm,
@@ -339,11 +341,17 @@ def erase_snapshots_now() -> None:
 
 @bp.route("/delete", methods=["GET", "POST"])
 def delete() -> str | Response:
-    """Erase the account after the password is confirmed."""
-    form = DeleteAccountForm()
+    """Erase the account after the password is confirmed (or, for an account that signs in
+    without one, its email address typed)."""
+    stored = current_user.password_hash
+    by_email = stored is None or not current_app.config.get("PASSWORD_LOGIN", True)
+    form = DeleteByEmailForm() if by_email else DeleteAccountForm()
     if form.validate_on_submit():
-        stored = current_user.password_hash
-        if stored is not None and check_password_hash(stored, form.password.data):
+        if by_email:
+            confirmed = normalise_email(form.email.data) == current_user.email
+        else:
+            confirmed = check_password_hash(stored, form.password.data)
+        if confirmed:
             service.delete_account(db.session, current_user)
             db.session.commit()
             logout_user()
@@ -351,5 +359,10 @@ def delete() -> str | Response:
             erase_snapshots_now()
             flash("Your account and personal data are deleted. Thank you for taking part.", "ok")
             return redirect(url_for("web.index"))
-        form.password.errors.append("That is not your password.")
-    return render_template("profile/delete.html", form=form), (422 if form.errors else 200)
+        if by_email:
+            form.email.errors.append("That is not the address of this account.")
+        else:
+            form.password.errors.append("That is not your password.")
+    return render_template("profile/delete.html", form=form, by_email=by_email), (
+        422 if form.errors else 200
+    )

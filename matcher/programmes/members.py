@@ -20,6 +20,8 @@ STATUSES = {
     "not_member": "not in this programme",
     "never_joined": "never joined",
     "deactivated": "deactivated",
+    "invited": "invited",
+    "unverified": "address not confirmed",
 }
 # Why someone who stands elsewhere than "active" is left out of a round, as round pages say.
 LEFT_OUT_BECAUSE = {
@@ -28,6 +30,8 @@ LEFT_OUT_BECAUSE = {
     "paused": "paused after missed coffees",
     "left": "left the programme",
     "snoozed": "snoozed",
+    "invited": "invited, not yet accepted",
+    "unverified": "address not confirmed",
 }
 
 
@@ -49,17 +53,22 @@ class Choice:
 
 
 def status_column(today: date) -> ColumnElement[str]:
-    """SQL for where a person stands in a programme on `today`: deactivated, never_joined,
-    not_member, paused, left, snoozed or active. Needs Profile and ProgrammeMember (of one
-    programme) outer-joined to User; the one rule for rounds and pages.
+    """SQL for where a person stands in a programme on `today`: deactivated, invited,
+    never_joined, not_member, unverified, paused, left, snoozed or active. Needs Profile and
+    ProgrammeMember (of one programme) outer-joined to User; the one rule for rounds and pages.
 
     Never joined means no team: every profile form asks for one, so only accounts that never
-    filled it in (`users create-admin`) have none.
+    filled it in (`users create-admin`) have none. Invited (imported or provisioned, the
+    invitation not accepted) and unverified (signed up, the address not confirmed) people are
+    never paired: nobody unverified is.
     """
+    unverified = User.email_verified_at.is_(None)
     return case(
         (User.active.is_(False), "deactivated"),
+        (and_(unverified, User.invited_at.is_not(None)), "invited"),
         (or_(Profile.user_id.is_(None), User.team_id.is_(None)), "never_joined"),
         (ProgrammeMember.user_id.is_(None), "not_member"),
+        (unverified, "unverified"),
         (
             and_(ProgrammeMember.opted_out.is_(True), ProgrammeMember.pause_reason.is_not(None)),
             "paused",

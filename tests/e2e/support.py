@@ -96,12 +96,13 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.click("input[type=submit]")
 
 
-def wait_for_mail(smtp, to: str, seconds: float = 30.0):
-    """The first message to `to`: the server sends its outbox itself, as under `make run`."""
+def wait_for_mail(smtp, to: str, seconds: float = 30.0, subject: str | None = None):
+    """The first message to `to` (whose subject contains `subject`, if given): the server
+    sends its outbox itself, as under `make run`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for message in smtp.messages:
-            if to in str(message["To"]):
+            if to in str(message["To"]) and (subject is None or subject in str(message["Subject"])):
                 return message
         time.sleep(0.2)
     raise AssertionError(f"no email to {to} within {seconds} s")

@@ -59,7 +59,8 @@ def server(tmp_path_factory, smtp) -> Iterator[LiveServer]:
 def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     base = server.base
 
-    # 1. A newcomer signs up through the form and lands on the dashboard.
+    # 1. A newcomer signs up through the form, confirms her address from the email and lands
+    # on the dashboard.
     context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(base + "/auth/signup")
@@ -73,6 +74,11 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
     page.fill("#interests", "Rust, sailing")
     page.select_option("#timezone", "Europe/Berlin")
     page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/auth/signup/check-email$"))
+    assert "Check your email" in page.content()
+    shot(page, "02-check-email")
+    confirm = body_text(wait_for_mail(smtp, "grace@example.com", subject="Confirm"), "plain")
+    page.goto(re.search(re.escape(base) + r"/auth/verify/\S+", confirm).group(0))
     page.wait_for_url(re.compile(r"/dashboard/$"))
     assert "No pairing yet" in page.content()
     shot(page, "02-dashboard-empty")
@@ -129,7 +135,7 @@ def test_the_whole_loop_in_a_browser(server, browser, smtp, tmp_path):
 
     # 4. The mail goes out without a second command; Grace reads hers, sees the pairing and
     # downloads the invitation.
-    grace_mail = wait_for_mail(smtp, "grace@example.com")
+    grace_mail = wait_for_mail(smtp, "grace@example.com", subject="your pairing")
     text = body_text(grace_mail, "plain")
     assert "Why you were matched" in text
     feedback_path = re.search(re.escape(base) + r"(/feedback/\S+)", text).group(1)

@@ -6,6 +6,7 @@ import os
 import random
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
@@ -58,6 +59,7 @@ def load_organisation(app: Flask, people: int, seed: int = 1) -> list[int]:
                         "email": f"p{k}@example.com",
                         "display_name": f"Person {k}",
                         "password_hash": "!",
+                        "email_verified_at": datetime(2026, 1, 1),  # only confirmed are paired
                         "team_id": teams[k * len(teams) // people],
                         "session_token": f"t{k}",
                     }

@@ -306,7 +306,8 @@ def test_postgres_restart_under_load(
         retry = Client(server.port, cookies=False).request(
             "POST", "/auth/signup", signup_form(email)
         )
-        # 422 "already exists": the first attempt's commit landed but its answer was lost.
+        # A landed first attempt whose answer was lost gets the same 302 as a new address (it
+        # emails the owner instead); 422 "already exists" was the answer before that.
         landed = retry.status == 422 and TAKEN in retry.body and email in before_retry
         assert retry.status == 302 or landed, f"{retry}{context}"
     stored = stored_emails(pg_app, prefix)
