@@ -37,6 +37,7 @@ from matcher.admin import (  # noqa: E402, F401
     overview,
     people,
     programmes,
+    roster,
     rounds,
     rules,
     vocabulary,

@@ -21,6 +21,7 @@ from matcher.weeks import WeekError, parse_week, week_of
 KIND_WORDS = {"teams": "team", "projects": "project", "interests": "interest", "offices": "office"}
 SETTING_LABELS = {
     "rules.cross_team_only": "Only pair people from different teams",
+    "rules.avoid_managers": "Never pair people with their manager or their direct reports",
     "rules.repeat_cooldown_weeks": "Weeks before two people can meet again",
     "rules.group_size": "Group size",
     "round_weekday": "Rounds run on",
@@ -83,6 +84,7 @@ def _lookup(values: Any, key: str) -> Any:
 # The order of the Rules page, so a sentence lists changes as the admin saw the fields.
 PAGE_ORDER = (
     "rules.cross_team_only",
+    "rules.avoid_managers",
     "rules.repeat_cooldown_weeks",
     "rules.group_size",
     *(f"rules.weights.{name}" for name in Weights.names()),
@@ -203,6 +205,23 @@ def _joined_on(e: AuditEntry) -> str:
     return f"Changed the join date of {_person(e.target)} from {old or '—'} to {new or '—'}"
 
 
+def _manager(e: AuditEntry) -> str:
+    old, new = _get(e.before, "manager"), _get(e.after, "manager")
+    return f"Changed the manager of {_person(e.target)} from {old or '—'} to {new or '—'}"
+
+
+def _roster_import(e: AuditEntry) -> str:
+    rows, new, updated = _get(e.after, "rows"), _get(e.after, "new"), _get(e.after, "updated")
+    kept, invitations = _get(e.after, "kept"), _get(e.after, "invitations")
+    if rows is None:
+        return f"Imported a roster file ({e.target or 'no details'})"
+    return (
+        f"Imported a roster file of {_plural(rows, 'row', 'rows')}: {new or 0} new, "
+        f"{updated or 0} updated, {kept or 0} keeping their own edits; "
+        f"{_plural(invitations or 0, 'invitation', 'invitations')} queued"
+    )
+
+
 def _draft(e: AuditEntry) -> str:
     groups = _get(e.after, "groups")
     extra = f" ({_plural(groups, 'group', 'groups')})" if groups is not None else ""
@@ -240,6 +259,8 @@ ACTIONS: dict[str, Callable[[AuditEntry], str]] = {
     "person.deactivate": lambda e: f"Deactivated the account of {_person(e.target)}",
     "person.reactivate": lambda e: f"Reactivated the account of {_person(e.target)}",
     "person.joined_on": _joined_on,
+    "person.manager": _manager,
+    "roster.import": _roster_import,
     "programme.create": _programme_create,
     "programme.update": _programme_update,
     "programme.archive": lambda e, names=None: f"Archived the programme {_programme(e, names)}",

@@ -10,11 +10,13 @@ from werkzeug.wrappers import Response
 
 from matcher.admin import bp, directory
 from matcher.admin.forms.people import JoinedOnForm, PeopleSearchForm, UserActionForm
+from matcher.admin.forms.roster import ManagerForm
 from matcher.admin.scope import programme_for
 from matcher.audit import record
 from matcher.extensions import db
 from matcher.models import MEETING_MODES, NOT_MEETING_REASONS, ROLE_LABELS, User
 from matcher.programmes.catalogue import default_programme
+from matcher.roster.service import RosterError, set_manager
 
 
 def _people_args() -> dict[str, str]:
@@ -76,7 +78,11 @@ def person(user_id: int) -> str:
     return _render_person(user_id)[0]
 
 
-def _render_person(user_id: int, joined_form: JoinedOnForm | None = None) -> tuple[str, int]:
+def _render_person(
+    user_id: int,
+    joined_form: JoinedOnForm | None = None,
+    manager_form: ManagerForm | None = None,
+) -> tuple[str, int]:
     programme_id = default_programme(db.session).id
     detail = directory.person_detail(db.session, user_id, datetime.now(UTC).date(), programme_id)
     if detail is None:
@@ -84,6 +90,10 @@ def _render_person(user_id: int, joined_form: JoinedOnForm | None = None) -> tup
     if joined_form is None:
         joined_form = JoinedOnForm(formdata=None)
         joined_form.joined_on.data = detail.user.joined_on.isoformat()
+    if manager_form is None:
+        manager_form = ManagerForm(formdata=None)
+        manager = detail.user.manager
+        manager_form.manager_email.data = manager.email if manager is not None else ""
     page = render_template(
         "admin/person.html",
         detail=detail,
@@ -95,9 +105,10 @@ def _render_person(user_id: int, joined_form: JoinedOnForm | None = None) -> tup
         modes=MEETING_MODES,
         action=UserActionForm(),
         joined_form=joined_form,
+        manager_form=manager_form,
         roles=ROLE_LABELS,
     )
-    return page, (422 if joined_form.errors else 200)
+    return page, (422 if joined_form.errors or manager_form.errors else 200)
 
 
 @bp.route("/people/<int:user_id>/joined-on", methods=["POST"])
@@ -124,6 +135,42 @@ def person_joined_on(user_id: int) -> tuple[str, int] | Response:
         flash(f"{user.display_name} joined on {form.day.isoformat()}.", "ok")
     else:
         flash("Nothing changed.", "info")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
+@bp.route("/people/<int:user_id>/manager", methods=["POST"])
+def person_manager(user_id: int) -> tuple[str, int] | Response:
+    """Set or clear someone's manager by email (not themselves, a live account, no loop)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.is_deleted:
+        abort(404)
+    form = ManagerForm()
+    if not form.validate_on_submit():
+        return _render_person(user_id, manager_form=form)
+    before = user.manager.email if user.manager is not None else None
+    try:
+        manager = set_manager(db.session, user, form.manager_email.data or "")
+    except RosterError as error:
+        db.session.rollback()
+        form.manager_email.errors = [str(error)]
+        return _render_person(user_id, manager_form=form)
+    after = manager.email if manager is not None else None
+    if before == after:
+        flash("Nothing changed.", "info")
+        return redirect(url_for("admin.person", user_id=user_id))
+    record(
+        db.session,
+        current_user.id,
+        "person.manager",
+        f"{user.display_name} <{user.email}>",
+        before={"manager": before},
+        after={"manager": after},
+    )
+    db.session.commit()
+    if manager is None:
+        flash(f"{user.display_name} has no manager now.", "ok")
+    else:
+        flash(f"{manager.display_name} is now {user.display_name}’s manager.", "ok")
     return redirect(url_for("admin.person", user_id=user_id))
 
 

@@ -179,6 +179,17 @@ SAMPLES = {
     ),
     "programme.archive": ("programme buddies", None, None),
     "programme.reopen": ("programme buddies", None, None),
+    # Roster import and managers (issue 16).
+    "person.manager": (
+        "Ada Lovelace <ada@example.com>",
+        {"manager": None},
+        {"manager": "grace@example.com"},
+    ),
+    "roster.import": (
+        "3 rows: 2 new, 1 updated, 0 kept edits, 0 unchanged",
+        None,
+        {"rows": 3, "new": 2, "updated": 1, "kept": 0, "unchanged": 0, "invitations": 2},
+    ),
 }
 EXPECTED = {
     "person.make-admin": "Made Ada Lovelace (ada@example.com) an admin",
@@ -202,6 +213,13 @@ EXPECTED = {
         "changed name, pairing length"
     ),
     "programme.archive": "Archived the programme “buddies”",
+    "person.manager": (
+        "Changed the manager of Ada Lovelace (ada@example.com) from — to grace@example.com"
+    ),
+    "roster.import": (
+        "Imported a roster file of 3 rows: 2 new, 1 updated, 0 keeping their own edits; "
+        "2 invitations queued"
+    ),
 }
 
 

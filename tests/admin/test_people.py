@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -81,12 +82,20 @@ def test_every_admin_page_answers_an_admin_without_error(app, client, org):
         db.session.commit()
         round_id = db.session.scalar(select(Round.id))
         team_id = db.session.scalar(select(Team.id))
+    # A roster upload's preview page is named by the upload's random id.
+    uploaded = client.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(b"name,email\r\nAda,new-ada@example.com\r\n"), "a.csv")},
+        content_type="multipart/form-data",
+    )
+    roster_preview = uploaded.headers["Location"]
     for method, url in admin_routes(app):
         if method != "GET":
             continue
         url = url.replace("/rounds/1", f"/rounds/{round_id}").replace(
             "/teams/1", f"/teams/{team_id}"
         )
+        url = url.replace("/admin/roster/rounds", roster_preview)
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         if url.endswith(".csv"):
