@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matcher.profile import views as profile_views
     from matcher.rounds import emails as _round_emails  # noqa: F401
     from matcher.rounds import skip_link
+    from matcher.scim import bp as scim_bp
 
     auth.init_app(app)
     web.init_app(app)
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         skip_link.bp,
         feedback_views.bp,
         admin_bp,
+        scim_bp,
     ):
         app.register_blueprint(blueprint)
     # After the blueprints: rate limits wrap their registered view functions.

@@ -85,8 +85,11 @@ def init_app(app: Flask) -> None:
     from matcher.feedback.cli import feedback_cli
     from matcher.notify.cli import outbox_cli
     from matcher.programmes.cli import programmes_cli
+    from matcher.roster.cli import import_roster
     from matcher.rounds.cli import rounds_cli
+    from matcher.scim.cli import scim_cli
 
+    users_cli.add_command(import_roster)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(insights_cli)
@@ -96,3 +99,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(feedback_cli)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(scim_cli)
