@@ -32,6 +32,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -224,11 +225,36 @@ def import_backup(session: Session, document: dict[str, Any]) -> dict[str, int]:
             _convert(table, number, row)
             for number, row in enumerate(document["tables"][table.name], 1)
         ]
+        # A table that refers to itself (users.manager_id): rows go in without those
+        # references, which are set once every row exists.
+        later = _self_references(table, rows)
         if rows:
             session.execute(_insert_statement(table), rows)
+        for column, params in later.items():
+            (key,) = table.primary_key.columns
+            statement = (
+                update(table).where(key == bindparam("_key")).values({column: bindparam("_value")})
+            )
+            session.execute(statement, params)
         counts[table.name] = len(rows)
     reset_sequences(session)
     return counts
+
+
+def _self_references(table: Table, rows: list[dict[str, Any]]) -> dict[str, list[dict]]:
+    """Take the values of columns that refer to the table itself out of rows (in place);
+    returns, per column, the (key, value) parameters to set them after the insert."""
+    columns = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    if not columns:
+        return {}
+    (key,) = table.primary_key.columns
+    later: dict[str, list[dict]] = {}
+    for row in rows:
+        for name in columns:
+            if row.get(name) is not None:
+                later.setdefault(name, []).append({"_key": row[key.name], "_value": row[name]})
+                row[name] = None
+    return later
 
 
 def _fail(message: str) -> None:

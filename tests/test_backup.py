@@ -21,7 +21,14 @@ from matcher.auth.service import register_user
 from matcher.extensions import db
 from matcher.feedback.service import Answer
 from matcher.feedback.service import record as record_feedback
-from matcher.models import Membership, OutboxMessage, PendingErasure, User
+from matcher.models import (
+    Membership,
+    OutboxMessage,
+    PendingErasure,
+    ScimToken,
+    SsoIdentity,
+    User,
+)
 from matcher.profile.service import ProfileData, Slot, add_do_not_pair
 from matcher.programmes.settings import save_settings, settings_values
 from matcher.rounds import publishing
@@ -65,6 +72,12 @@ def populate(app: Flask, make_user) -> dict[str, int]:
         )
         # An account deleted moments ago, its snapshots not erased yet.
         session.add(PendingErasure(user_id=ids["fay"], done_through_round_id=0))
+        # Identity: a reporting line (a reference within users), a single sign-on identity
+        # and a SCIM token.
+        session.get(User, ids["bob"]).manager_id = ids["ada"]
+        session.get(User, ids["ada"]).manager_id = ids["root"]
+        session.add(SsoIdentity(user_id=ids["ada"], issuer="https://id.example.com", subject="a1"))
+        session.add(ScimToken(name="okta", token_hash="0" * 64))
         session.commit()
     return ids
 

@@ -177,6 +177,28 @@ def test_delete_erases_personal_data_and_keeps_a_placeholder(app, client, ada, m
     assert response.status_code == 422
 
 
+def test_delete_takes_the_person_out_of_reporting_lines_in_stored_rounds(
+    app, client, ada, make_user
+):
+    from matcher.models import Round
+
+    bob = make_user(email="bob@example.com", name="Bob Builder", team="Search")
+    make_user(email="cy@example.com", name="Cy Twombly", team="Infra")
+    with app.app_context():
+        db.session.get(User, bob).manager_id = ada
+        db.session.commit()
+        publishing.run_round(db.session, coffee(db.session), "2026-W49", publish=True)
+        db.session.commit()
+        people = {p["id"]: p for p in db.session.scalar(select(Round.problem))["participants"]}
+        assert people[bob]["managers"] == [ada]
+    response = client.post("/me/delete", data={"password": MEMBER_PASSWORD, "confirm": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        people = {p["id"]: p for p in db.session.scalar(select(Round.problem))["participants"]}
+        assert people[bob].get("managers", []) == []
+        assert db.session.get(User, bob).manager_id is None
+
+
 def test_delete_erases_the_profile_from_stored_round_snapshots(app, client, ada, make_user):
     from matcher.models import Feedback, MatchGroup, Membership, PendingErasure, Round
 

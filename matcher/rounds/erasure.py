@@ -26,13 +26,23 @@ def next_round_holding(session: Session, user_id: int, after_round_id: int) -> i
     return min(candidates, default=None)
 
 
+def _without_manager(person: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """A participant entry with user_id taken out of its chain of managers."""
+    managers = person.get("managers")
+    if not managers or user_id not in managers:
+        return person
+    return {**person, "managers": [m for m in managers if m != user_id]}
+
+
 def erase_from_problem(problem: dict[str, Any], user_id: int) -> dict[str, Any]:
-    """The problem with this person's entry anonymous and their do-not-pair pairs gone."""
+    """The problem with this person's entry anonymous, their do-not-pair pairs gone and their
+    place in others' reporting lines too."""
     # Keep the id (memberships still point at the placeholder row) and nothing personal;
     # replaying such a round may then differ, which erasure is worth.
     anonymous = {"id": user_id, "team": f"deleted-{user_id}", "projects": [], "interests": []}
     participants = [
-        anonymous if p.get("id") == user_id else p for p in problem.get("participants", ())
+        anonymous if p.get("id") == user_id else _without_manager(p, user_id)
+        for p in problem.get("participants", ())
     ]
     blocked = [pair for pair in problem.get("blocked", ()) if user_id not in pair]
     return {**problem, "participants": participants, "blocked": blocked}
