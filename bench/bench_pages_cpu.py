@@ -44,7 +44,7 @@ def measure(args: argparse.Namespace, url: str) -> None:
                 "DATABASE_URL": url,
                 "INSTANCE_PATH": work,
                 "SECRET_KEY": "bench",
-                "RATELIMIT_ENABLED": False,
+                "RATELIMIT_ENABLED": args.rate_limits,
             }
         )
         with app.app_context():
@@ -153,6 +153,9 @@ def main() -> int:
     parser.add_argument("--page", action="append", help="only this page (repeatable; 'round')")
     parser.add_argument("--profile", action="store_true", help="cProfile the measured requests")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument(
+        "--rate-limits", action="store_true", help="with rate limits on (memory storage)"
+    )
     parser.add_argument("--dump", help="write every page body here instead of measuring")
     parser.add_argument("--lines", type=int, default=40)
     args = parser.parse_args()
