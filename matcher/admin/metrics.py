@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from matcher.models import (
@@ -249,13 +249,13 @@ def recount(session: Session, programme_id: int | None = None) -> Insights:
     )
 
 
-def compute(session: Session, programme_id: int | None = None) -> Insights:
-    """What `recount` says, read from the maintained aggregates (matcher/rounds/insight_counts):
-    a few queries whose cost does not grow with the rounds or the pairs matched."""
-    scope = EVERY_PROGRAMME if programme_id is None else programme_id
-    new_pairs = InsightRound.new_pairs_all if programme_id is None else InsightRound.new_pairs
-    new_met = InsightRound.new_met_all if programme_id is None else InsightRound.new_met
-    rows = session.execute(
+def _compute_statements(every: bool) -> dict[str, Any]:
+    """compute's statements, built once per scope kind (bound: programme_id, scope,
+    team_ids): building them cost more Python than running them."""
+    new_pairs = InsightRound.new_pairs_all if every else InsightRound.new_pairs
+    new_met = InsightRound.new_met_all if every else InsightRound.new_met
+    programme_id = None if every else bindparam("programme_id")
+    rounds = (
         _in_programme(
             select(
                 Round.week, Round.status, Round.participant_count, InsightRound.groups,
@@ -269,7 +269,52 @@ def compute(session: Session, programme_id: int | None = None) -> Insights:
         )
         .order_by(Round.starts_on.desc(), Round.programme_id.desc())
         .limit(ROUNDS_SHOWN)
-    ).all()  # fmt: skip
+    )  # fmt: skip
+    totals = _in_programme(
+        select(func.coalesce(func.sum(new_pairs), 0), func.coalesce(func.sum(new_met), 0))
+        .select_from(InsightRound)
+        .join(Round, Round.id == InsightRound.round_id),
+        programme_id,
+    )
+    headcount = (
+        select(Team.name, func.count(User.id))
+        .join(User, User.team_id == Team.id)
+        .where(User.deleted_at.is_(None))
+        .group_by(Team.id, Team.name)
+    )
+    reach = select(
+        Team.id, Team.name, InsightTeam.teams_matched, InsightTeam.teams_met,
+        InsightTeam.pairs_matched, InsightTeam.pairs_met,
+    ).outerjoin(
+        InsightTeam, (InsightTeam.team_id == Team.id) & (InsightTeam.scope == bindparam("scope"))
+    )  # fmt: skip
+    team_ids = bindparam("team_ids", expanding=True)
+    team_pairs = select(
+        InsightTeamPair.team_a, InsightTeamPair.team_b, InsightTeamPair.matched,
+        InsightTeamPair.met,
+    ).where(
+        InsightTeamPair.scope == bindparam("scope"), InsightTeamPair.team_a.in_(team_ids),
+        InsightTeamPair.team_b.in_(team_ids),
+    )  # fmt: skip
+    return {
+        "rounds": rounds,
+        "totals": totals,
+        "headcount": headcount,
+        "reach": reach,
+        "team_pairs": team_pairs,
+    }
+
+
+_COMPUTE = {every: _compute_statements(every) for every in (True, False)}
+
+
+def compute(session: Session, programme_id: int | None = None) -> Insights:
+    """What `recount` says, read from the maintained aggregates (matcher/rounds/insight_counts):
+    a few queries whose cost does not grow with the rounds or the pairs matched."""
+    scope = EVERY_PROGRAMME if programme_id is None else programme_id
+    statements = _COMPUTE[programme_id is None]
+    bound = {} if programme_id is None else {"programme_id": programme_id}
+    rows = session.execute(statements["rounds"], bound).all()
     stats = tuple(
         RoundStats(
             week, status, people, groups, answers, met, rated_sum / rated if rated else None,
@@ -279,32 +324,11 @@ def compute(session: Session, programme_id: int | None = None) -> Insights:
             reversed(rows)
         )
     )  # fmt: skip
-    totals = session.execute(
-        _in_programme(
-            select(func.coalesce(func.sum(new_pairs), 0), func.coalesce(func.sum(new_met), 0))
-            .select_from(InsightRound)
-            .join(Round, Round.id == InsightRound.round_id),
-            programme_id,
-        )
-    ).one()
-    headcount = dict(
-        session.execute(
-            select(Team.name, func.count(User.id))
-            .join(User, User.team_id == Team.id)
-            .where(User.deleted_at.is_(None))
-            .group_by(Team.id, Team.name)
-        ).all()
-    )
+    totals = session.execute(statements["totals"], bound).one()
+    headcount = dict(session.execute(statements["headcount"]).all())
     ids: dict[str, int] = {}
     reach_rows: dict[str, TeamReach] = {}
-    for team_id, name, *numbers in session.execute(
-        select(
-            Team.id, Team.name, InsightTeam.teams_matched, InsightTeam.teams_met,
-            InsightTeam.pairs_matched, InsightTeam.pairs_met,
-        ).outerjoin(
-            InsightTeam, (InsightTeam.team_id == Team.id) & (InsightTeam.scope == scope)
-        )
-    ):  # fmt: skip
+    for team_id, name, *numbers in session.execute(statements["reach"], {"scope": scope}):
         ids[name] = team_id
         if numbers[0] is not None:
             reach_rows[name] = TeamReach(name, headcount.get(name, 0), *numbers)
@@ -321,14 +345,8 @@ def compute(session: Session, programme_id: int | None = None) -> Insights:
     met_counts: Counter[tuple[str, str]] = Counter()
     name_of = {ids[n]: n for n in shown}
     for a, b, matched, met in session.execute(
-        select(
-            InsightTeamPair.team_a, InsightTeamPair.team_b, InsightTeamPair.matched,
-            InsightTeamPair.met,
-        ).where(
-            InsightTeamPair.scope == scope, InsightTeamPair.team_a.in_(name_of),
-            InsightTeamPair.team_b.in_(name_of),
-        )
-    ):  # fmt: skip
+        statements["team_pairs"], {"scope": scope, "team_ids": list(name_of)}
+    ):
         pair = _team_pair(name_of[a], name_of[b])
         matched_counts[pair] += matched
         met_counts[pair] += met

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -42,12 +44,16 @@ def score_charts(summaries: list[Summary] | list[StoredSummary]) -> list:
         for s in summary.scores:
             counts[min(max(int(s / upper * 10), 0), 9)] += 1
         tallest = max(tallest, *counts)
-    return [
-        charts.histogram(
-            summary.scores, "Group scores", "score", upper=upper, max_count=tallest, width=440
-        )
-        for summary in summaries
-    ]
+    return [_histogram(tuple(summary.scores), upper, tallest) for summary in summaries]
+
+
+@lru_cache(maxsize=64)
+def _histogram(scores: tuple[float, ...], upper: float, tallest: int) -> object:
+    """A round's score histogram: a pure function of its scores, which a published round
+    keeps (drawing it cost as much as the rest of the round page's metrics)."""
+    return charts.histogram(
+        scores, "Group scores", "score", upper=upper, max_count=tallest, width=440
+    )
 
 
 # Preview ---------------------------------------------------------------------------------

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from matcher.auth import complete, sso, verify_views, views
 from matcher.extensions import db, login_manager
 from matcher.models import User
+
+# Built once: building the statement and its loader options cost as much as running it.
+_USER_WITH_PROFILE = (
+    select(User)
+    .where(User.id == bindparam("user_id"))
+    .options(joinedload(User.profile), joinedload(User.team))
+)
 
 
 def init_app(app: Flask) -> None:
@@ -25,8 +33,10 @@ def init_app(app: Flask) -> None:
             return None
         # One statement: every page reads the profile (the time zone), and the team is one
         # row more in the same join (the profile page, who may join which programme).
-        user = db.session.get(
-            User, int(user_id), options=[joinedload(User.profile), joinedload(User.team)]
+        user = (
+            db.session.execute(_USER_WITH_PROFILE, {"user_id": int(user_id)})
+            .unique()
+            .scalar_one_or_none()
         )
         # A rotated token (log-out everywhere, deletion) ends every older session.
         if user is None or user.session_token != token or not user.is_active:

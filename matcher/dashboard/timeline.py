@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, literal_column, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from matcher.models import (
@@ -204,6 +204,33 @@ class Dashboard:
     past: list[Pairing]
 
 
+_published = aliased(Round)
+# The page's statements are built once (with bound parameters): building a select of a
+# dozen columns and joins costs as much Python as running it.
+_CARDS = (
+    select(ProgrammeMember, _published.week)
+    .join(Programme, Programme.id == ProgrammeMember.programme_id)
+    .outerjoin(
+        _published,
+        and_(
+            _published.programme_id == Programme.id,
+            _published.status != "draft",
+            _published.starts_on >= bindparam("published_since"),
+        ),
+    )
+    .where(
+        ProgrammeMember.user_id == bindparam("user_id"),
+        Programme.archived.is_(False),
+        or_(
+            ProgrammeMember.opted_out.is_(False),
+            ProgrammeMember.pause_reason.is_not(None),
+        ),
+    )
+    .order_by(Programme.id)
+    .options(contains_eager(ProgrammeMember.programme))
+)
+
+
 def cards_memberships(
     session: Session, user: User, now: datetime
 ) -> tuple[list[ProgrammeMember], dict[int, set[str]]]:
@@ -211,29 +238,7 @@ def cards_memberships(
     of programmes not archived, with their programme, in programme order; and the weeks of
     each of those programmes published from last week on (schedule.published_weeks), read
     in the same query."""
-    published = aliased(Round)
-    rows = session.execute(
-        select(ProgrammeMember, published.week)
-        .join(Programme, Programme.id == ProgrammeMember.programme_id)
-        .outerjoin(
-            published,
-            and_(
-                published.programme_id == Programme.id,
-                published.status != "draft",
-                published.starts_on >= published_since(now),
-            ),
-        )
-        .where(
-            ProgrammeMember.user_id == user.id,
-            Programme.archived.is_(False),
-            or_(
-                ProgrammeMember.opted_out.is_(False),
-                ProgrammeMember.pause_reason.is_not(None),
-            ),
-        )
-        .order_by(Programme.id)
-        .options(contains_eager(ProgrammeMember.programme))
-    )
+    rows = session.execute(_CARDS, {"user_id": user.id, "published_since": published_since(now)})
     members: dict[int, ProgrammeMember] = {}
     weeks: dict[int, set[str]] = {}
     for member, week in rows:
@@ -244,26 +249,19 @@ def cards_memberships(
     return list(members.values()), weeks
 
 
-def pairings_of(
-    session: Session, user: User, since: date | None = None, limit: int = READ_LIMIT
-) -> list[Pairing]:
-    """The user's published pairings, newest first: every one from `since` on, and at least
-    the `limit` newest.
-
-    Three queries whatever their number: the user's groups, their members, and the members'
-    projects and interests. Not one: PostgreSQL spends longer planning a join of ten tables
-    than running it, each time."""
+def _pairings_statement(since: bool) -> Any:
+    """The user's groups (bound: user_id, limit and, with since, since): a row per group."""
     newest = (
         select(Membership.id)
         .join(Round, Round.id == Membership.round_id)
-        .where(Membership.user_id == user.id, Round.status != "draft")
+        .where(Membership.user_id == bindparam("user_id"), Round.status != "draft")
         .order_by(Round.starts_on.desc(), Membership.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
     wanted = Membership.id.in_(newest)
-    if since is not None:
-        wanted = or_(wanted, Round.starts_on >= since)
-    mine = session.execute(
+    if since:
+        wanted = or_(wanted, Round.starts_on >= bindparam("since"))
+    return (
         select(
             Membership.group_id,
             Feedback.status,
@@ -284,9 +282,27 @@ def pairings_of(
         .join(Programme, Programme.id == Round.programme_id)
         .join(MatchGroup, MatchGroup.id == Membership.group_id)
         .outerjoin(Feedback, Feedback.membership_id == Membership.id)
-        .where(Membership.user_id == user.id, Round.status != "draft", wanted)
+        .where(Membership.user_id == bindparam("user_id"), Round.status != "draft", wanted)
         .order_by(Round.starts_on.desc(), Membership.id.desc())
-    ).all()
+    )
+
+
+_PAIRINGS = {since: _pairings_statement(since) for since in (False, True)}
+
+
+def pairings_of(
+    session: Session, user: User, since: date | None = None, limit: int = READ_LIMIT
+) -> list[Pairing]:
+    """The user's published pairings, newest first: every one from `since` on, and at least
+    the `limit` newest.
+
+    Three queries whatever their number: the user's groups, their members, and the members'
+    projects and interests. Not one: PostgreSQL spends longer planning a join of ten tables
+    than running it, each time."""
+    values: dict[str, Any] = {"user_id": user.id, "limit": limit}
+    if since is not None:
+        values["since"] = since
+    mine = session.execute(_PAIRINGS[since is not None], values).all()
     if not mine:
         return []
     with_roles = {row[6] for row in mine if KIND_ROLES.get(row[9])}
@@ -328,40 +344,43 @@ def pairings_of(
     return result
 
 
+_MEMBERS = (
+    select(
+        Membership.group_id,
+        User.id,
+        User.display_name,
+        User.email,
+        User.deleted_at,
+        Team.name,
+        Profile.user_id,
+        Profile.location,
+        Profile.meeting_mode,
+        Profile.video_link,
+        ProgrammeMember.programme_id,
+        ProgrammeMember.role,
+    )
+    .join(User, User.id == Membership.user_id)
+    .outerjoin(Team, Team.id == User.team_id)
+    .outerjoin(Profile, Profile.user_id == User.id)
+    # A row per programme with roles the member is in: their role there.
+    .outerjoin(
+        ProgrammeMember,
+        and_(
+            ProgrammeMember.user_id == User.id,
+            ProgrammeMember.programme_id.in_(bindparam("with_roles", expanding=True)),
+        ),
+    )
+    .where(Membership.group_id.in_(bindparam("group_ids", expanding=True)))
+    .order_by(Membership.group_id, Membership.id)
+)
+
+
 def _members(
     session: Session, group_ids: list[int], with_roles: set[int], viewer_id: int
 ) -> tuple[dict[int, list[GroupMember]], dict[tuple[int, int], str]]:
     """The members of those groups in stored order (as MatchGroup.memberships), each person
     one Person; and (programme id, user id) -> role label in the programmes with roles."""
-    rows = session.execute(
-        select(
-            Membership.group_id,
-            User.id,
-            User.display_name,
-            User.email,
-            User.deleted_at,
-            Team.name,
-            Profile.user_id,
-            Profile.location,
-            Profile.meeting_mode,
-            Profile.video_link,
-            ProgrammeMember.programme_id,
-            ProgrammeMember.role,
-        )
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(Team, Team.id == User.team_id)
-        .outerjoin(Profile, Profile.user_id == User.id)
-        # A row per programme with roles the member is in: their role there.
-        .outerjoin(
-            ProgrammeMember,
-            and_(
-                ProgrammeMember.user_id == User.id,
-                ProgrammeMember.programme_id.in_(with_roles),
-            ),
-        )
-        .where(Membership.group_id.in_(group_ids))
-        .order_by(Membership.group_id, Membership.id)
-    ).all()
+    rows = session.execute(_MEMBERS, {"group_ids": group_ids, "with_roles": list(with_roles)}).all()
     lists = _lists(session, {row[1] for row in rows if row[1] != viewer_id})
     people: dict[int, Person] = {}
     roles: dict[tuple[int, int], str] = {}
@@ -390,26 +409,32 @@ def _members(
     return groups, roles
 
 
+def _lists_statement() -> Any:
+    """Projects and interests of the users bound as user_ids, ordered by name."""
+    projects = (
+        select(user_projects.c.user_id, literal_column("0").label("kind"), Project.name)
+        .join(Project, Project.id == user_projects.c.project_id)
+        .where(user_projects.c.user_id.in_(bindparam("user_ids", expanding=True)))
+    )
+    interests = (
+        select(user_interests.c.user_id, literal_column("1").label("kind"), Interest.name)
+        .join(Interest, Interest.id == user_interests.c.interest_id)
+        .where(user_interests.c.user_id.in_(bindparam("user_ids", expanding=True)))
+    )
+    both = union_all(projects, interests).subquery()
+    return select(both.c.user_id, both.c.kind, both.c.name).order_by(both.c.name)
+
+
+_LISTS = _lists_statement()
+
+
 def _lists(session: Session, user_ids: set[int]) -> dict[int, tuple[list[Named], list[Named]]]:
     """Each user's projects and interests, ordered by name as User.projects and
     User.interests are: one query for them all."""
     lists: dict[int, tuple[list[Named], list[Named]]] = {i: ([], []) for i in user_ids}
     if not user_ids:
         return lists
-    projects = (
-        select(user_projects.c.user_id, literal_column("0").label("kind"), Project.name)
-        .join(Project, Project.id == user_projects.c.project_id)
-        .where(user_projects.c.user_id.in_(user_ids))
-    )
-    interests = (
-        select(user_interests.c.user_id, literal_column("1").label("kind"), Interest.name)
-        .join(Interest, Interest.id == user_interests.c.interest_id)
-        .where(user_interests.c.user_id.in_(user_ids))
-    )
-    both = union_all(projects, interests).subquery()
-    for user_id, kind, name in session.execute(
-        select(both.c.user_id, both.c.kind, both.c.name).order_by(both.c.name)
-    ):
+    for user_id, kind, name in session.execute(_LISTS, {"user_ids": list(user_ids)}):
         lists[user_id][kind].append(Named(name))
     return lists
 

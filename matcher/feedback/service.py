@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import Integer, String, bindparam, cast, literal, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from matcher.models import (
@@ -145,22 +145,30 @@ def record(
     return feedback
 
 
+_KUDOS = (
+    select(Round.starts_on, User.display_name, Feedback.kudos)
+    .join(MatchGroup, MatchGroup.id == Feedback.group_id)
+    .join(Round, Round.id == MatchGroup.round_id)
+    .join(User, User.id == Feedback.user_id)
+    .where(
+        Feedback.group_id.in_(
+            select(Membership.group_id).where(Membership.user_id == bindparam("user_id"))
+        ),
+        Feedback.user_id != bindparam("user_id"),
+        Feedback.kudos.is_not(None),
+    )
+    .order_by(Round.starts_on.desc(), Feedback.id)
+)
+# Built once (the dashboard asks on every view): the statement, then a page of it.
+_KUDOS_PAGE = _KUDOS.limit(bindparam("limit", type_=Integer))
+
+
 def kudos_for(session: Session, user: User, limit: int | None = 20) -> list[tuple[date, str, str]]:
     """(Monday of the week, from whom, text) of kudos to the user, newest first (None: all)."""
-    mine = select(Membership.group_id).where(Membership.user_id == user.id)
-    rows = session.execute(
-        select(Round.starts_on, User.display_name, Feedback.kudos)
-        .join(MatchGroup, MatchGroup.id == Feedback.group_id)
-        .join(Round, Round.id == MatchGroup.round_id)
-        .join(User, User.id == Feedback.user_id)
-        .where(
-            Feedback.group_id.in_(mine),
-            Feedback.user_id != user.id,
-            Feedback.kudos.is_not(None),
-        )
-        .order_by(Round.starts_on.desc(), Feedback.id)
-        .limit(limit)
-    )
+    if limit is None:
+        rows = session.execute(_KUDOS, {"user_id": user.id})
+    else:
+        rows = session.execute(_KUDOS_PAGE, {"user_id": user.id, "limit": limit})
     return [(monday, name, text) for monday, name, text in rows]
 
 

@@ -32,6 +32,7 @@ COMPONENT_OF = {
 }
 FACT_KINDS = tuple(COMPONENT_OF)
 _LIST_FIELDS = ("projects", "interests", "teams", "topics")
+_ID_TYPES = (int, str)  # exact types: the fast check in Fact.from_dict (bool is not an id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +68,21 @@ class Fact:
         if not isinstance(data, Mapping) or data.get("kind") not in COMPONENT_OF:
             raise ProblemError(f"fact: unknown kind in {data!r}")
         members = data.get("members")
-        if not isinstance(members, list) or not all(
-            isinstance(m, int | str) and not isinstance(m, bool) for m in members
-        ):
-            raise ProblemError(f"fact.members: must be a list of ids, got {members!r}")
+        if type(members) is not list or not all(type(m) in _ID_TYPES for m in members):
+            if not isinstance(members, list) or not all(
+                isinstance(m, int | str) and not isinstance(m, bool) for m in members
+            ):
+                raise ProblemError(f"fact.members: must be a list of ids, got {members!r}")
         lists = {}
         for name in _LIST_FIELDS:
-            value = data.get(name, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ProblemError(f"fact.{name}: must be a list of strings, got {value!r}")
+            value = data.get(name)
+            if value is None:
+                if name in data:
+                    raise ProblemError(f"fact.{name}: must be a list of strings, got None")
+                continue  # absent: the field's default, ()
+            if not isinstance(value, list) or not all(type(v) is str for v in value):
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ProblemError(f"fact.{name}: must be a list of strings, got {value!r}")
             lists[name] = tuple(value)
         office, hours, weeks = data.get("office"), data.get("hours"), data.get("weeks")
         if office is not None and not isinstance(office, str):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -280,6 +281,21 @@ def member_status(member: ProgrammeMember, today: date) -> str:
     return "snoozed" if member.is_snoozed(today) else "active"
 
 
+# The profile page's statements are built once, with the user bound: building them cost
+# about as much Python as running them.
+_PROGRAMMES_WITH_MEMBERSHIP = (
+    select(Programme, ProgrammeMember)
+    .outerjoin(
+        ProgrammeMember,
+        and_(
+            ProgrammeMember.programme_id == Programme.id,
+            ProgrammeMember.user_id == bindparam("user_id"),
+        ),
+    )
+    .order_by(Programme.id)
+)
+
+
 def programme_cards(session: Session, user: User, today: date) -> list[ProgrammeCard]:
     """The programmes the user is in, then those they may join, in programme order.
 
@@ -288,14 +304,7 @@ def programme_cards(session: Session, user: User, today: date) -> list[Programme
     every programme with the user's membership of it, if any."""
     cards: list[ProgrammeCard] = []
     offered: list[ProgrammeCard] = []
-    rows = session.execute(
-        select(Programme, ProgrammeMember)
-        .outerjoin(
-            ProgrammeMember,
-            and_(ProgrammeMember.programme_id == Programme.id, ProgrammeMember.user_id == user.id),
-        )
-        .order_by(Programme.id)
-    )
+    rows = session.execute(_PROGRAMMES_WITH_MEMBERSHIP, {"user_id": user.id})
     for programme, member in rows:
         if member is not None:
             status = "closed" if programme.archived else member_status(member, today)
@@ -319,14 +328,13 @@ class ProfileLists:
     availability: list[Slot] = field(default_factory=list)
 
 
-def profile_lists(session: Session, user_id: int) -> ProfileLists:
-    """The user's projects, interests, skills (by name) and free times (by day and start), as
-    the User relationships order them: one query for them all (those are five)."""
+def _profile_lists_statement() -> Any:
+    """profile_lists' one query, the user bound as user_id."""
     no_name, no_minute = cast(null(), String), cast(null(), Integer)
     named = [
         select(literal_column(str(kind)).label("kind"), model.name, no_minute, no_minute, no_minute)
         .join(link, column == model.id)
-        .where(link.c.user_id == user_id)
+        .where(link.c.user_id == bindparam("user_id"))
         for kind, (model, link, column) in enumerate(
             [
                 (Project, user_projects, user_projects.c.project_id),
@@ -342,14 +350,21 @@ def profile_lists(session: Session, user_id: int) -> ProfileLists:
         AvailabilityWindow.weekday,
         AvailabilityWindow.start_minute,
         AvailabilityWindow.end_minute,
-    ).where(AvailabilityWindow.user_id == user_id)
+    ).where(AvailabilityWindow.user_id == bindparam("user_id"))
     both = union_all(*named, windows).subquery()
     columns = list(both.c)
+    return select(*columns).order_by(columns[0], columns[1], columns[2], columns[3])
+
+
+_PROFILE_LISTS = _profile_lists_statement()
+
+
+def profile_lists(session: Session, user_id: int) -> ProfileLists:
+    """The user's projects, interests, skills (by name) and free times (by day and start), as
+    the User relationships order them: one query for them all (those are five)."""
     found = ProfileLists()
     lists = [found.projects, found.interests, found.can_help, found.wants_help]
-    for kind, name, weekday, start, end in session.execute(
-        select(*columns).order_by(columns[0], columns[1], columns[2], columns[3])
-    ):
+    for kind, name, weekday, start, end in session.execute(_PROFILE_LISTS, {"user_id": user_id}):
         if kind < len(lists):
             lists[kind].append(name)
         else:
@@ -392,22 +407,22 @@ class DoNotPairEntry:
     added_at: datetime
 
 
+_DO_NOT_PAIR_COUNTS = select(
+    select(func.count())
+    .select_from(DoNotPair)
+    .join(User, User.id == DoNotPair.blocked_user_id)
+    .where(DoNotPair.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+    select(func.count())
+    .select_from(PendingDoNotPair)
+    .where(PendingDoNotPair.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+)
+
+
 def do_not_pair_count(session: Session, user: User) -> int:
     """How many entries do_not_pair_entries lists, in one query."""
-    accounts = (
-        select(func.count())
-        .select_from(DoNotPair)
-        .join(User, User.id == DoNotPair.blocked_user_id)
-        .where(DoNotPair.user_id == user.id)
-        .scalar_subquery()
-    )
-    pending = (
-        select(func.count())
-        .select_from(PendingDoNotPair)
-        .where(PendingDoNotPair.user_id == user.id)
-        .scalar_subquery()
-    )
-    counted = session.execute(select(accounts, pending)).one()
+    counted = session.execute(_DO_NOT_PAIR_COUNTS, {"user_id": user.id}).one()
     return int(counted[0]) + int(counted[1])
 
 
