@@ -373,3 +373,13 @@ def test_a_pause_for_missed_coffees_says_why_on_the_profile(app, client, ada):
         member = coffee_member(db.session, ada)
         assert not member.opted_out and member.pause_reason is None
     assert "We paused" not in client.get("/me/").get_data(as_text=True)
+
+
+def test_profile_lists_reads_free_times_with_their_hours(app, ada):
+    from matcher.profile.service import Slot, profile_lists
+
+    with app.app_context():
+        found = profile_lists(db.session, ada)
+    # make_user's window: Monday 10:00-16:00 (minutes 600-960); every column its own.
+    assert found.availability == [Slot(0, 600, 960)]
+    assert found.projects == ["Checkout"] and found.interests == ["Climbing", "Rust"]

@@ -330,9 +330,21 @@ class ProfileLists:
 
 def _profile_lists_statement() -> Any:
     """profile_lists' one query, the user bound as user_id."""
-    no_name, no_minute = cast(null(), String), cast(null(), Integer)
+    no_name = cast(null(), String).label("name")
+
+    def no_minute(label: str) -> Any:
+        # A separately labelled NULL per column: SQLAlchemy 2.1 folds one column object
+        # selected three times into one, which shifted the free times' columns.
+        return cast(null(), Integer).label(label)
+
     named = [
-        select(literal_column(str(kind)).label("kind"), model.name, no_minute, no_minute, no_minute)
+        select(
+            literal_column(str(kind)).label("kind"),
+            model.name,
+            no_minute("weekday"),
+            no_minute("start_minute"),
+            no_minute("end_minute"),
+        )
         .join(link, column == model.id)
         .where(link.c.user_id == bindparam("user_id"))
         for kind, (model, link, column) in enumerate(
