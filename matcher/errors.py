@@ -33,6 +33,10 @@ def render_error(code: int, message: str) -> tuple[str | dict[str, object], int]
     return render_template("error.html", code=code, message=message), code
 
 
+# Blueprints whose views read JSON bodies themselves.
+JSON_APIS = frozenset({"scim"})
+
+
 def has_nul(values: object) -> bool:
     """True when any submitted value contains a NUL character."""
     return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
@@ -46,6 +50,14 @@ def init_app(app: Flask) -> None:
         # PostgreSQL cannot store NUL in text and no real input has one: refuse it up front.
         if has_nul(request.args) or (request.method == "POST" and has_nul(request.form)):
             return render_error(400, "The form contained a NUL character, which is never valid.")
+        return None
+
+    @app.before_request
+    def refuse_json_bodies() -> tuple[str | dict[str, object], int] | None:
+        # The pages take web forms; a JSON body would put numbers, lists or objects where a
+        # form expects text. Only the JSON APIs (SCIM) read one.
+        if request.is_json and request.method != "GET" and request.blueprint not in JSON_APIS:
+            return render_error(415, "Send this form as a web form, not as JSON.")
         return None
 
     @app.errorhandler(CSRFError)

@@ -82,3 +82,14 @@ def test_database_down_gives_a_clean_503(tmp_path):
     )
     assert response.status_code == 503
     assert "briefly unavailable" in response.get_data(as_text=True)
+
+
+def test_json_bodies_sent_to_web_forms_get_415_not_500(app, client, make_user):
+    # Numbers, lists and objects where a form expects text: refused before any form reads them.
+    make_user(email="ada@example.com", is_admin=True)
+    login(client, "ada@example.com")
+    app.config["WTF_CSRF_ENABLED"] = False  # a client that sends the token header gets as far
+    for path in ("/auth/login", "/auth/signup", "/me/edit", "/admin/rules", "/auth/password"):
+        response = client.post(path, json={"email": 5, "password": [1], "team": {"a": 1}})
+        assert response.status_code == 415, (path, response.status_code)
+        assert "not as JSON" in response.get_data(as_text=True)

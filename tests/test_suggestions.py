@@ -122,3 +122,13 @@ def test_what_one_person_plants_is_shown_to_no_visitor(client, colleagues, make_
     make_user(email="eve@example.com", projects=("Buy crypto at evil.example",), location="Mars")
     page = client.get("/auth/signup").get_data(as_text=True)
     assert "evil.example" not in page and "Mars" not in page
+
+
+def test_unconfirmed_accounts_cannot_plant_a_suggestion(app, make_user):
+    for name in ("Mallory", "Trudy"):
+        make_user(email=f"{name.lower()}@example.com", name=name, projects=("Free crypto",))
+    with app.app_context():
+        assert "Free crypto" in service.suggestions(db.session).projects
+        db.session.execute(update(User).values(email_verified_at=None))
+        db.session.commit()
+        assert "Free crypto" not in service.suggestions(db.session).projects

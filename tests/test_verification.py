@@ -304,6 +304,9 @@ def test_an_unconfirmed_person_who_logs_in_sees_the_notice_and_can_resend(app):
         page = client.get(path).get_data(as_text=True)
         assert "Confirm your address to be paired" in page
         assert 'action="/auth/verify/resend"' in page
+    # The programme card does not contradict the notice.
+    assert "You are in the pairings" not in page
+    assert "you are paired once your address is confirmed" in page
     response = client.post("/auth/verify/resend")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -314,7 +317,8 @@ def test_an_unconfirmed_person_who_logs_in_sees_the_notice_and_can_resend(app):
     assert "several links in the last hour" in page
     assert kinds(app) == ["verify_email"] * 5  # the sign-up's and four more, then no more
     verify_from_outbox(app, "grace@example.com", client)
-    assert "Confirm your address" not in client.get("/me/").get_data(as_text=True)
+    page = client.get("/me/").get_data(as_text=True)
+    assert "Confirm your address" not in page and "You are in the pairings" in page
 
 
 def test_resend_without_a_session_or_a_good_token_sends_nothing(app):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import abort, request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SubmitField
 from wtforms.validators import Length, Optional
@@ -23,10 +22,3 @@ class AcceptInvitationForm(NewPasswordHint, FlaskForm):
     password = PasswordField("Choose a password", validators=NEW_PASSWORD_RULES)
     confirm = PasswordField("Repeat the password", validators=PASSWORDS_MATCH)
     submit = SubmitField("Accept and continue")
-
-
-def refuse_json_body() -> None:
-    """These pages take HTML forms: a JSON body (any field a number, a list, an object) is
-    refused with a 415, never read into a form that expects text."""
-    if request.method == "POST" and request.is_json:
-        abort(415, "Send this form as a web form, not as JSON.")

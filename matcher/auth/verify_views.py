@@ -30,7 +30,7 @@ from matcher.auth.verification import (
     user_for_resend,
     user_for_verify_token,
 )
-from matcher.auth.verify_forms import AcceptInvitationForm, ResendForm, refuse_json_body
+from matcher.auth.verify_forms import AcceptInvitationForm, ResendForm
 from matcher.auth.views import bp
 from matcher.extensions import db
 from matcher.models import User
@@ -89,7 +89,6 @@ def verify_email(token: str) -> Response:
 def verify_resend() -> str | Response:
     """A fresh confirmation link: for the logged-in person, or for the account an expired link
     names (it goes to that account's own address, whoever asks)."""
-    refuse_json_body()
     form = ResendForm()
     if not form.validate_on_submit():
         return redirect(url_for("auth.login"))
@@ -144,7 +143,6 @@ def invitation(token: str) -> Response:
             "auth/invitation_accepted.html", user=user, sso=sso_name(current_app.config)
         )
         return _no_referrer(make_response(page, 200))
-    refuse_json_body()
     passwords = password_login(current_app.config)
     if request.method == "POST" and not passwords:
         abort(403, "Passwords are turned off here: accept with single sign-on.")
@@ -172,7 +170,6 @@ def invitation(token: str) -> Response:
 @bp.route("/invitation/resend", methods=["POST"])
 def invitation_resend() -> str | Response:
     """A fresh invitation for the account an expired invitation names, to its own address."""
-    refuse_json_body()
     form = ResendForm()
     if not form.validate_on_submit() or not form.token.data:
         return redirect(url_for("auth.login"))

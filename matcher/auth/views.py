@@ -45,7 +45,6 @@ from matcher.auth.verification import (
     mark_verified,
     sign_up,
 )
-from matcher.auth.verify_forms import refuse_json_body
 from matcher.extensions import db
 from matcher.links import public_url
 from matcher.models import Programme, Team
@@ -95,7 +94,6 @@ def signup() -> str | Response:
     """The sign-up form: account, matching profile and the programmes to join at once."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    refuse_json_body()
     offered, coffee = signup_programmes()
     form = signup_form(offered)
     if request.method == "GET":

@@ -114,8 +114,14 @@ SUGGESTION_MIN_PEOPLE = 2
 def suggestions(
     session: Session, user_id: int | None = None, limit: int = SUGGESTIONS_MAX
 ) -> Suggestions:
-    """What other live accounts than user_id wrote for projects, interests and office."""
-    others = (User.deleted_at.is_(None), User.active.is_(True), User.id != (user_id or 0))
+    """What other live, confirmed accounts than user_id wrote for projects, interests and
+    office (unconfirmed ones would let anyone plant a suggestion with two throwaway sign-ups)."""
+    others = (
+        User.deleted_at.is_(None),
+        User.active.is_(True),
+        User.email_verified_at.is_not(None),
+        User.id != (user_id or 0),
+    )
 
     def used(model: Any, link: Any, column: Any) -> list[str]:
         users = func.count(link.c.user_id)
