@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_rounds.py
 	$(BIN)/python bench/bench_outbox.py
+	$(BIN)/python bench/bench_roster.py
 
 bench-load: $(STAMP)
 	bash scripts/test-services
