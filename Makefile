@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Two test processes (pytest-xdist), one per core of the CI machine; PYTEST_WORKERS="-n 0" for one.
+PYTEST_WORKERS ?= -n 2
 
 .PHONY: run test lint format bench bench-load seed clean
 
@@ -25,9 +27,9 @@ test: $(STAMP)
 	bash scripts/test-services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@echo "Again with the clock a year ahead (in-process SQLite tests): the suite passes on any date."
-	$(BIN)/pytest --clock-offset-days=365 -m "not postgresql" -p no:cacheprovider -q $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) --clock-offset-days=365 -m "not postgresql" -p no:cacheprovider -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
