@@ -224,10 +224,12 @@ def best_per_person(
     # Everything in integer score ticks; each person's partners are ranked by
     # score - price * (the partner's best score), rounded to a tick.
     ticks = np.rint(score * 10**SCORE_DECIMALS).astype(np.int32)
-    top = np.zeros(n, dtype=np.int64)
-    np.maximum.at(top, a, ticks)
-    np.maximum.at(top, b, ticks)
-    top = np.rint(price * top).astype(np.int64)
+    # Same dtype as the values: numpy's fast path for ufunc.at (30x faster than int64 + int32).
+    top32 = np.zeros(n, dtype=np.int32)
+    np.maximum.at(top32, a, ticks)
+    np.maximum.at(top32, b, ticks)
+    top = np.rint(price * top32).astype(np.int64)
+    del top32
     # Sort keys: person, then (high - adjusted) so the best partner comes first.
     high = int(ticks.max()) - int(top.min())
     width = (high - (int(ticks.min()) - int(top.max()))).bit_length() + 1
