@@ -40,6 +40,8 @@ class Scorer:
         self.weights = np.asarray(weights.as_tuple(), dtype=np.float64)
         self._keys: dict[str, np.ndarray] = {}
         self.help = HelpScorer(enc)
+        # Who has any availability: only pairs of two such people can overlap.
+        self._has_hours = enc.hours_words.any(axis=1)
 
     def _token_keys(self, name: str, index: TokenIndex) -> np.ndarray:
         # owner * vocabulary + token is already sorted because rows are sorted sets.
@@ -204,7 +206,11 @@ class Scorer:
         if w[3]:
             total += w[3] * in_person
         if w[4]:
-            video = np.flatnonzero(~in_person & enc.can_video[a] & enc.can_video[b])
+            # Pairs where either has no availability overlap 0 hours: adding 0.0 changes nothing.
+            has_hours = self._has_hours
+            video = np.flatnonzero(
+                ~in_person & enc.can_video[a] & enc.can_video[b] & has_hours[a] & has_hours[b]
+            )
             if len(video):
                 hours = overlap_hours(enc.hours_words, a[video], b[video])
                 total[video] += w[4] * np.minimum(hours / FULL_OVERLAP_HOURS, 1.0)
