@@ -135,13 +135,34 @@ def _popular_pairs(
     for k in range(options.orders):
         noise = rng.random(len(owner))
         if k == 0:
-            order = np.lexsort((noise, token))
+            order = _lexsort3(noise, None, token)
         else:
             # Holders sharing their (k-1)-th best other token sit together: they share two.
             second = _kth_other(ranked, indptr, owner, rank, k - 1)
-            order = np.lexsort((noise, second, token))
+            order = _lexsort3(noise, second, token)
         parts += _group_pairs(owner[order], token[order], options.window, n)
     return parts
+
+
+def _lexsort3(noise: np.ndarray, second: np.ndarray | None, token: np.ndarray) -> np.ndarray:
+    """np.lexsort((noise, second, token)) (or without `second`): the same permutation, from
+    one stable argsort of the noise and one sort of packed int64 keys (token, second + 1,
+    rank of the noise), about twice as fast as lexsort's stable passes."""
+    m = len(token)
+    rank_bits = max(1, m.bit_length())
+    second_bits = 0 if second is None else int(second.max(initial=-1) + 2).bit_length()
+    token_bits = int(token.max(initial=0) + 1).bit_length()
+    if rank_bits + second_bits + token_bits > 63:
+        return np.lexsort((noise, token) if second is None else (noise, second, token))
+    by_noise = np.argsort(noise, kind="stable")  # ties by position, as lexsort's
+    key = np.empty(m, dtype=np.int64)
+    key[by_noise] = np.arange(m, dtype=np.int64)
+    key |= token.astype(np.int64) << (rank_bits + second_bits)
+    if second is not None:
+        key |= (second.astype(np.int64) + 1) << rank_bits
+    key.sort()
+    key &= (1 << rank_bits) - 1
+    return by_noise[key]
 
 
 # Pairs per block when building the ranking keys (bounds the temporaries).
