@@ -85,9 +85,21 @@ def _merge(sources: list[TokenSource]) -> _Postings:
 def _group_pairs(owner: np.ndarray, token: np.ndarray, limit: int, n: int) -> list[np.ndarray]:
     """Keys of pairs of owners at most `limit` apart within runs of equal token."""
     parts = []
-    idx = np.arange(len(owner), dtype=np.int64)
-    for d in range(1, limit + 1):
-        idx = idx[idx + d < len(owner)]
+    m = len(owner)
+    idx = None
+    for d in range(1, min(limit, m - 1) + 1):
+        if idx is None:
+            # While most postings still have a partner d further on, compare shifted slices
+            # (contiguous, no gathers) ...
+            same = token[d:] == token[:-d]
+            count = int(np.count_nonzero(same))
+            if not count:
+                break
+            parts.append(_keys(owner[:-d][same], owner[d:][same], n))
+            if 4 * count < m - d:
+                idx = np.flatnonzero(same)  # ... then follow only those that do.
+            continue
+        idx = idx[idx + d < m]
         idx = idx[token[idx + d] == token[idx]]
         if not len(idx):
             break
@@ -144,6 +156,16 @@ def _popular_pairs(
     return parts
 
 
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable"): the fast (SIMD) sort, unless two values tie (then
+    only a stable sort gives the positional order), which random floats almost never do."""
+    order = np.argsort(values)
+    ordered = values[order]
+    if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
+        return np.argsort(values, kind="stable")
+    return order
+
+
 def _lexsort3(noise: np.ndarray, second: np.ndarray | None, token: np.ndarray) -> np.ndarray:
     """np.lexsort((noise, second, token)) (or without `second`): the same permutation, from
     one stable argsort of the noise and one sort of packed int64 keys (token, second + 1,
@@ -154,7 +176,7 @@ def _lexsort3(noise: np.ndarray, second: np.ndarray | None, token: np.ndarray) -
     token_bits = int(token.max(initial=0) + 1).bit_length()
     if rank_bits + second_bits + token_bits > 63:
         return np.lexsort((noise, token) if second is None else (noise, second, token))
-    by_noise = np.argsort(noise, kind="stable")  # ties by position, as lexsort's
+    by_noise = _stable_argsort(noise)
     key = np.empty(m, dtype=np.int64)
     key[by_noise] = np.arange(m, dtype=np.int64)
     key |= token.astype(np.int64) << (rank_bits + second_bits)
