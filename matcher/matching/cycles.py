@@ -187,11 +187,14 @@ def _apply_cycles(
     pred: np.ndarray,
     starts: np.ndarray,
     longest: int,
+    repeats_invalid: bool = False,
 ) -> tuple[list[int], list[int], int]:
     """Apply each valid, improving, person-disjoint cycle of at most `longest` pairs.
 
-    Returns the people who changed, the people on cycles that gain nothing, and how many
-    cycles were applied.
+    Returns the people who changed, the people on cycles that were no valid exchange or gain
+    nothing, and how many cycles were applied. A cycle through one person twice (both
+    members of a pair) is skipped; with `repeats_invalid` (the unoriented search, where such
+    walks keep growing) its people count as invalid too.
     """
     taken = np.zeros(len(mate), dtype=bool)
     changed: list[int] = []
@@ -208,54 +211,16 @@ def _apply_cycles(
         xs = np.asarray(cycle, dtype=np.int64)  # xs[i+1] -> xs[i] is an arc
         partners = mate[xs]
         people = np.concatenate([xs, partners])
-        if len(set(people.tolist())) != len(people) or taken[people].any():
-            continue
-        new_a = np.roll(xs, -1)  # arc source for each target xs[i]
-        new_b = partners  # the target's old partner
-        new = graph.lookup(new_a, new_b)
-        if np.isnan(new).any() or new.sum() - graph.lookup(xs, partners).sum() <= MIN_GAIN:
-            invalid.extend(cycle)
-            continue
-        taken[people] = True
-        mate[new_a] = new_b
-        mate[new_b] = new_a
-        changed.extend(people.tolist())
-        applied += 1
-    return changed, invalid, applied
-
-
-def _apply_both(
-    graph: CandidateGraph, mate: np.ndarray, pred: np.ndarray, starts: np.ndarray
-) -> tuple[list[int], list[int], int]:
-    """Apply each valid, improving, person-disjoint cycle.
-
-    Returns the people who changed, the people on cycles that were no valid exchange, and how
-    many cycles were applied.
-    """
-    taken = np.zeros(len(mate), dtype=bool)
-    changed: list[int] = []
-    invalid: list[int] = []
-    applied = 0
-    for start in starts.tolist():
-        cycle = [start]
-        v = int(pred[start])
-        while v != start and len(cycle) <= len(mate):
-            cycle.append(v)
-            v = int(pred[v])
-        if v != start:
-            continue
-        xs = np.asarray(cycle, dtype=np.int64)  # xs[i+1] -> xs[i] is an arc
-        partners = mate[xs]
-        people = np.concatenate([xs, partners])
-        if len(np.unique(people)) != len(people):
-            invalid.extend(cycle)  # a cycle through both members of a pair: no exchange
+        if len(set(people.tolist())) != len(people):
+            if repeats_invalid:
+                invalid.extend(cycle)
             continue
         if taken[people].any():
             continue
         new_a = np.roll(xs, -1)  # arc source for each target xs[i]
         new_b = partners  # the target's old partner
-        gain = np.nansum(graph.lookup(new_a, new_b)) - np.sum(graph.lookup(xs, partners))
-        if np.isnan(graph.lookup(new_a, new_b)).any() or gain <= MIN_GAIN:
+        new = graph.lookup(new_a, new_b)
+        if np.isnan(new).any() or new.sum() - graph.lookup(xs, partners).sum() <= MIN_GAIN:
             invalid.extend(cycle)
             continue
         taken[people] = True
@@ -291,7 +256,9 @@ def _unoriented(
                 break
             starts = _cycle_starts(pred)
             if len(starts):
-                changed, invalid, applied = _apply_both(graph, mate, pred, starts)
+                changed, invalid, applied = _apply_cycles(
+                    graph, mate, pred, starts, len(mate), repeats_invalid=True
+                )
                 found += applied
                 exchanged += applied
                 # Changed people have stale arcs now, and invalid cycles would keep growing

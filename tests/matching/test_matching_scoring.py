@@ -141,3 +141,23 @@ def test_score_is_weighted_sum_of_components():
     comp = components(scorer, ix, "a", "b")
     expected = sum(comp[name] * w for name, w in zip(COMPONENTS, weights.as_tuple(), strict=True))
     assert scorer.scores(np.array([0]), np.array([1]))[0] == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("most", [3, 7])
+def test_share_any_agrees_with_counting_shared_tokens(most):
+    # Padded rows up to FEW_TOKENS projects a person, the token-by-token count above that.
+    rng = np.random.default_rng(most)
+    people = [
+        Participant(
+            f"p{i}",
+            f"T{i % 5}",
+            projects=tuple(f"x{t}" for t in rng.choice(12, rng.integers(0, most + 1), False)),
+        )
+        for i in range(60)
+    ]
+    scorer, _ = scorer_for(people)
+    a, b = np.triu_indices(60, k=1)
+    enc = scorer.enc
+    counted = scorer.shared("projects", enc.projects, None, a, b) > 0
+    assert np.array_equal(scorer.share_any("projects", enc.projects, a, b), counted)
+    assert counted.any() and not counted.all()
