@@ -11,35 +11,8 @@ from flask import render_template
 from sqlalchemy.orm import Session
 
 from matcher.auth.verification import sso_name
-from matcher.models import OutboxMessage
+from matcher.models import OutboxMessage, User
 from matcher.notify.render import Undeliverable, new_email, recipient, renderer
-
-
-@renderer("password_reset")
-def render_password_reset(
-    session: Session, message: OutboxMessage, config: Mapping[str, Any]
-) -> Message:
-    """The password-reset link, and how long it stays valid."""
-    user = recipient(session, message)
-    url = message.payload.get("url")
-    if not isinstance(url, str):
-        raise Undeliverable("bad payload: url")
-    context = {
-        "name": user.display_name,
-        "url": url,
-        "minutes": max(1, int(config.get("PASSWORD_RESET_MAX_AGE", 3600)) // 60),
-        "org_name": config.get("ORG_NAME", "Engineering"),
-    }
-    return new_email(
-        config,
-        message,
-        user,
-        "Reset your matcher password",
-        (
-            render_template("email/password_reset.txt", **context),
-            render_template("email/password_reset.html", **context),
-        ),
-    )
 
 
 def _url(message: OutboxMessage, key: str, required: bool = True) -> str | None:
@@ -55,27 +28,63 @@ def _days(config: Mapping[str, Any], setting: str, default: int) -> int:
     return max(1, int(config.get(setting, default)) // 86400)
 
 
+def _minutes(config: Mapping[str, Any], setting: str, default: int) -> int:
+    return max(1, int(config.get(setting, default)) // 60)
+
+
+def _account_email(
+    config: Mapping[str, Any],
+    message: OutboxMessage,
+    user: User,
+    subject: str,
+    template: str,
+    **context: Any,
+) -> Message:
+    """An account message to user: templates email/<template>.txt and .html, with the
+    person's name and the organisation's in their context."""
+    context = {
+        "name": user.display_name,
+        "org_name": config.get("ORG_NAME", "Engineering"),
+        **context,
+    }
+    bodies = (
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
+    )
+    return new_email(config, message, user, subject, bodies)
+
+
+@renderer("password_reset")
+def render_password_reset(
+    session: Session, message: OutboxMessage, config: Mapping[str, Any]
+) -> Message:
+    """The password-reset link, and how long it stays valid."""
+    user = recipient(session, message)
+    return _account_email(
+        config,
+        message,
+        user,
+        "Reset your matcher password",
+        "password_reset",
+        url=_url(message, "url"),
+        minutes=_minutes(config, "PASSWORD_RESET_MAX_AGE", 3600),
+    )
+
+
 @renderer("verify_email")
 def render_verify_email(
     session: Session, message: OutboxMessage, config: Mapping[str, Any]
 ) -> Message:
     """The link confirming a new account's address, and how long it stays valid."""
     user = recipient(session, message)
-    context = {
-        "name": user.display_name,
-        "url": _url(message, "url"),
-        "days": _days(config, "EMAIL_VERIFY_MAX_AGE", 3 * 86400),
-        "org_name": config.get("ORG_NAME", "Engineering"),
-    }
-    return new_email(
+    return _account_email(
         config,
         message,
         user,
         "Confirm your email address for matcher",
-        (
-            render_template("email/verify_email.txt", **context),
-            render_template("email/verify_email.html", **context),
-        ),
+        "verify_email",
+        url=_url(message, "url"),
+        days=_days(config, "EMAIL_VERIFY_MAX_AGE", 3 * 86400),
     )
 
 
@@ -86,25 +95,17 @@ def render_invitation(
     """An invitation for an imported or provisioned person: who invited them, the link to
     accept (a password or single sign-on), how long it stays valid."""
     user = recipient(session, message)
-    org_name = config.get("ORG_NAME", "Engineering")
     inviter = message.payload.get("invited_by")
-    context = {
-        "name": user.display_name,
-        "url": _url(message, "url"),
-        "inviter": inviter if isinstance(inviter, str) and inviter else "Your organisation",
-        "sso": sso_name(config),
-        "days": _days(config, "INVITATION_MAX_AGE", 30 * 86400),
-        "org_name": org_name,
-    }
-    return new_email(
+    return _account_email(
         config,
         message,
         user,
         "You are invited to matcher",
-        (
-            render_template("email/invitation.txt", **context),
-            render_template("email/invitation.html", **context),
-        ),
+        "invitation",
+        url=_url(message, "url"),
+        inviter=inviter if isinstance(inviter, str) and inviter else "Your organisation",
+        sso=sso_name(config),
+        days=_days(config, "INVITATION_MAX_AGE", 30 * 86400),
     )
 
 
@@ -115,22 +116,15 @@ def render_signup_exists(
     """Someone tried to sign up with an address that has an account: log in, reset, or accept
     the invitation instead."""
     user = recipient(session, message)
-    context = {
-        "name": user.display_name,
-        "login_url": _url(message, "login_url"),
-        "reset_url": _url(message, "reset_url"),
-        "invitation_url": _url(message, "invitation_url", required=False),
-        "confirmed": bool(message.payload.get("confirmed")),
-        "minutes": max(1, int(config.get("PASSWORD_RESET_MAX_AGE", 3600)) // 60),
-        "org_name": config.get("ORG_NAME", "Engineering"),
-    }
-    return new_email(
+    return _account_email(
         config,
         message,
         user,
         "You already have a matcher account",
-        (
-            render_template("email/signup_exists.txt", **context),
-            render_template("email/signup_exists.html", **context),
-        ),
+        "signup_exists",
+        login_url=_url(message, "login_url"),
+        reset_url=_url(message, "reset_url"),
+        invitation_url=_url(message, "invitation_url", required=False),
+        confirmed=bool(message.payload.get("confirmed")),
+        minutes=_minutes(config, "PASSWORD_RESET_MAX_AGE", 3600),
     )
