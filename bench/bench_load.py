@@ -13,8 +13,12 @@ rate limits OFF, logs in members and an admin (CSRF token from the form, like a 
    a warm-up (not counted), then --seconds of measurement; /healthz is measured first and last
    on the same server, and each page's req/s is reported as a share of /healthz's mean. Member
    pages rotate over --users logged-in members; any status but 200 is an error.
+   Then the dashboard again while a thread of this script renames a person once a second through
+   the app (each write invalidates every cached page: the page cache's worst case).
 2. Fixed rate (open loop, stdlib threads + http.client): --rate requests a second per page for
    --rate-seconds, each timed from the moment it was due (a late send counts as latency).
+   Then every page again at saturation on a second server with the page cache off
+   (MATCHER_PAGE_CACHE_SECONDS=0): what each page costs when it is rendered every time.
 3. 1,000 concurrent sign-ups, each with a unique email, then the rows are counted; then 50 of
    the same emails are submitted again at once and must get the same answer as a new address
    (302: the owner is emailed instead), still stored once.
@@ -418,6 +422,44 @@ PAGES = (
 P95_AT_RATE_MS = 50.0
 
 
+class Writer:
+    """Through the app (so the data versions follow, as for any write), rename a person
+    `rate` times a second in a thread, until the block ends."""
+
+    def __init__(self, url: str, rate: float) -> None:
+        self.url, self.rate, self.done = url, rate, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from sqlalchemy import select, update
+
+        from matcher import create_app
+        from matcher.extensions import db
+        from matcher.models import User
+
+        with tempfile.TemporaryDirectory() as work:
+            app = create_app({"DATABASE_URL": self.url, "INSTANCE_PATH": work})
+            with app.app_context():
+                user_id = db.session.scalar(select(User.id).order_by(User.id.desc()).limit(1))
+                while not self._stop.wait(1 / self.rate):
+                    db.session.execute(
+                        update(User)
+                        .where(User.id == user_id)
+                        .values(display_name=f"Renamed {self.done}")
+                    )
+                    db.session.commit()
+                    self.done += 1
+
+    def __enter__(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
 # --------------------------------------------------------------------------- phase 2: sign-ups
 
 
@@ -530,6 +572,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="fixed-rate requests/s")
     parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--write-rate", type=float, default=1.0, help="writes/s while the dashboard is measured"
+    )
     parser.add_argument("--signups", type=int, default=1_000)
     parser.add_argument("--signup-threads", type=int, default=50)
     parser.add_argument("--duplicates", type=int, default=50)
@@ -620,6 +665,15 @@ def main() -> int:
                     (f"{label}: errors at saturation", "0", f"{sat.errors} of {sat.requests}",
                      sat.errors == 0)
                 )  # fmt: skip
+            # The cache's worst case: a write a second to a table every page reads.
+            with Writer(url, args.write_rate) as writer:
+                busy = saturate("/dashboard/", members)
+            rows.append(
+                (f"/dashboard/ with {args.write_rate:g} writes/s to users (every cached page "
+                 "invalidated each time): req/s as a share of /healthz", "reported",
+                 f"{busy.rps:,.0f} req/s = {100 * busy.rps / health:.1f}% "
+                 f"(p95 {busy.p95_ms:.0f} ms, {writer.done} writes)", busy.errors == 0)
+            )  # fmt: skip
             for path, (_, label, _, who) in measured.items():
                 latencies, errors = fixed_rate(
                     server.port, path, admin if who == "admin" else members, args.rate,
@@ -634,6 +688,22 @@ def main() -> int:
                 rows.append(
                     (f"{label}: errors at {args.rate:g} req/s", "0", str(errors), errors == 0)
                 )
+
+            # Every request rendered: what a page costs when the cache cannot help.
+            server.stop()
+            server = GunicornServer(
+                settings | {"MATCHER_PAGE_CACHE_SECONDS": "0"},
+                args.workers,
+                work_path / "gunicorn-uncached.log",
+            )
+            server.wait_ready(lambda port: Client(port).request("GET", "/healthz")[0] == 200, 60)
+            for path, (_, label, _, who) in measured.items():
+                cold = saturate(path, admin if who == "admin" else members)
+                rows.append(
+                    (f"{label}, page cache off: req/s as a share of /healthz", "reported",
+                     f"{cold.rps:,.0f} req/s = {100 * cold.rps / health:.1f}% "
+                     f"(p95 {cold.p95_ms:.0f} ms)", cold.errors == 0)
+                )  # fmt: skip
 
             if args.signups <= 0:
                 notes.append("sign-ups not measured (--signups 0)")

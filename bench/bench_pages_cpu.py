@@ -8,8 +8,9 @@ this process's CPU only (the database's work runs in another process and is not 
     python bench/bench_pages_cpu.py --url URL        # measure a kept database again
     python bench/bench_pages_cpu.py --url URL --profile /admin/insights   # cProfile one page
 
-Prints a markdown table: page, CPU ms per request (mean over --requests after --warmup),
-SQL statements per request, response bytes.
+Prints a markdown table: page, page cache off (every request renders: the cost of a miss) or
+on (the steady state while nothing is written), CPU ms per request (mean over --requests after
+--warmup), SQL statements per request, response bytes.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bench_load import PASSWORD, csrf_token, prepare_database  # noqa: E402
 from bench_outbox import drop_postgres, postgres_database  # noqa: E402
 
 
-def measure(args: argparse.Namespace, url: str) -> None:
+def measure(args: argparse.Namespace, url: str, cache_seconds: int) -> None:
     from sqlalchemy import event, select
 
     from matcher import create_app
@@ -45,6 +46,7 @@ def measure(args: argparse.Namespace, url: str) -> None:
                 "INSTANCE_PATH": work,
                 "SECRET_KEY": "bench",
                 "RATELIMIT_ENABLED": args.rate_limits,
+                "PAGE_CACHE_SECONDS": cache_seconds,
             }
         )
         with app.app_context():
@@ -111,8 +113,7 @@ def measure(args: argparse.Namespace, url: str) -> None:
                         (out / f"{name}-{k}-p{page}.html").write_text(volatile.sub(r'\1="-"', body))
             return
         event.listen(engine, "before_cursor_execute", count)
-        print("| page | CPU ms / request | SQL statements | bytes |")
-        print("| --- | --- | --- | --- |")
+        cache = f"on ({cache_seconds} s)" if cache_seconds else "off"
         for path, clients in pages:
             clients = clients or [anonymous]
 
@@ -135,11 +136,19 @@ def measure(args: argparse.Namespace, url: str) -> None:
                 profiler.disable()
             cpu = (time.process_time() - started) / args.requests * 1000
             statements = counter["n"] / args.requests
-            print(f"| {path} | {cpu:.2f} | {statements:g} | {size:,} |")
+            print(f"| {path} | {cache} | {cpu:.2f} | {statements:g} | {size:,} |")
             if profiler:
                 stats = pstats.Stats(profiler).sort_stats(args.sort)
                 stats.print_stats(args.lines)
         event.remove(engine, "before_cursor_execute", count)
+
+
+def measure_all(args: argparse.Namespace, url: str) -> None:
+    """The table: every page, with each page cache setting asked for."""
+    print("| page | page cache | CPU ms / request | SQL statements | bytes |")
+    print("| --- | --- | --- | --- | --- |")
+    for seconds in args.cache:
+        measure(args, url, seconds)
 
 
 def main() -> int:
@@ -149,7 +158,8 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=2_000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--warmup", type=int, default=30)
+    # Twice --users: every member's page is rendered (and cached) before measuring.
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--page", action="append", help="only this page (repeatable; 'round')")
     parser.add_argument("--profile", action="store_true", help="cProfile the measured requests")
     parser.add_argument("--sort", default="cumulative")
@@ -158,9 +168,16 @@ def main() -> int:
     )
     parser.add_argument("--dump", help="write every page body here instead of measuring")
     parser.add_argument("--lines", type=int, default=40)
+    parser.add_argument(
+        "--cache",
+        type=int,
+        action="append",
+        help="PAGE_CACHE_SECONDS to measure with (repeatable; default: 0, then 60)",
+    )
     args = parser.parse_args()
+    args.cache = args.cache or [0, 60]
     if args.url:
-        measure(args, args.url)
+        measure_all(args, args.url)
         return 0
     created = postgres_database()
     if not created:
@@ -172,7 +189,7 @@ def main() -> int:
             prepared = prepare_database(url, Path(work) / "instance", args.people, args.users)
             for note in prepared.notes:
                 print(f"- {note}")
-        measure(args, url)
+        measure_all(args, url)
     finally:
         if args.keep:
             print(f"kept: --url {url}")

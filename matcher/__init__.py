@@ -45,6 +45,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matcher.rounds import insight_counts
 
     insight_counts.install(Session)  # the insights aggregates follow every flush
+    from matcher import pagecache
+
+    # Before the other request hooks: a cached page reads the data versions before anything.
+    pagecache.init_app(app)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

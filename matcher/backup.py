@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from matcher.extensions import db
+from matcher.pagecache import VERSIONS_TABLE
 
 FORMAT = "matcher-backup"
 VERSION = 1
@@ -48,8 +49,8 @@ class BackupError(Exception):
 
 
 def tables() -> list[Table]:
-    """Every table of the models, parents before children."""
-    return list(db.metadata.sorted_tables)
+    """Every table of the models, parents before children (not the page cache's versions)."""
+    return [table for table in db.metadata.sorted_tables if table.name != VERSIONS_TABLE]
 
 
 def current_revision(session: Session) -> str | None:

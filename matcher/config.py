@@ -71,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto. 0 = trust none,
     # so a client cannot fake its address to dodge the rate limits.
     "PROXY_HOPS": 0,
+    # Pages kept per person until a table they read changes, and at most this many seconds
+    # (what the clock changes: "today", "next round"); 0 turns the cache off. Per process.
+    "PAGE_CACHE_SECONDS": 60,
+    "PAGE_CACHE_MAX_CHARS": 64 * 1024 * 1024,
 }
 
 

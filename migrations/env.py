@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from matcher.pagecache import SKIP_VERSIONS
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -94,8 +96,13 @@ def run_migrations_online():
             connection.commit()  # end SQLAlchemy's autobegun transaction: migrations run theirs
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # The schema changes here; the data versions table may not exist yet (or any more).
+        connection.info[SKIP_VERSIONS] = True
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.info.pop(SKIP_VERSIONS, None)
         if sqlite:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             connection.exec_driver_sql("PRAGMA foreign_keys = ON")

@@ -104,6 +104,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "matcher.errors",
             "matcher.security",
             "matcher.video_links",
+            "matcher.pagecache",
         ),
     ),
     ("notify", ("matcher.notify",)),

@@ -11,6 +11,7 @@ from matcher.admin import bp, charts, exports, metrics
 from matcher.admin.scope import programme_for, show_programme
 from matcher.extensions import db
 from matcher.models import Programme
+from matcher.pagecache import cached_page
 
 # The charts are pure functions of small inputs that change only when the aggregates do:
 # drawing two 25 x 25 heatmaps costs more than reading everything else the page shows.
@@ -28,6 +29,7 @@ def _scope(slug: str | None) -> Programme | None:
 
 @bp.route("/insights")
 @bp.route("/p/<slug>/insights")
+@cached_page
 def insights_page(slug: str | None = None) -> str:
     """Participation, meeting rate, ratings, new connections and the team x team maps, of one
     programme or (at /admin/insights) across every programme."""

@@ -27,6 +27,7 @@ from matcher.extensions import db
 from matcher.matching import Rules
 from matcher.models import Programme, Round
 from matcher.notify.status import delivery_here
+from matcher.pagecache import cached_page
 from matcher.programmes import schedule
 from matcher.programmes.members import auto_enrol
 from matcher.programmes.settings import rules_or_default
@@ -224,6 +225,7 @@ def _round_page(
 
 
 @bp.route("/rounds/<int:round_id>")
+@cached_page
 def round_detail(round_id: int) -> tuple[str, int]:
     """One round: metrics, groups and reasons; overrides and publish while it is a draft."""
     round_ = db.session.get(Round, round_id)

@@ -12,6 +12,7 @@ from matcher.dashboard.forms import ProgrammeSkipForm
 from matcher.extensions import db
 from matcher.feedback.service import kudos_for
 from matcher.models import FEEDBACK_STATUSES, ROLE_LABELS
+from matcher.pagecache import cached_page
 from matcher.programmes.catalogue import by_slug
 from matcher.programmes.members import membership
 from matcher.rounds import cadence
@@ -27,6 +28,7 @@ def require_login() -> None:
 
 
 @bp.route("/")
+@cached_page
 def index() -> str:
     """A card per programme (its pairing, partners, time, next round), then past pairings."""
     now = datetime.now(UTC)

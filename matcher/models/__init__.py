@@ -35,6 +35,7 @@ from matcher.models.programmes import (
     ProgrammeMember,
 )
 from matcher.models.rounds import ROUND_STATUSES, MatchGroup, Membership, PendingErasure, Round
+from matcher.models.versions import DataVersion
 
 __all__ = [
     "EVERY_PROGRAMME",
@@ -45,6 +46,7 @@ __all__ = [
     "FEEDBACK_STATUSES",
     "NOT_MEETING_REASONS",
     "AuditEntry",
+    "DataVersion",
     "Feedback",
     "MEETING_MODES",
     "ROUND_STATUSES",

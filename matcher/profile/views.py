@@ -26,6 +26,7 @@ from werkzeug.security import check_password_hash
 from matcher.extensions import db
 from matcher.models import ROLE_LABELS, Programme, Team, User, normalise_name
 from matcher.models.people import normalise_email
+from matcher.pagecache import cached_page
 from matcher.profile import service
 from matcher.profile.forms import (
     CADENCE_CHOICES,
@@ -89,6 +90,7 @@ def render_show(refusal: JoinRefusal | None = None) -> tuple[str, int]:
 
 
 @bp.route("/")
+@cached_page
 def show() -> tuple[str, int]:
     """The profile at a glance, with one card per programme: where one stands and actions."""
     return render_show()

@@ -1,0 +1,268 @@
+"""Rendered pages kept per person until a table they were read from changes.
+
+Every committed write replaces the version of each table it wrote, in the same transaction
+(`data_versions`, one row per table). A cached page remembers which tables its statements
+read and their versions when it was rendered; it is served again only while all of those
+versions are unchanged, for at most PAGE_CACHE_SECONDS (what the clock changes: "today",
+"next round"). The tables are found in the SQL itself, so no page declares them and a new
+query cannot forget to.
+
+The cache lives in each process (a gunicorn worker has its own); the versions live in the
+database, so every process sees every other one's writes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from flask.globals import request_ctx
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from matcher.extensions import db
+
+VERSIONS_TABLE = "data_versions"
+# The first table a statement writes: INSERT [OR ...] INTO t, UPDATE t, DELETE FROM t.
+_WRITE = re.compile(
+    r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)', re.I
+)
+_DML = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE|TRUNCATE|MERGE|COPY)\b", re.I)
+_WORD = re.compile(r"\w+")
+_READS_OR_SCHEMA = (
+    "SELECT",
+    "PRAGMA",
+    "SAVEPOINT",
+    "RELEASE",
+    "ROLLBACK",
+    "BEGIN",
+    "COMMIT",
+    "SHOW",
+    "SET ",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "ANALYZE",
+    "VACUUM",
+    "EXPLAIN",
+    "LOCK",
+    "VALUES",
+)
+# conn.info keys: the tables written in this transaction; "do not track" (migrations).
+_WRITTEN = "matcher_written_tables"
+SKIP_VERSIONS = "matcher_skip_data_versions"
+# Every table at once, for a write whose table could not be read from its SQL.
+_ALL = "*"
+
+_SCHEMA_CHANGES = ("CREATE", "DROP T", "ALTER ")
+# Per engine: does its database have the versions table (None or absent: not asked yet).
+_has_versions: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+# The tables the statements of this request have read (None: not recording).
+_reads: ContextVar[set[str] | None] = ContextVar("matcher_page_reads", default=None)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One rendered page: the versions of the tables it read, and its HTML."""
+
+    versions: tuple[tuple[str, int | None], ...]
+    body: str
+    as_tuple: bool
+
+
+class PageCache:
+    """A least-recently-used map of pages, bounded by the characters it holds."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> Entry | None:
+        """The entry for key (marked as recently used), or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: Entry) -> None:
+        """Store entry, dropping the least recently used pages beyond the size limit."""
+        if len(entry.body) > self.max_chars:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._chars -= len(old.body)
+            self._entries[key] = entry
+            self._chars += len(entry.body)
+            while self._chars > self.max_chars:
+                _, dropped = self._entries.popitem(last=False)
+                self._chars -= len(dropped.body)
+
+    def clear(self) -> None:
+        """Forget every page."""
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def track_writes(engine: Any) -> None:
+    """Replace the version of every table a transaction on engine writes, as it commits."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(conn, _cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
+        reads = _reads.get()
+        if reads is not None:
+            reads.update(_WORD.findall(statement))
+        name = written_table(statement)
+        if name is not None and name != VERSIONS_TABLE:
+            conn.info.setdefault(_WRITTEN, set()).add(name)
+        elif name is None and statement.lstrip()[:6].upper() in _SCHEMA_CHANGES:
+            _has_versions.pop(conn.engine, None)  # the table may have come or gone: ask again
+
+    @event.listens_for(engine, "begin")
+    @event.listens_for(engine, "rollback")
+    def _forget(conn: Connection) -> None:
+        # A connection lost mid-transaction (a database restart) is thrown away with its info.
+        if not conn.invalidated:
+            conn.info.pop(_WRITTEN, None)
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn: Connection) -> None:
+        written = conn.info.pop(_WRITTEN, None)
+        if not written or conn.info.get(SKIP_VERSIONS):
+            return
+        if not has_versions_table(conn):
+            return  # a database not migrated this far (yet, or any more): nothing to keep
+        if _ALL in written:
+            written = {table.name for table in db.metadata.sorted_tables} - {VERSIONS_TABLE}
+        bump(conn, written)
+
+
+def written_table(statement: str) -> str | None:
+    """The table a statement writes ("*" when it cannot tell which), or None for a read."""
+    head = statement.lstrip()[:9].upper()
+    if head.startswith(_READS_OR_SCHEMA):
+        # Schema changes come with a new release (and new processes): they need no versions.
+        return None
+    match = _WRITE.match(statement)
+    if match:
+        return match.group(1).lower()
+    return _ALL if _DML.search(statement) else None
+
+
+def has_versions_table(conn: Connection) -> bool:
+    """Whether the database has the versions table (asked once per engine and schema change)."""
+    known = _has_versions.get(conn.engine)
+    if known is None:
+        if conn.dialect.name == "sqlite":
+            sql = f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{VERSIONS_TABLE}'"
+        else:
+            sql = f"SELECT to_regclass('{VERSIONS_TABLE}')"
+        row = conn.exec_driver_sql(sql).first()
+        known = _has_versions[conn.engine] = row is not None and row[0] is not None
+    return known
+
+
+def bump(conn: Connection, tables: set[str]) -> None:
+    """Give each of tables a new version, in conn's transaction (just before it commits)."""
+    token = secrets.randbits(62)
+    # Names come from \w+ matches or the metadata, so they are safe to write into the SQL;
+    # sorted, so two transactions lock the version rows in one order (no deadlock).
+    rows = ", ".join(f"('{name}', {token})" for name in sorted(tables))
+    # Through the connection (still in its transaction), so a failure is SQLAlchemy's error
+    # (a database restarting gets its 503 page, as for any other statement).
+    conn.exec_driver_sql(
+        f"INSERT INTO {VERSIONS_TABLE} (name, version) VALUES {rows} "
+        "ON CONFLICT (name) DO UPDATE SET version = excluded.version"
+    )
+
+
+def read_versions() -> dict[str, int]:
+    """The current version of every table that has one."""
+    result = db.session.connection().exec_driver_sql(f"SELECT name, version FROM {VERSIONS_TABLE}")
+    return dict(result.all())
+
+
+def init_app(app: Flask) -> None:
+    """Track writes on the app's database and start recording reads on cached pages."""
+    with app.app_context():
+        track_writes(db.engine)
+    seconds = int(app.config.get("PAGE_CACHE_SECONDS") or 0)
+    if seconds <= 0:
+        return
+    app.extensions["page_cache"] = PageCache(int(app.config["PAGE_CACHE_MAX_CHARS"]))
+    app.extensions["page_cache_marker"] = f"csrf-{secrets.token_hex(16)}"
+
+    @app.before_request
+    def start_recording() -> None:
+        # Before anything reads (the user loader included): the versions are read first, so
+        # a page is never stored under versions newer than the data it shows.
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method != "GET" or not getattr(view, "page_cached", False):
+            return
+        if session.get("_flashes"):
+            return  # the page shows a one-off message: render it, do not keep it
+        g.page_versions = read_versions()
+        g.page_reads_token = _reads.set(set())
+
+    @app.teardown_request
+    def stop_recording(_error: BaseException | None) -> None:
+        token = g.pop("page_reads_token", None)
+        if token is not None:
+            _reads.reset(token)
+
+
+def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve a logged-in person's GET page from the cache while nothing it read has changed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        cache: PageCache | None = current_app.extensions.get("page_cache")
+        versions = g.get("page_versions")
+        if cache is None or versions is None or not current_user.is_authenticated:
+            return view(*args, **kwargs)
+        seconds = int(current_app.config["PAGE_CACHE_SECONDS"])
+        key = (request.endpoint, current_user.get_id(), request.full_path, time.time() // seconds)
+        marker = current_app.extensions["page_cache_marker"]
+        entry = cache.get(key)
+        if entry is not None and all(versions.get(name) == v for name, v in entry.versions):
+            cache.hits += 1
+            body = entry.body.replace(marker, generate_csrf())
+            return (body, 200) if entry.as_tuple else body
+        cache.misses += 1
+        result = view(*args, **kwargs)
+        body, status = (result, 200) if isinstance(result, str) else result
+        reads = _reads.get()
+        # A message flashed while rendering (not before) is in the page too: do not keep it.
+        shown = request_ctx.flashes or session.get("_flashes")
+        if isinstance(body, str) and status == 200 and reads is not None and not shown:
+            token = g.get("csrf_token")
+            stored = body.replace(token, marker) if token else body
+            known = {table.name for table in db.metadata.sorted_tables}
+            read = sorted(reads & known)
+            read_versions_ = tuple((name, versions.get(name)) for name in read)
+            cache.put(key, Entry(read_versions_, stored, as_tuple=result is not body))
+        return result
+
+    wrapper.page_cached = True  # type: ignore[attr-defined]
+    return wrapper
