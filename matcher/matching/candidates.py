@@ -17,6 +17,7 @@ import numpy as np
 
 from .components import TokenSource, token_sources
 from .encode import Encoded
+from .forking import can_fork, child_succeeded, release_tail, shared_empty, start_child
 from .helping import help_candidate_keys, role_candidate_keys
 from .scoring import SCORE_DECIMALS, Scorer
 
@@ -213,28 +214,82 @@ def pool_keys(
 
 
 def pool_pairs(
-    enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
+    enc: Encoded,
+    scorer: Scorer,
+    options: CandidateOptions,
+    rng: np.random.Generator,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Allowed pooled pairs (a < b) and their scores, checked and scored block by block."""
     n = enc.n
     keys = pool_keys(enc, scorer, options, rng)
+    starts = range(0, len(keys), POOL_BLOCK)
+    if len(starts) >= 2 and can_fork(workers):
+        return _pool_pairs_forked(n, scorer, keys, starts)
     out_a = np.empty(len(keys), dtype=np.int32)
     out_b = np.empty(len(keys), dtype=np.int32)
     out_s = np.empty(len(keys), dtype=np.float64)
     m = 0
-    for start in range(0, len(keys), POOL_BLOCK):
-        block = keys[start : start + POOL_BLOCK]
-        a, b = block // n, block % n
-        ok = scorer.allowed(a, b)
-        a, b = a[ok], b[ok]
-        k = len(a)
-        out_a[m : m + k] = a
-        out_b[m : m + k] = b
-        out_s[m : m + k] = scorer.scores(a, b)
-        m += k
+    for start in starts:
+        m += _score_block(n, scorer, keys, start, m, out_a, out_b, out_s)
     del keys
     # Shrink in place where numpy can (no copy of the largest arrays at a million people).
     return _shrink(out_a, m), _shrink(out_b, m), _shrink(out_s, m)
+
+
+def _score_block(
+    n: int,
+    scorer: Scorer,
+    keys: np.ndarray,
+    start: int,
+    at: int,
+    out_a: np.ndarray,
+    out_b: np.ndarray,
+    out_s: np.ndarray,
+) -> int:
+    """Write the allowed pairs of keys[start:start + POOL_BLOCK] and their scores from `at` on."""
+    block = keys[start : start + POOL_BLOCK]
+    a, b = block // n, block % n
+    ok = scorer.allowed(a, b)
+    a, b = a[ok], b[ok]
+    k = len(a)
+    out_a[at : at + k] = a
+    out_b[at : at + k] = b
+    out_s[at : at + k] = scorer.scores(a, b)
+    return k
+
+
+def _pool_pairs_forked(
+    n: int, scorer: Scorer, keys: np.ndarray, starts: range
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pool_pairs with every other block scored by a forked child (the same arrays out)."""
+    # Shared output: each block writes its pairs at its own start (it has at most as many
+    # pairs as keys), then the parent moves them together in block order.
+    out_a = shared_empty(len(keys), np.int32)
+    out_b = shared_empty(len(keys), np.int32)
+    out_s = shared_empty(len(keys), np.float64)
+    counts = shared_empty(len(starts), np.int64)
+
+    def score(blocks: range) -> None:
+        for k in blocks:
+            counts[k] = _score_block(n, scorer, keys, starts[k], starts[k], out_a, out_b, out_s)
+
+    # Scorer builds its lookup tables on first use: build them once, before forking.
+    warm = keys[:64]
+    scorer.scores(warm // n, warm % n)
+    theirs = range(1, len(starts), 2)
+    child = start_child(lambda: score(theirs))
+    score(range(0, len(starts), 2))
+    if not child_succeeded(child):
+        score(theirs)
+    m = 0
+    for start, k in zip(starts, counts.tolist(), strict=True):
+        if start != m:  # overlapping forward moves: numpy copies overlapping slices safely
+            out_a[m : m + k] = out_a[start : start + k]
+            out_b[m : m + k] = out_b[start : start + k]
+            out_s[m : m + k] = out_s[start : start + k]
+        m += k
+    return release_tail(out_a, m), release_tail(out_b, m), release_tail(out_s, m)
 
 
 def _shrink(array: np.ndarray, size: int) -> np.ndarray:
@@ -302,9 +357,13 @@ def best_per_person(
 
 
 def candidate_pairs(
-    enc: Encoded, scorer: Scorer, options: CandidateOptions, rng: np.random.Generator
+    enc: Encoded,
+    scorer: Scorer,
+    options: CandidateOptions,
+    rng: np.random.Generator,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Allowed candidate pairs (a < b) with their scores; deterministic for a given rng."""
+    """Allowed candidate pairs (a < b) with scores; the same for a given rng and any workers."""
     n = enc.n
     if n < 2:
         empty = np.zeros(0, dtype=np.int64)
@@ -314,7 +373,7 @@ def candidate_pairs(
         keep = scorer.allowed(a, b)
         a, b = a[keep], b[keep]
         return a, b, scorer.scores(a, b)
-    a, b, score = pool_pairs(enc, scorer, options, rng)
+    a, b, score = pool_pairs(enc, scorer, options, rng, workers)
     chosen = best_per_person(n, a, b, score, options.keep, options.price)
     a, b, score = a[chosen].astype(np.int64), b[chosen].astype(np.int64), score[chosen]
     del chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,14 +59,19 @@ def _write_all_edges(path: str, problem: Problem) -> None:
             write_edge_block(stream, a, b, score, ids)
 
 
-def _run_solve(args: argparse.Namespace) -> int:
+def _run_solve(args: argparse.Namespace, keep: list[object] | None) -> int:
     raw = _load(args.problem)
     loaded_mb = peak_rss_mb()
     problem = problem_from_json(raw, consume=True)
     del raw  # the decoded JSON is the largest object alive; free it before solving
     parsed_mb = peak_rss_mb()
-    outcome = solve_with_graph(problem, SolverOptions(timings=args.timings))
+    # A one-off process with nothing else running in it: safe to fork a helper onto a second core.
+    workers = min(2, os.cpu_count() or 1)
+    options = SolverOptions(timings=args.timings, workers=workers)
+    outcome = solve_with_graph(problem, options)
     result = result_to_json(outcome.result)
+    if keep is not None:
+        keep += (problem, outcome, result)
     if args.timings:
         result["stats"]["peak_rss_mb_after"].update(load=loaded_mb, parse=parsed_mb)
     try:
@@ -87,14 +93,15 @@ def _run_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) -> int:
     """Entry point; returns the exit status (2 with one `error:` line for bad input)."""
+    # `keep` receives the solve's big objects, so a caller about to exit can skip freeing them.
     args = _parser().parse_args(argv)
     # Millions of long-lived objects and no reference cycles worth collecting: the cyclic
     # collector would only rescan them over and over (it doubles parse time at 100k people).
     gc.disable()
     try:
-        return _run_solve(args)
+        return _run_solve(args, keep)
     except ProblemError as exc:
         message = " ".join(str(exc).split())  # always exactly one line
         print(f"error: {message}", file=sys.stderr)
