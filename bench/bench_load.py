@@ -13,10 +13,10 @@ rate limits OFF, logs in members and an admin (CSRF token from the form, like a 
    a warm-up (not counted), then --seconds of measurement; /healthz is measured first and last
    on the same server, and each page's req/s is reported as a share of /healthz's mean. Member
    pages rotate over --users logged-in members; any status but 200 is an error.
-   Then the dashboard again while a thread of this script renames a person once a second through
-   the app (each write invalidates every cached page: the page cache's worst case).
 2. Fixed rate (open loop, stdlib threads + http.client): --rate requests a second per page for
    --rate-seconds, each timed from the moment it was due (a late send counts as latency).
+   Then the dashboard at saturation while a thread of this script renames a person once a
+   second through the app (each write invalidates every cached page: the cache's worst case).
    Then every page again at saturation on a second server with the page cache off
    (MATCHER_PAGE_CACHE_SECONDS=0): what each page costs when it is rendered every time.
 3. 1,000 concurrent sign-ups, each with a unique email, then the rows are counted; then 50 of
@@ -665,15 +665,6 @@ def main() -> int:
                     (f"{label}: errors at saturation", "0", f"{sat.errors} of {sat.requests}",
                      sat.errors == 0)
                 )  # fmt: skip
-            # The cache's worst case: a write a second to a table every page reads.
-            with Writer(url, args.write_rate) as writer:
-                busy = saturate("/dashboard/", members)
-            rows.append(
-                (f"/dashboard/ with {args.write_rate:g} writes/s to users (every cached page "
-                 "invalidated each time): req/s as a share of /healthz", "reported",
-                 f"{busy.rps:,.0f} req/s = {100 * busy.rps / health:.1f}% "
-                 f"(p95 {busy.p95_ms:.0f} ms, {writer.done} writes)", busy.errors == 0)
-            )  # fmt: skip
             for path, (_, label, _, who) in measured.items():
                 latencies, errors = fixed_rate(
                     server.port, path, admin if who == "admin" else members, args.rate,
@@ -689,6 +680,15 @@ def main() -> int:
                     (f"{label}: errors at {args.rate:g} req/s", "0", str(errors), errors == 0)
                 )
 
+            # The cache's worst case: a write a second to a table every page reads.
+            with Writer(url, args.write_rate) as writer:
+                busy = saturate("/dashboard/", members)
+            rows.append(
+                (f"/dashboard/ with {args.write_rate:g} writes/s to users (every cached page "
+                 "invalidated each time): req/s as a share of /healthz", "reported",
+                 f"{busy.rps:,.0f} req/s = {100 * busy.rps / health:.1f}% "
+                 f"(p95 {busy.p95_ms:.0f} ms, {writer.done} writes)", busy.errors == 0)
+            )  # fmt: skip
             # Every request rendered: what a page costs when the cache cannot help.
             server.stop()
             server = GunicornServer(

@@ -35,6 +35,8 @@ from sqlalchemy.engine import Connection, Engine
 from matcher.extensions import db
 
 VERSIONS_TABLE = "data_versions"
+# The accounts table: its version vouches for a session id of a kept page (see start_recording).
+_USERS = "users"
 # The first table a statement writes: INSERT [OR ...] INTO t, UPDATE t, DELETE FROM t.
 _WRITE = re.compile(
     r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)', re.I
@@ -214,22 +216,49 @@ def init_app(app: Flask) -> None:
     app.extensions["page_cache_marker"] = f"csrf-{secrets.token_hex(16)}"
 
     @app.before_request
-    def start_recording() -> None:
+    def start_recording() -> Any:
         # Before anything reads (the user loader included): the versions are read first, so
         # a page is never stored under versions newer than the data it shows.
         view = app.view_functions.get(request.endpoint or "")
         if request.method != "GET" or not getattr(view, "page_cached", False):
-            return
+            return None
         if session.get("_flashes"):
-            return  # the page shows a one-off message: render it, do not keep it
-        g.page_versions = read_versions()
+            return None  # the page shows a one-off message: render it, do not keep it
+        g.page_versions = versions = read_versions()
+        user_key = session.get("_user_id")
+        entry = app.extensions["page_cache"].get(_key(user_key)) if user_key else None
+        if entry is not None and _still_true(entry, versions) and _USERS in dict(entry.versions):
+            # Served before the user is loaded: the page was rendered for this session id
+            # (user and session token) and `users` has not changed since, so the account is
+            # still active, the token still current and the admin flag still the same.
+            return _serve(entry)
         g.page_reads_token = _reads.set(set())
+        return None
 
     @app.teardown_request
     def stop_recording(_error: BaseException | None) -> None:
         token = g.pop("page_reads_token", None)
         if token is not None:
             _reads.reset(token)
+
+
+def _key(user_key: str) -> tuple:
+    """A page's cache key: the address, the session id, and the clock's slice of time."""
+    seconds = int(current_app.config["PAGE_CACHE_SECONDS"])
+    return (request.endpoint, user_key, request.full_path, time.time() // seconds)
+
+
+def _still_true(entry: Entry, versions: dict[str, int]) -> bool:
+    """Whether no table the page read has been written since it was rendered."""
+    return all(versions.get(name) == version for name, version in entry.versions)
+
+
+def _serve(entry: Entry) -> str | tuple[str, int]:
+    """A kept page, with this session's CSRF token in its forms."""
+    cache: PageCache = current_app.extensions["page_cache"]
+    cache.hits += 1
+    body = entry.body.replace(current_app.extensions["page_cache_marker"], generate_csrf())
+    return (body, 200) if entry.as_tuple else body
 
 
 def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -239,16 +268,20 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         cache: PageCache | None = current_app.extensions.get("page_cache")
         versions = g.get("page_versions")
-        if cache is None or versions is None or not current_user.is_authenticated:
+        user_key = session.get("_user_id")
+        # Kept only for a session id the user loader accepted (not, say, a remember-me cookie
+        # being turned into a session on this request).
+        if (
+            cache is None
+            or versions is None
+            or not current_user.is_authenticated
+            or user_key != current_user.get_id()
+        ):
             return view(*args, **kwargs)
-        seconds = int(current_app.config["PAGE_CACHE_SECONDS"])
-        key = (request.endpoint, current_user.get_id(), request.full_path, time.time() // seconds)
-        marker = current_app.extensions["page_cache_marker"]
+        key = _key(user_key)
         entry = cache.get(key)
-        if entry is not None and all(versions.get(name) == v for name, v in entry.versions):
-            cache.hits += 1
-            body = entry.body.replace(marker, generate_csrf())
-            return (body, 200) if entry.as_tuple else body
+        if entry is not None and _still_true(entry, versions):
+            return _serve(entry)  # the user loaded anyway (e.g. by a hook): still the page
         cache.misses += 1
         result = view(*args, **kwargs)
         body, status = (result, 200) if isinstance(result, str) else result
@@ -257,9 +290,11 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
         shown = request_ctx.flashes or session.get("_flashes")
         if isinstance(body, str) and status == 200 and reads is not None and not shown:
             token = g.get("csrf_token")
-            stored = body.replace(token, marker) if token else body
+            stored = (
+                body.replace(token, current_app.extensions["page_cache_marker"]) if token else body
+            )
             known = {table.name for table in db.metadata.sorted_tables}
-            read = sorted(reads & known)
+            read = sorted((reads & known) | {_USERS})
             read_versions_ = tuple((name, versions.get(name)) for name in read)
             cache.put(key, Entry(read_versions_, stored, as_tuple=result is not body))
         return result
