@@ -38,6 +38,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "real_clock(why): starts other processes, which keep the real clock"
     )
     config.addinivalue_line("markers", "postgresql: runs on the PostgreSQL backend")
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(why): input handling that stores nothing (a refusal, a 400/404, a redirect): "
+        "its PostgreSQL run is left out",
+    )
+    config.addinivalue_line(
+        "markers", "clock_free(why): reads no wall clock: left out of the year-ahead pass"
+    )
     days = config.getoption("--clock-offset-days")
     if days:
         import time_machine
@@ -49,18 +57,40 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(traveller.stop)
 
 
+# The pure matching engine (matcher/matching) reads no wall clock: only time.perf_counter, for
+# its time budget, which time-machine does not move. Its tests (numbers in, numbers out, with
+# fixed dates) would run the same a year ahead, so that pass leaves them out.
+CLOCK_FREE_DIRS = {Path(__file__).parent / "matching"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    left_out = []
     for item in items:
         callspec = getattr(item, "callspec", None)
+        if item.get_closest_marker("sqlite_only") and "backend" not in getattr(
+            callspec, "params", {}
+        ):
+            # A mark that changed nothing would only mislead its reader.
+            raise pytest.UsageError(f"{item.nodeid}: sqlite_only, but it runs on no backend")
         if callspec is not None and callspec.params.get("backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
+            # Refusals and other input handling that stores nothing behave the same on both
+            # backends: SQLite alone runs them (the marks say why, test by test).
+            if item.get_closest_marker("sqlite_only"):
+                left_out.append(item)
+        if CLOCK_FREE_DIRS.intersection(item.path.parents):
+            item.add_marker(pytest.mark.clock_free("the pure matching engine"))
     if config.getoption("--clock-offset-days"):
-        moved, kept = [], []
-        for item in items:
-            (kept if item.get_closest_marker("real_clock") else moved).append(item)
-        if kept:
-            config.hook.pytest_deselected(items=kept)
-            items[:] = moved
+        # Other processes keep the real clock; clock-free tests would run the same.
+        left_out += [
+            item
+            for item in items
+            if item.get_closest_marker("real_clock") or item.get_closest_marker("clock_free")
+        ]
+    if left_out:
+        dropped = set(left_out)
+        config.hook.pytest_deselected(items=[item for item in items if item in dropped])
+        items[:] = [item for item in items if item not in dropped]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -69,7 +99,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if days:
         lines.append(
             f"matcher: the clock runs {days} days ahead ({datetime.now(UTC):%Y-%m-%d}); "
-            "real_clock tests (other processes) are deselected"
+            "real_clock tests (other processes) and clock_free ones are deselected"
         )
     return lines
 

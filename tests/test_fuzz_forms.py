@@ -56,6 +56,10 @@ FORMS = {
 ALLOWED = {200, 302, 400, 404, 405, 413, 422, 429}
 
 
+# SQLite only: random values almost never make these forms valid, so they are refused before
+# any write; the fuzzing of forms that do store (vocabulary rename, password reset) below, and
+# the SQL-injection and stored-XSS tests, still run on PostgreSQL.
+@pytest.mark.sqlite_only("fuzzed refusals: nothing is written")
 @pytest.mark.parametrize("path", sorted(FORMS))
 def test_forms_never_fail_with_a_server_error(app, make_user, path):
     make_user(email="admin@example.com", is_admin=True)

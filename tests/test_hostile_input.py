@@ -10,6 +10,7 @@ from matcher.models import User
 from tests.support import MEMBER_PASSWORD, login, signup_data
 
 
+@pytest.mark.sqlite_only("NUL is refused by an app-wide hook before any form")
 @pytest.mark.parametrize("field", ["display_name", "email", "team", "interests", "password"])
 def test_nul_characters_are_refused_cleanly(app, client, field):
     response = client.post("/auth/signup", data=signup_data(**{field: "abc\x00def"}))
@@ -19,6 +20,7 @@ def test_nul_characters_are_refused_cleanly(app, client, field):
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
+@pytest.mark.sqlite_only("NUL is refused by an app-wide hook before any query")
 def test_nul_in_login_and_search(client, make_user):
     make_user(email="admin@example.com", is_admin=True)
     assert client.post("/auth/login", data={"email": "a\x00@x", "password": "p"}).status_code == 400
@@ -37,12 +39,14 @@ def test_repeated_and_unicode_values(app, client):
         assert sorted(i.name for i in user.interests) == ["Go", "Rust", "Ünïcode"]
 
 
+@pytest.mark.sqlite_only("the size limit answers before any form")
 def test_huge_body_gets_413_page(client):
     response = client.post("/auth/signup", data={"interests": "x" * 2_000_000})
     assert response.status_code == 413
     assert "too much data" in response.get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only("403 and 404 pages: nothing is read or written")
 def test_json_clients_get_json_errors(client):
     response = client.get("/admin/", headers={"Accept": "application/json"})
     assert response.status_code == 403
@@ -50,6 +54,7 @@ def test_json_clients_get_json_errors(client):
     assert client.get("/nowhere", headers={"Accept": "application/json"}).status_code == 404
 
 
+@pytest.mark.sqlite_only("refused by the forms' length checks")
 def test_extremely_long_email_and_password(app, client):
     response = client.post(
         "/auth/signup",
@@ -84,6 +89,7 @@ def test_database_down_gives_a_clean_503(tmp_path):
     assert "briefly unavailable" in response.get_data(as_text=True)
 
 
+@pytest.mark.sqlite_only("refused before any form reads them")
 def test_json_bodies_sent_to_web_forms_get_415_not_500(app, client, make_user):
     # Numbers, lists and objects where a form expects text: refused before any form reads them.
     make_user(email="ada@example.com", is_admin=True)

@@ -245,6 +245,8 @@ def test_a_link_just_before_it_expires_works(app):
         assert app.test_client().get(link).status_code == 302
 
 
+# SQLite only: a bad signature is refused before the token is looked up.
+@pytest.mark.sqlite_only("tampered tokens: refused before any query")
 @pytest.mark.parametrize(
     "mangle",
     [

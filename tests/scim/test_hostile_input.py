@@ -18,6 +18,8 @@ def people(app) -> int:
         return db.session.scalar(select(func.count()).select_from(User))
 
 
+# SQLite only: the body is refused while it is parsed, before any query.
+@pytest.mark.sqlite_only("unparsable SCIM bodies: refused before any query")
 @pytest.mark.parametrize(
     ("raw", "content_type", "scim_type"),
     [
@@ -49,31 +51,46 @@ def test_a_huge_body_is_413(app, client, headers):
     assert people(app) == 0
 
 
+# SQLite only for values the SCIM schema refuses before any query; the manager ids (a huge
+# number, an injection string) are looked up in the database and run on both backends.
+REFUSED_BY_THE_SCHEMA = pytest.mark.sqlite_only("refused by the schema: no query")
+
+
 @pytest.mark.parametrize(
     "changes",
     [
-        {"userName": ["a@b.example"]},
-        {"userName": 42},
-        {"userName": "x" * 300 + "@b.example"},
-        {"userName": "a@b.example", "emails": [{"value": "not an address"}]},
-        {"emails": "a@b.example"},
-        {"emails": [{"value": "a" * 250 + "@b.example"}]},
-        {"displayName": 5},
-        {"displayName": "x" * 81},
-        {"active": "maybe"},
-        {"active": [True]},
-        {"externalId": "x" * 256},
-        {"externalId": {"a": 1}},
-        {"timezone": "Not/AZone"},
-        {"timezone": "x" * 500},
-        {"addresses": [{"type": "work", "locality": "x" * 81}]},
-        {"name": "Ada"},
-        {ENTERPRISE: {"department": "x" * 81}},
-        {ENTERPRISE: {"department": 7}},
+        pytest.param({"userName": ["a@b.example"]}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"userName": 42}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"userName": "x" * 300 + "@b.example"}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param(
+            {"userName": "a@b.example", "emails": [{"value": "not an address"}]},
+            marks=REFUSED_BY_THE_SCHEMA,
+        ),
+        pytest.param({"emails": "a@b.example"}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param(
+            {"emails": [{"value": "a" * 250 + "@b.example"}]}, marks=REFUSED_BY_THE_SCHEMA
+        ),
+        pytest.param({"displayName": 5}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"displayName": "x" * 81}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"active": "maybe"}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"active": [True]}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"externalId": "x" * 256}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"externalId": {"a": 1}}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"timezone": "Not/AZone"}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({"timezone": "x" * 500}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param(
+            {"addresses": [{"type": "work", "locality": "x" * 81}]}, marks=REFUSED_BY_THE_SCHEMA
+        ),
+        pytest.param({"name": "Ada"}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({ENTERPRISE: {"department": "x" * 81}}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param({ENTERPRISE: {"department": 7}}, marks=REFUSED_BY_THE_SCHEMA),
         {ENTERPRISE: {"manager": {"value": "99999999999999999999"}}},
         {ENTERPRISE: {"manager": {"value": "'; DROP TABLE users; --"}}},
-        {ENTERPRISE: "Payments"},
-        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]},
+        pytest.param({ENTERPRISE: "Payments"}, marks=REFUSED_BY_THE_SCHEMA),
+        pytest.param(
+            {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"]},
+            marks=REFUSED_BY_THE_SCHEMA,
+        ),
     ],
 )
 def test_wrong_values_are_400(app, client, headers, changes):
@@ -137,6 +154,9 @@ def test_odd_queries_answer_normally(app, client, headers, query):
     assert len(payload.get("Resources", [])) <= 200
 
 
+# SQLite only: the filter or paging is refused while it is parsed, before any query (the odd
+# queries that do reach the database, LIKE wildcards included, run on both backends above).
+@pytest.mark.sqlite_only("unparsable SCIM queries: refused before any query")
 @pytest.mark.parametrize(
     "query",
     [
