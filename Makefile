@@ -51,6 +51,7 @@ bench: $(STAMP)
 
 bench-load: $(STAMP)
 	bash scripts/test-services
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1 || echo "bench-load: could not install wrk"
 	$(BIN)/python bench/bench_load.py
 
 clean:
