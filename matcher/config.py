@@ -74,7 +74,7 @@ DEFAULTS: dict[str, Any] = {
     # Pages kept per person until a table they read changes, and at most this many seconds
     # (what the clock changes: "today", "next round"); 0 turns the cache off. Per process.
     "PAGE_CACHE_SECONDS": 60,
-    "PAGE_CACHE_MAX_CHARS": 64 * 1024 * 1024,
+    "PAGE_CACHE_MAX_BYTES": 64 * 1024 * 1024,
 }
 
 

@@ -192,9 +192,7 @@ def test_each_session_gets_its_own_csrf_token(app_factory, paired):
     assert cache_of(app).hits == 1  # the second session's page came from the cache
     (first, one), (second, two) = tokens
     assert one.group(1) != two.group(1)
-    assert app.extensions["page_cache_marker"] not in second.get("/dashboard/").get_data(
-        as_text=True
-    )
+    assert app.extensions["page_cache_marker"] not in second.get("/dashboard/").get_data()
     # The cached page's token is the second session's own: the form it sits in works.
     response = second.post(
         "/dashboard/skip", data={"csrf_token": two.group(1), "programme": "coffee"}
@@ -248,6 +246,14 @@ def test_the_cache_can_be_turned_off(app_factory, paired):
         ("TRUNCATE teams, users", "*"),
         ("CREATE TABLE x (id integer)", None),
         ("SAVEPOINT sa_savepoint_1", None),
+        ('DELETE FROM "users"', "users"),
+        ("INSERT INTO teams(name) VALUES (?)", "teams"),
+        ("UPDATE OR IGNORE teams SET name = ?", "*"),
+        ("INSERT INTO public.teams (name) VALUES (%s)", "*"),
+        ("UPDATE ONLY teams SET name = %s", "*"),
+        ("SELECT 1; DELETE FROM teams", "*"),
+        ("EXPLAIN ANALYZE UPDATE teams SET name = 'x'", "*"),
+        ("EXPLAIN SELECT * FROM teams", None),
     ],
 )
 def test_the_table_a_statement_writes(statement, table):
@@ -255,14 +261,14 @@ def test_the_table_a_statement_writes(statement, table):
 
 
 def test_the_cache_keeps_the_most_recent_pages_within_its_size():
-    cache = pagecache.PageCache(max_chars=10)
+    cache = pagecache.PageCache(max_bytes=10)
     for key in "abc":
-        cache.put((key,), pagecache.Entry((), "x" * 4, as_tuple=False))
+        cache.put((key,), pagecache.Entry((), b"x" * 4, as_tuple=False))
     assert cache.get(("a",)) is None and len(cache) == 2
     cache.get(("b",))
-    cache.put(("d",), pagecache.Entry((), "y" * 4, as_tuple=False))
+    cache.put(("d",), pagecache.Entry((), b"y" * 4, as_tuple=False))
     assert cache.get(("b",)) is not None and cache.get(("c",)) is None
-    cache.put(("big",), pagecache.Entry((), "z" * 11, as_tuple=False))
+    cache.put(("big",), pagecache.Entry((), b"z" * 11, as_tuple=False))
     assert cache.get(("big",)) is None
 
 
@@ -308,3 +314,53 @@ def test_an_admin_no_more_gets_no_kept_admin_page(app, paired, make_user, client
         db.session.get(User, root).is_admin = False
         db.session.commit()
     assert client.get("/admin/insights").status_code == 403
+
+
+def test_a_deleted_parent_versions_the_rows_the_database_cascades_into():
+    """Deleting a team nulls users.team_id in the database itself: users is versioned too."""
+    tables = pagecache.with_cascades({"teams"})
+    assert {"teams", "users"} <= tables
+    assert "outbox" not in pagecache.with_cascades({"feedback"})
+    assert pagecache.with_cascades({"*"}) >= {"users", "teams", "feedback"}
+
+
+def test_made_up_query_arguments_are_not_kept(app, paired):
+    ada = client_of(app, "ada")
+    for k in range(3):
+        assert ada.get(f"/dashboard/?junk={k}").status_code == 200
+    assert ada.get("/dashboard/?page=999999999999").status_code == 200
+    assert len(cache_of(app)) == 0
+    ada.get("/dashboard/")
+    assert len(cache_of(app)) == 1
+
+
+def test_writes_on_an_autocommit_connection_are_versioned(app, paired):
+    from sqlalchemy import update as update_
+
+    with app.app_context():
+        before = dict(db.session.execute(select(DataVersion.name, DataVersion.version)).all())
+        with db.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(update_(User).where(User.id == paired["bob"]).values(display_name="Auto"))
+        after = dict(db.session.execute(select(DataVersion.name, DataVersion.version)).all())
+    assert after["users"] != before["users"]
+
+
+def test_a_database_before_the_versions_table_is_served_uncached(app_factory, paired):
+    """A process that met the database before migration 0010 keeps asking (no stale no)."""
+    app = app_factory()
+    with app.app_context():
+        db.session.execute(text("ALTER TABLE data_versions RENAME TO data_versions_away"))
+        db.session.commit()
+    try:
+        ada = client_of(app, "ada")
+        assert ada.get("/dashboard/").status_code == 200
+        assert ada.get("/dashboard/").status_code == 200
+        assert cache_of(app).hits == 0
+    finally:
+        with app.app_context():
+            db.session.execute(text("ALTER TABLE data_versions_away RENAME TO data_versions"))
+            db.session.commit()
+    assert ada.get("/dashboard/").status_code == 200
+    assert ada.get("/dashboard/").status_code == 200
+    assert cache_of(app).hits == 1
