@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -226,3 +227,24 @@ def published_round(session, monday, *groups, meeting_at=None, programme=None) -
     session.add(round_)
     session.flush()
     return made
+
+
+@contextmanager
+def recorded(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    from sqlalchemy import event
+
+    from matcher.extensions import db
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from matcher import pagecache
 from matcher.extensions import db
 from matcher.models import DataVersion, User
 from tests.programme_pairings import meeting_this_week, publish, this_monday
-from tests.support import coffee, login
+from tests.support import coffee, login, recorded
 
 CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*(")')
 
@@ -29,18 +29,8 @@ def same_page(html: str) -> str:
 
 def statements_of(app: Flask, client: FlaskClient, path: str) -> tuple[list[str], str]:
     """The SQL statements one GET runs, and the page."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded(app) as statements:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, path
     return statements, response.get_data(as_text=True)
 

@@ -3,15 +3,13 @@ for a person with one pairing as for one with twelve weeks of history in three p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import current_user
-from sqlalchemy import event
 
 from matcher.extensions import db
 from matcher.links import FEEDBACK, make_token
@@ -25,7 +23,7 @@ from tests.programme_pairings import (
     publish,
     this_monday,
 )
-from tests.support import coffee, login
+from tests.support import coffee, login, recorded
 
 # What the pages need today (at most 6 on the dashboard, issue 15): one more is a regression
 # to look at, not noise.
@@ -33,23 +31,6 @@ DASHBOARD_MAX = 6
 PROFILE_MAX = 4
 FEEDBACK_MAX = 4  # logged in; by the emailed link, one fewer (no logged-in user to load)
 HISTORY_WEEKS = 12
-
-
-@contextmanager
-def recorded(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def statements_of(app: Flask, client: FlaskClient, path: str) -> list[str]:
