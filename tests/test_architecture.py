@@ -105,6 +105,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "matcher.security",
             "matcher.video_links",
             "matcher.pagecache",
+            "matcher.histograms",
         ),
     ),
     ("notify", ("matcher.notify",)),

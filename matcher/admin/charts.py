@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
+from matcher.histograms import BINS, bin_counts, nice_ceiling, upper_of
+
 # One hue, light to dark: readable in print and for the common colour-vision deficiencies.
 SCALE = ("#f3ede6", "#e2cdb5", "#c9a27a", "#a8733f", "#7a4b1e", "#4e2e10")
 BAR = "#7a4b1e"
@@ -38,17 +40,6 @@ def _svg(
         f"<title>{escape(title)}</title>{desc}"
     )
     return Markup(head + "".join(body) + "</svg>")
-
-
-def nice_ceiling(value: float) -> float:
-    """A round axis maximum at or above value (1, 2, 5 times a power of ten)."""
-    if not math.isfinite(value) or value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)
 
 
 def tick_count(top: float) -> int:
@@ -136,20 +127,31 @@ def histogram(
     title: str,
     x_label: str,
     upper: float | None = None,
-    bins: int = 10,
+    bins: int = BINS,
     max_count: int | None = None,
     width: int = 440,
     height: int = 240,
 ) -> Markup:
     """Counts of values in equal bins from 0 to `upper` (shared upper bounds compare charts)."""
-    finite = [v for v in values if math.isfinite(v)]
-    upper = upper if upper is not None else nice_ceiling(max(finite, default=0.0))
+    upper = upper if upper is not None else upper_of(values)
     upper = upper if upper > 0 else 1.0
-    counts = [0] * bins
-    for v in finite:
-        counts[min(max(int(v / upper * bins), 0), bins - 1)] += 1
-    step = upper / bins
-    labels = [f"{k * step:g}–{(k + 1) * step:g}" for k in range(bins)]
+    return histogram_of_counts(
+        tuple(bin_counts(values, upper, bins)), title, x_label, upper, max_count, width, height
+    )
+
+
+def histogram_of_counts(
+    counts: Sequence[int],
+    title: str,
+    x_label: str,
+    upper: float,
+    max_count: int | None = None,
+    width: int = 440,
+    height: int = 240,
+) -> Markup:
+    """A histogram drawn from its bins' counts (equal bins from 0 to upper)."""
+    step = upper / len(counts)
+    labels = [f"{k * step:g}–{(k + 1) * step:g}" for k in range(len(counts))]
     top = nice_ceiling(max(max_count or 0, max(counts, default=0), 1))
     return bar_chart(
         labels,

@@ -36,24 +36,20 @@ from matcher.weeks import parse_week, week_label
 
 
 def score_charts(summaries: list[Summary] | list[StoredSummary]) -> list:
-    """Score histograms sharing one scale, so side-by-side charts compare at a glance."""
-    scores = [s for summary in summaries for s in summary.scores]
-    upper = charts.nice_ceiling(max(scores, default=0.0))
-    tallest = 0
-    for summary in summaries:
-        counts = [0] * 10
-        for s in summary.scores:
-            counts[min(max(int(s / upper * 10), 0), 9)] += 1
-        tallest = max(tallest, *counts)
-    return [_histogram(tuple(summary.scores), upper, tallest) for summary in summaries]
+    """Score histograms sharing one scale, so side-by-side charts compare at a glance (a
+    stored round, which keeps its bins only, is charted alone)."""
+    upper = max((summary.score_upper for summary in summaries), default=1.0)
+    counts = [summary.score_bins(upper) for summary in summaries]
+    tallest = max((n for bins in counts for n in bins), default=0)
+    return [_histogram(bins, upper, tallest) for bins in counts]
 
 
 @lru_cache(maxsize=64)
-def _histogram(scores: tuple[float, ...], upper: float, tallest: int) -> object:
-    """A round's score histogram: a pure function of its scores, which a published round
-    keeps (drawing it cost as much as the rest of the round page's metrics)."""
-    return charts.histogram(
-        scores, "Group scores", "score", upper=upper, max_count=tallest, width=440
+def _histogram(counts: tuple[int, ...], upper: float, tallest: int) -> object:
+    """A round's score histogram from its bins: drawing it cost as much as the rest of the
+    round page's metrics, and a published round's bins never change."""
+    return charts.histogram_of_counts(
+        counts, "Group scores", "score", upper=upper, max_count=tallest, width=440
     )
 
 

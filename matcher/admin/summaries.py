@@ -12,10 +12,11 @@ from math import ceil
 from typing import Any
 
 from sqlalchemy import Integer, Text, bindparam, cast, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from matcher.histograms import bin_counts, upper_of
 from matcher.matching import Participant, Problem, ProblemError, problem_from_json
-from matcher.models import InsightRound, MatchGroup, Membership, Round, Team, User
+from matcher.models import InsightGroup, InsightRound, MatchGroup, Membership, Round, Team, User
 from matcher.reasons import read_facts, reasons_for, write_reasons
 from matcher.rounds.planning import RoundPlan
 
@@ -81,6 +82,15 @@ class Summary:
     def total_score(self) -> float:
         """Sum of the group scores."""
         return round(sum(self.scores), 3)
+
+    @property
+    def score_upper(self) -> float:
+        """The score histogram's axis maximum."""
+        return upper_of(self.scores)
+
+    def score_bins(self, upper: float) -> tuple[int, ...]:
+        """How many groups' scores fall in each bin from 0 to upper."""
+        return tuple(bin_counts(self.scores, upper))
 
 
 def _shares(a: Participant, b: Participant) -> bool:
@@ -256,7 +266,7 @@ def summarise_round(session: Session, round_: Round) -> Summary:
 @dataclass(frozen=True)
 class StoredSummary:
     """A published round's metrics as `summarise_round` gives them, read from the insights
-    aggregates and a few column queries instead of every group's objects and the problem."""
+    aggregates (matcher/rounds/insight_counts) instead of every group and the problem."""
 
     participants: int
     group_count: int
@@ -265,46 +275,40 @@ class StoredSummary:
     cross_team_share: float
     common_share: float
     repeats: int
-    scores: tuple[float, ...]
+    score_upper: float
+    bins: tuple[int, ...]
+    score_sum: float
     excluded: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_score(self) -> float:
         """Sum of the group scores."""
-        return round(sum(self.scores), 3)
+        return round(self.score_sum, 3)
+
+    def score_bins(self, upper: float) -> tuple[int, ...]:
+        """The stored histogram, whose bins end at score_upper (the only upper it has)."""
+        if upper != self.score_upper:
+            raise ValueError("a stored round's scores are binned up to its own upper only")
+        return self.bins
 
 
 def _stored_statements() -> dict[str, Any]:
     """stored_round's statements, built once (bound: round_id, offset, limit, group_ids)."""
     round_id = bindparam("round_id")
-    # Cross-team pairs by the members' current teams (no team is a team of its own, as the
-    # summary's "no team" label is).
-    first, second = aliased(Membership), aliased(Membership)
-    a, b = aliased(User), aliased(User)
-    cross = (
-        select(func.count())
-        .select_from(first)
-        .join(second, (second.group_id == first.group_id) & (second.id > first.id))
-        .join(a, a.id == first.user_id)
-        .join(b, b.id == second.user_id)
-        .where(
-            first.round_id == round_id,
-            second.round_id == round_id,  # keeps the planner inside the round
-            func.coalesce(a.team_id, 0) != func.coalesce(b.team_id, 0),
-        )
-    )
     return {
-        "summary": select(InsightRound.groups, InsightRound.summary).where(
-            InsightRound.round_id == round_id
-        ),
-        "scores": select(MatchGroup.score)
-        .where(MatchGroup.round_id == round_id)
-        .order_by(MatchGroup.id),
-        "cross": cross,
+        "summary": select(
+            InsightRound.groups, InsightRound.summary, InsightRound.cross_pairs
+        ).where(InsightRound.round_id == round_id),
         "groups": select(
             # The facts as their JSON text: the key of the reasons written from them.
             MatchGroup.id, MatchGroup.score, cast(MatchGroup.facts, Text).label("facts"),
-            MatchGroup.reasons, MatchGroup.meeting_at,
+            MatchGroup.reasons, MatchGroup.meeting_at, InsightGroup.common,
+            InsightGroup.repeats,
+        )
+        .outerjoin(
+            InsightGroup,
+            (InsightGroup.round_id == MatchGroup.round_id)
+            & (InsightGroup.group_id == MatchGroup.id),
         )
         .where(MatchGroup.round_id == round_id)
         .order_by(MatchGroup.id)
@@ -341,13 +345,11 @@ def stored_round(
     """A published round's summary and one page of its groups, with people's current names
     and teams as `summarise_round` shows them; None when the round has no stored summary."""
     stored = session.execute(_STORED["summary"], {"round_id": round_.id}).first()
-    if stored is None or stored.summary is None:
+    if stored is None or stored.summary is None or "scores" not in stored.summary:
         return None
     snap = stored.summary
-    scores = tuple(session.scalars(_STORED["scores"], {"round_id": round_.id}))
-    cross = session.scalar(_STORED["cross"], {"round_id": round_.id}) or 0
     per_page = per_page or GROUPS_PER_PAGE
-    pages = max(1, ceil(len(scores) / per_page))
+    pages = max(1, ceil(stored.groups / per_page))
     page = min(max(1, page), pages)
     groups = session.execute(
         _STORED["groups"],
@@ -359,8 +361,6 @@ def stored_round(
             _STORED["members"], {"group_ids": list(members)}
         ):
             members[group_id].append(Person(user_id, name, team or "no team"))
-    common = set(snap.get("common", ()))
-    repeats = snap.get("repeats", {})
     rows = []
     for number, g in enumerate(groups, start=(page - 1) * per_page + 1):
         people = tuple(members[g.id])
@@ -372,11 +372,11 @@ def stored_round(
         said = tuple(
             f"{names[x].name if x in names else f'#{x}'} and "
             f"{names[y].name if y in names else f'#{y}'} ({weeks} weeks ago)"
-            for x, y, weeks in repeats.get(str(g.id), ())
+            for x, y, weeks in g.repeats or ()
         )
         view = GroupView(
             g.id, people, g.score, tuple(reasons), g.meeting_at,
-            all(x.team != y.team for x, y in combinations(people, 2)), g.id in common, said,
+            all(x.team != y.team for x, y in combinations(people, 2)), bool(g.common), said,
         )  # fmt: skip
         rows.append((number, view))
     unmatched = [
@@ -386,20 +386,23 @@ def stored_round(
     ]
     known = people_of(session, {uid for uid, _ in unmatched})
     pairs = snap.get("pairs", 0)
+    scores = snap["scores"]
     summary = StoredSummary(
         participants=snap.get("participants", 0),
-        group_count=len(scores),
+        group_count=stored.groups,
         unmatched=tuple(
             (known.get(uid, Person(uid, f"#{uid}", "?")), reason) for uid, reason in unmatched
         ),
         pairs=pairs,
-        cross_team_share=cross / pairs if pairs else 0.0,
+        cross_team_share=stored.cross_pairs / pairs if pairs else 0.0,
         common_share=snap.get("common_pairs", 0) / pairs if pairs else 0.0,
         repeats=snap.get("repeat_pairs", 0),
-        scores=scores,
+        score_upper=float(scores["upper"]),
+        bins=tuple(int(n) for n in scores["bins"]),
+        score_sum=float(scores["total"]),
         excluded=dict((round_.stats or {}).get("excluded") or {}),
     )
-    return summary, GroupPage(tuple(rows), page, pages, len(scores), len(scores), "")
+    return summary, GroupPage(tuple(rows), page, pages, stored.groups, stored.groups, "")
 
 
 # A round of 10,000 people has 5,000 groups: a page shows this many, with a search (a page

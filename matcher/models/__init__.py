@@ -5,6 +5,7 @@ from matcher.models.feedback import FEEDBACK_STATUSES, NOT_MEETING_REASONS, Feed
 from matcher.models.identity import ScimToken, SsoIdentity
 from matcher.models.insights import (
     EVERY_PROGRAMME,
+    InsightGroup,
     InsightPair,
     InsightRound,
     InsightTeam,
@@ -39,6 +40,7 @@ from matcher.models.versions import DataVersion
 
 __all__ = [
     "EVERY_PROGRAMME",
+    "InsightGroup",
     "InsightPair",
     "InsightRound",
     "InsightTeam",

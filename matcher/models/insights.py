@@ -33,11 +33,33 @@ class InsightRound(db.Model):
     # ... and across every programme (rounds in order of week, then programme).
     new_pairs_all: Mapped[int] = mapped_column(default=0)
     new_met_all: Mapped[int] = mapped_column(default=0)
-    # What the round page reads from the stored problem, which is megabytes to parse: its
-    # participants, and per group whether two members share something and who met before.
-    # {"participants": n, "pairs": n, "common_pairs": n, "repeat_pairs": n,
-    #  "common": [group ids], "repeats": {group id: [[a, b, weeks ago], ...]}}
+    # What the round page reads instead of every group and the stored problem (megabytes to
+    # parse): {"participants": n, "pairs": n, "common_pairs": n, "repeat_pairs": n,
+    #  "scores": {"upper": axis maximum, "bins": [10 counts], "total": sum of the scores}}.
+    # Groups' scores never change once a round is published; the stored problem changes only
+    # when an erasure anonymises it, and the summary is taken again then.
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # People pairs in a group together whose members' current teams differ (no team counts as
+    # a team of its own), kept as people change team.
+    cross_pairs: Mapped[int] = mapped_column(default=0)
+
+
+class InsightGroup(db.Model):
+    """What the round page says of one group of a counted round, from the stored problem:
+    whether two members share a project or interest, and which members met before. Only
+    groups with something to say have a row."""
+
+    __tablename__ = "insight_groups"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("match_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    common: Mapped[bool] = mapped_column(default=False)
+    # [[user a, user b, weeks ago], ...]: the members who met before, in the group's order.
+    repeats: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
 
 
 class InsightPair(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matcher.extensions import db
@@ -61,9 +61,12 @@ class MatchGroup(db.Model):
     """Two to four people meeting in one round, with the score and reasons of their match."""
 
     __tablename__ = "match_groups"
+    # A round's groups in order: a page of a published round reads 100 of them through this
+    # index (by the primary key alone, it walked every earlier round's groups).
+    __table_args__ = (Index("ix_match_groups_round_id_id", "round_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     score: Mapped[float] = mapped_column(default=0.0)
     # What the members share, as the engine's facts (ids, not names): see matcher/reasons.py.
     facts: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")

@@ -1,12 +1,14 @@
 """The insights aggregates: kept current by each event that changes them, or rebuilt whole.
 
-Four tables (matcher/models/insights.py): per round its counts (groups, answers, ratings, new
-pairs); per scope (a programme, or EVERY_PROGRAMME) and people pair the round it was first
-matched and first met; per scope and team pair the people pairs matched and met; per scope and
-team its reach (other teams and people pairs matched and met), kept with the team pairs. Team pairs
-count people under their *current* team: a person whose team changes (profile, erasure, a team
-merge) has their pairs moved from the old team's rows to the new team's by `team_changed`;
-a deleted team's rows go with it (its people have no team any more).
+Five tables (matcher/models/insights.py): per round its counts (groups, answers, ratings, new
+pairs, cross-team pairs) and the summary its page shows; per group of a round what its page
+says of it (shared interests, repeats); per scope (a programme, or EVERY_PROGRAMME) and people
+pair the round it was first matched and first met; per scope and team pair the people pairs
+matched and met; per scope and team its reach (other teams and people pairs matched and met),
+kept with the team pairs. Team pairs and a round's cross-team pairs count people under their
+*current* team: a person whose team changes (profile, erasure, a team merge) has their pairs
+moved from the old team's rows to the new team's, and their rounds' cross-team pairs recounted,
+by `team_changed`; a deleted team's rows go with it (its people have no team any more).
 
 Rounds are in order of (week, programme): a pair is new in the first round of that order.
 Closing a round changes nothing here (the status is read from the round itself), and drafts
@@ -22,12 +24,14 @@ from itertools import combinations
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, inspect, or_, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from matcher.histograms import bin_counts, upper_of
 from matcher.matching import Participant, Problem, ProblemError, problem_from_json
 from matcher.models import (
     EVERY_PROGRAMME,
     Feedback,
+    InsightGroup,
     InsightPair,
     InsightRound,
     InsightTeam,
@@ -252,26 +256,39 @@ def _shares(a: Participant, b: Participant) -> bool:
     return any(x.casefold() in mine for x in (*b.projects, *b.interests))
 
 
-def snapshot(session: Session, round_id: int, groups: dict[int, list[int]]) -> dict[str, Any]:
-    """What the round page needs from the stored problem (as admin.summaries.summarise reads
-    it: an unreadable problem is an empty one), per group in membership order."""
+def snapshot(
+    session: Session,
+    round_id: int,
+    groups: dict[int, list[int]],
+    teams: dict[int, int | None] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What the round page reads instead of every group and the stored problem (as
+    admin.summaries.summarise reads it: an unreadable problem is an empty one): the round's
+    columns (summary, cross_pairs) and the rows of its groups with something to say, per
+    group in membership order. Teams are the members' current ones (read when not given)."""
     stored = session.scalar(select(Round.problem).where(Round.id == round_id))
     try:
         problem = problem_from_json(stored) if stored else Problem(())
     except ProblemError:
         problem = Problem(())
+    if teams is None:
+        teams = _teams_of(session, {u for members in groups.values() for u in members})
+    scores = session.scalars(
+        select(MatchGroup.score).where(MatchGroup.round_id == round_id).order_by(MatchGroup.id)
+    ).all()
     by_id = {p.id: p for p in problem.participants}
     met: dict[frozenset, int] = {}
     for h in problem.history:
         key = frozenset((h.a, h.b))
         met[key] = min(h.weeks_ago, met.get(key, h.weeks_ago))
-    pairs = common_pairs = repeat_pairs = 0
-    common: list[int] = []
-    repeats: dict[str, list[list[int]]] = {}
+    pairs = common_pairs = repeat_pairs = cross_pairs = 0
+    rows: list[dict[str, Any]] = []
     for group_id in sorted(groups):
         shared = False
+        repeats: list[list[int]] = []
         for x, y in combinations(groups[group_id], 2):
             pairs += 1
+            cross_pairs += (teams.get(x) or 0) != (teams.get(y) or 0)
             px, py = by_id.get(x), by_id.get(y)
             if px is not None and py is not None and _shares(px, py):
                 common_pairs += 1
@@ -279,14 +296,51 @@ def snapshot(session: Session, round_id: int, groups: dict[int, list[int]]) -> d
             weeks = met.get(frozenset((x, y)))
             if weeks is not None:
                 repeat_pairs += 1
-                repeats.setdefault(str(group_id), []).append([x, y, weeks])
-        if shared:
-            common.append(group_id)
-    return {
+                repeats.append([x, y, weeks])
+        if shared or repeats:
+            rows.append(
+                {"round_id": round_id, "group_id": group_id, "common": shared,
+                 "repeats": repeats}
+            )  # fmt: skip
+    upper = upper_of(scores)
+    summary = {
         "participants": len(problem.participants), "pairs": pairs,
-        "common_pairs": common_pairs, "repeat_pairs": repeat_pairs, "common": common,
-        "repeats": repeats,
+        "common_pairs": common_pairs, "repeat_pairs": repeat_pairs,
+        "scores": {"upper": upper, "bins": bin_counts(scores, upper), "total": sum(scores)},
     }  # fmt: skip
+    return {"summary": summary, "cross_pairs": cross_pairs}, rows
+
+
+def _store_groups(session: Session, round_id: int, rows: list[dict[str, Any]]) -> None:
+    """Replace the round's group rows."""
+    session.execute(delete(InsightGroup).where(InsightGroup.round_id == round_id))
+    for chunk in _chunks(rows, 5000):
+        session.execute(insert(InsightGroup), chunk)
+
+
+def _cross_deltas(
+    rows: Iterable[tuple[int, int, int | None]],
+    old: int | None,
+    new: int | None,
+    counted: dict[int, int | None],
+) -> dict[int, int]:
+    """Each round's change in cross-team pairs when one person moves from team old to new,
+    from (round, partner, partner's team) rows; counted overrides partners' teams."""
+    deltas: dict[int, int] = defaultdict(int)
+    for round_id, partner, theirs in rows:
+        theirs = counted.get(partner, theirs) or 0
+        deltas[round_id] += ((new or 0) != theirs) - ((old or 0) != theirs)
+    return deltas
+
+
+def _bump_cross(session: Session, deltas: dict[int, int]) -> None:
+    for round_id, delta in deltas.items():
+        if delta:
+            session.execute(
+                update(InsightRound)
+                .where(InsightRound.round_id == round_id)
+                .values(cross_pairs=InsightRound.cross_pairs + delta)
+            )
 
 
 def _said_met(session: Session, group_ids: list[int]) -> dict[int, set[int]]:
@@ -314,15 +368,17 @@ def round_published(session: Session, round_id: int) -> None:
         for a, b in combinations(sorted(members), 2):
             met = a in said[group_id] or b in said[group_id]
             in_round[(a, b)] = in_round.get((a, b), False) or met
+    columns, group_rows = snapshot(session, round_.id, groups)
     counts = {
         "groups": _group_count(session, round_.id), **_round_feedback(session, round_.id),
-        "summary": snapshot(session, round_.id, groups),
+        **columns,
     }  # fmt: skip
     done = session.execute(
         update(InsightRound).where(InsightRound.round_id == round_.id).values(**counts)
     )
     if not done.rowcount:
         session.execute(insert(InsightRound), [{"round_id": round_.id, **counts}])
+    _store_groups(session, round_.id, group_rows)
     here: Key = (round_.starts_on, round_.programme_id)
     pairs = sorted(in_round)
     for scope in (round_.programme_id, EVERY_PROGRAMME):
@@ -425,6 +481,16 @@ def team_changed(
         )
     )
     deltas: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    # The person's group mates in counted rounds (a round has insights once it is counted).
+    mate = aliased(Membership)
+    mates = session.execute(
+        select(Membership.round_id, mate.user_id, User.team_id)
+        .join(InsightRound, InsightRound.round_id == Membership.round_id)
+        .join(mate, (mate.group_id == Membership.group_id) & (mate.user_id != user_id))
+        .join(User, User.id == mate.user_id)
+        .where(Membership.user_id == user_id)
+    )
+    _bump_cross(session, _cross_deltas(mates, old, new, counted))
     for scope, other, theirs, first_met in rows:
         theirs = counted.get(other, theirs)
         if theirs is None:
@@ -439,6 +505,19 @@ def team_changed(
 
 def teams_merged(session: Session, source: int, target: int) -> None:
     """Everyone of team source moves to target (call before the move, with both teams there)."""
+    # Pairs of a source and a target member in a group stop being cross-team.
+    mine, mate = aliased(Membership), aliased(Membership)
+    me, them = aliased(User), aliased(User)
+    together = session.execute(
+        select(mine.round_id, func.count())
+        .join(InsightRound, InsightRound.round_id == mine.round_id)
+        .join(mate, mate.group_id == mine.group_id)
+        .join(me, me.id == mine.user_id)
+        .join(them, them.id == mate.user_id)
+        .where(me.team_id == source, them.team_id == target)
+        .group_by(mine.round_id)
+    )
+    _bump_cross(session, {round_id: -n for round_id, n in together})
     rows = session.execute(
         select(
             InsightTeamPair.scope,
@@ -503,12 +582,13 @@ def _after_flush(session: Session, _context: object) -> None:
                 if obj in session.new or "draft" in (history.deleted or ()):
                     touched.add(obj.id)
                 elif state.attrs.problem.history.has_changes():  # an erasure's anonymising
-                    groups = _groups_of_round(session, obj.id)
+                    columns, rows = snapshot(session, obj.id, _groups_of_round(session, obj.id))
                     session.execute(
                         update(InsightRound)
                         .where(InsightRound.round_id == obj.id)
-                        .values(summary=snapshot(session, obj.id, groups))
+                        .values(**columns)
                     )
+                    _store_groups(session, obj.id, rows)
             elif isinstance(obj, Membership) and obj in session.new:
                 touched.add(obj.round_id)  # a counted round only: checked below
         counted = (
@@ -551,8 +631,9 @@ def install(session_class: type[Session] | Session) -> None:
 
 def recount_tables(
     session: Session,
-) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """The four tables' rows counted from rounds, groups, feedback and current teams."""
+) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:
+    """The five tables' rows counted from rounds, groups, feedback and current teams: rounds,
+    pairs, team pairs, teams' reach, groups."""
     rounds = session.execute(
         select(Round.id, Round.programme_id)
         .where(Round.status != "draft")
@@ -576,12 +657,16 @@ def recount_tables(
         select(Feedback.group_id, Feedback.user_id).where(Feedback.status == "met")
     ):
         said[group_id].add(user_id)
+    team_of = dict(session.execute(select(User.id, User.team_id)).all())
     counts: dict[int, dict] = {}
+    group_rows: list[dict] = []
     for round_id, _ in rounds:
+        columns, rows = snapshot(
+            session, round_id, {g: members[g] for g in by_round.get(round_id, [])}, team_of
+        )
+        group_rows += rows
         counts[round_id] = {
-            "summary": snapshot(
-                session, round_id, {g: members[g] for g in by_round.get(round_id, [])}
-            ),
+            **columns,
             "round_id": round_id, "groups": 0, "answers": 0, "met_answers": 0, "rating_sum": 0,
             "rating_count": 0, "new_pairs": 0, "new_met": 0, "new_pairs_all": 0, "new_met_all": 0,
         }  # fmt: skip
@@ -619,7 +704,6 @@ def recount_tables(
                     if met and first[1] is None:
                         first[1] = round_id
                         counts[round_id][met_col] += 1
-    team_of = dict(session.execute(select(User.id, User.team_id)).all())
     teams: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     for (scope, a, b), (_, met_round) in firsts.items():
         ta, tb = team_of.get(a), team_of.get(b)
@@ -647,23 +731,24 @@ def recount_tables(
                 row["pairs_matched"] += matched
                 row["pairs_met"] += met
     reach_rows = [{"scope": s, "team_id": t, **row} for (s, t), row in reach.items()]
-    return list(counts.values()), pair_rows, team_rows, reach_rows
+    return list(counts.values()), pair_rows, team_rows, reach_rows, group_rows
 
 
 def rebuild(session: Session) -> dict[str, int]:
-    """Replace the four tables with a recount (after the migration, or to repair them)."""
-    round_rows, pair_rows, team_rows, reach_rows = recount_tables(session)
-    for model in (InsightTeam, InsightTeamPair, InsightPair, InsightRound):
+    """Replace the five tables with a recount (after the migration, or to repair them)."""
+    round_rows, pair_rows, team_rows, reach_rows, group_rows = recount_tables(session)
+    for model in (InsightGroup, InsightTeam, InsightTeamPair, InsightPair, InsightRound):
         session.execute(delete(model))
     for model, rows in (
         (InsightRound, round_rows),
         (InsightPair, pair_rows),
         (InsightTeamPair, team_rows),
         (InsightTeam, reach_rows),
+        (InsightGroup, group_rows),
     ):
         for chunk in _chunks(rows, 5000):
             session.execute(insert(model), chunk)
     return {
         "rounds": len(round_rows), "pairs": len(pair_rows), "team_pairs": len(team_rows),
-        "teams": len(reach_rows),
+        "teams": len(reach_rows), "groups": len(group_rows),
     }  # fmt: skip

@@ -1,8 +1,9 @@
-"""insights aggregates: per round, people pair, team pair and team; filled from the history
+"""insights aggregates: per round, people pair, team pair and team
 
 The insights pages read these instead of counting every round at each request; they are
-kept current by flush events (matcher/rounds/insight_counts.py) and filled here from what is
-already stored (`flask insights rebuild` does the same at any time).
+kept current by flush events (matcher/rounds/insight_counts.py). They are filled from what is
+already stored by 0011_round_page, the newest migration to change their shape: the recount is
+today's code, which writes today's columns (`flask insights rebuild` does the same at any time).
 
 Revision ID: 0008_insights
 Revises: 0007_programmes
@@ -11,7 +12,6 @@ Create Date: 2026-12-07 02:10:00
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 
 revision = '0008_insights'
@@ -70,13 +70,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_insight_teams_team_id_teams'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('scope', 'team_id', name=op.f('pk_insight_teams'))
     )
-    # Fill them from the stored rounds and answers. The recount selects named columns only
-    # (rounds, groups, memberships, feedback, users), so later columns do not disturb it.
-    from matcher.rounds.insight_counts import rebuild
-
-    session = Session(bind=op.get_bind())
-    rebuild(session)
-    session.flush()
 
 
 def downgrade():

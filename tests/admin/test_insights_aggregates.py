@@ -12,6 +12,7 @@ from matcher.admin import merging, metrics
 from matcher.extensions import db
 from matcher.models import (
     Feedback,
+    InsightGroup,
     InsightPair,
     InsightRound,
     InsightTeam,
@@ -36,7 +37,7 @@ def row_key(row: dict) -> str:
 
 
 def tables(session) -> tuple[list, ...]:
-    """The four tables' rows, sorted, in recount_tables' shape."""
+    """The five tables' rows, sorted, in recount_tables' shape."""
     rounds = [
         {c: getattr(r, c) for c in r.__table__.columns.keys()}
         for r in session.scalars(select(InsightRound))
@@ -53,7 +54,11 @@ def tables(session) -> tuple[list, ...]:
         {c: getattr(r, c) for c in r.__table__.columns.keys()}
         for r in session.scalars(select(InsightTeam))
     ]
-    return tuple(sorted(rows, key=row_key) for rows in (rounds, pairs, teams, reach))
+    groups = [
+        {c: getattr(r, c) for c in r.__table__.columns.keys()}
+        for r in session.scalars(select(InsightGroup))
+    ]
+    return tuple(sorted(rows, key=row_key) for rows in (rounds, pairs, teams, reach, groups))
 
 
 def recounted(session) -> tuple[list, ...]:
@@ -266,7 +271,7 @@ def stored_and_full(session, round_id: int, per_page: int = 3) -> tuple:
         {f: getattr(full, f) for f in fields},
         (page.rows, page.pages, page.total),
         (full_page.rows, full_page.pages, full_page.total),
-        tuple(stored.scores) == tuple(full.scores),
+        (stored.score_upper, stored.bins) == (full.score_upper, full.score_bins(full.score_upper)),
     )
 
 
