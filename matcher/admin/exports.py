@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matcher.admin.metrics import compute
+from matcher.admin.metrics import every_team
 from matcher.models import Feedback, MatchGroup, Membership, Programme, Round, Team, User
 from matcher.reasons import read_facts, write_reasons
 
@@ -189,7 +189,7 @@ def teams_rows(
         "team", "people", "other_teams_matched", "other_teams_met",
         "cross_team_pairs_matched", "cross_team_pairs_met",
     ]  # fmt: skip
-    reach = sorted(compute(session, programme_id).reach, key=lambda r: r.name.casefold())
+    reach = every_team(session, programme_id)
     return header, (
         [r.name, r.people, r.teams_matched, r.teams_met, r.pairs_matched, r.pairs_met]
         for r in reach

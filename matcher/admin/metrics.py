@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Integer, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from matcher.models import (
@@ -16,6 +16,7 @@ from matcher.models import (
     InsightRound,
     InsightTeam,
     InsightTeamPair,
+    InsightTeamSize,
     MatchGroup,
     Membership,
     Programme,
@@ -29,6 +30,9 @@ ROUNDS_SHOWN = 52
 # (and a 150 MB page); every team's numbers are in the table and teams.csv.
 HEATMAP_TEAMS = 25
 LEAST_CONNECTED_SHOWN = 15
+# Teams nobody from another team has met (or matched) are named up to this many; teams.csv
+# lists every team.
+TEAMS_NAMED = 40
 
 
 @dataclass(frozen=True)
@@ -72,24 +76,38 @@ class Insights:
     teams: tuple[str, ...]  # the heatmaps' teams: the largest HEATMAP_TEAMS, by name
     matrix: tuple[tuple[int, ...], ...]  # distinct people pairs who met, team x team
     matched_matrix: tuple[tuple[int, ...], ...]  # distinct people pairs matched, team x team
-    unconnected: tuple[str, ...]  # teams nobody from another team has met yet
-    never_matched: tuple[str, ...]  # ... of which nobody from another team was even matched
+    # The first TEAMS_NAMED teams nobody from another team has met yet, least connected
+    # first, and how many there are; ... of which nobody from another team was even matched.
+    unconnected: tuple[str, ...]
+    unconnected_count: int
+    never_matched: tuple[str, ...]
+    never_matched_count: int
     team_pairs_met: int
     team_pairs_matched: int
     team_pairs_possible: int
     people_pairs_met: int
     people_pairs_matched: int
-    reach: tuple[TeamReach, ...] = ()  # every team, least connected first
+    team_count: int  # every team, shown on the heatmap or not
+    least_connected: tuple[TeamReach, ...]  # the teams most in need of cross-team coffees
 
-    @property
-    def team_count(self) -> int:
-        """All teams, shown on the heatmap or not."""
-        return len(self.reach)
 
-    @property
-    def least_connected(self) -> tuple[TeamReach, ...]:
-        """The teams most in need of cross-team coffees."""
-        return self.reach[:LEAST_CONNECTED_SHOWN]
+def _insights(reach: tuple[TeamReach, ...], **figures: Any) -> Insights:
+    """The page's figures with the team lists cut from every team's reach (least connected
+    first), as `recount` has them."""
+    unconnected = [r.name for r in reach if r.teams_met == 0]
+    never_matched = [r.name for r in reach if r.teams_matched == 0]
+    return Insights(
+        unconnected=tuple(unconnected[:TEAMS_NAMED]),
+        unconnected_count=len(unconnected),
+        never_matched=tuple(never_matched[:TEAMS_NAMED]),
+        never_matched_count=len(never_matched),
+        team_pairs_met=sum(r.teams_met for r in reach) // 2,
+        team_pairs_matched=sum(r.teams_matched for r in reach) // 2,
+        team_pairs_possible=len(reach) * (len(reach) - 1) // 2,
+        team_count=len(reach),
+        least_connected=reach[:LEAST_CONNECTED_SHOWN],
+        **figures,
+    )
 
 
 def _in_programme(query: Any, programme_id: int | None) -> Any:
@@ -233,25 +251,25 @@ def recount(session: Session, programme_id: int | None = None) -> Insights:
     def grid(counts: Counter[tuple[str, str]]) -> tuple[tuple[int, ...], ...]:
         return tuple(tuple(counts.get(_team_pair(a, b), 0) for b in shown) for a in shown)
 
-    return Insights(
+    return _insights(
+        reach,
         rounds=tuple(stats[-ROUNDS_SHOWN:]),
         teams=tuple(shown),
         matrix=grid(met_counts),
         matched_matrix=grid(matched_counts),
-        unconnected=tuple(r.name for r in reach if r.teams_met == 0),
-        never_matched=tuple(r.name for r in reach if r.teams_matched == 0),
-        team_pairs_met=sum(1 for a, b in met_counts if a != b),
-        team_pairs_matched=sum(1 for a, b in matched_counts if a != b),
-        team_pairs_possible=len(names) * (len(names) - 1) // 2,
         people_pairs_met=len(met),
         people_pairs_matched=len(matched),
-        reach=reach,
     )
 
 
-def _compute_statements(every: bool) -> dict[str, Any]:
-    """compute's statements, built once per scope kind (bound: programme_id, scope,
-    team_ids): building them cost more Python than running them."""
+def _zero(column: Any) -> Any:
+    """The column, or 0 where the outer join found no row."""
+    return func.coalesce(column, 0)
+
+
+def _compute_statements(every: bool, dialect: str) -> dict[str, Any]:
+    """compute's statements, built once per scope kind and database (bound: programme_id,
+    scope, team_ids): building them cost more Python than running them."""
     new_pairs = InsightRound.new_pairs_all if every else InsightRound.new_pairs
     new_met = InsightRound.new_met_all if every else InsightRound.new_met
     programme_id = None if every else bindparam("programme_id")
@@ -276,18 +294,42 @@ def _compute_statements(every: bool) -> dict[str, Any]:
         .join(Round, Round.id == InsightRound.round_id),
         programme_id,
     )
-    headcount = (
-        select(Team.name, func.count(User.id))
-        .join(User, User.team_id == Team.id)
-        .where(User.deleted_at.is_(None))
-        .group_by(Team.id, Team.name)
-    )
-    reach = select(
-        Team.id, Team.name, InsightTeam.teams_matched, InsightTeam.teams_met,
-        InsightTeam.pairs_matched, InsightTeam.pairs_met,
-    ).outerjoin(
-        InsightTeam, (InsightTeam.team_id == Team.id) & (InsightTeam.scope == bindparam("scope"))
+    # Every team with people or with people paired across teams, with its size and reach.
+    teams = (
+        select(
+            Team.id, Team.name, Team.key, _zero(InsightTeamSize.people).label("people"),
+            _zero(InsightTeam.teams_matched).label("teams_matched"),
+            _zero(InsightTeam.teams_met).label("teams_met"),
+            _zero(InsightTeam.pairs_matched).label("pairs_matched"),
+            _zero(InsightTeam.pairs_met).label("pairs_met"),
+        )
+        .outerjoin(InsightTeamSize, InsightTeamSize.team_id == Team.id)
+        .outerjoin(
+            InsightTeam,
+            (InsightTeam.team_id == Team.id) & (InsightTeam.scope == bindparam("scope")),
+        )
+        .where(or_(InsightTeamSize.people > 0, InsightTeam.team_id.is_not(None)))
+        .subquery()
     )  # fmt: skip
+    t = teams.c
+    # Names in code point order of their case-folded key, as Python sorts str.casefold.
+    key = t.key.collate("C") if dialect == "postgresql" else t.key
+    reach = (t.name, t.people, t.teams_matched, t.teams_met, t.pairs_matched, t.pairs_met)
+    team_totals = select(
+        func.count(), func.coalesce(func.sum(t.teams_met), 0),
+        func.coalesce(func.sum(t.teams_matched), 0),
+        func.count().filter(t.teams_met == 0), func.count().filter(t.teams_matched == 0),
+    ).select_from(teams)  # fmt: skip
+    # Least connected first: the teams nobody from another team met (never even matched
+    # first) lead this order, so its first TEAMS_NAMED rows name them too.
+    least = (
+        select(*reach)
+        .order_by(t.teams_met, t.pairs_met, t.teams_matched, t.pairs_matched, t.people.desc(), key)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    largest = (
+        select(t.id, t.name).order_by(t.people.desc(), key).limit(bindparam("limit", type_=Integer))
+    )
     team_ids = bindparam("team_ids", expanding=True)
     team_pairs = select(
         InsightTeamPair.team_a, InsightTeamPair.team_b, InsightTeamPair.matched,
@@ -299,20 +341,31 @@ def _compute_statements(every: bool) -> dict[str, Any]:
     return {
         "rounds": rounds,
         "totals": totals,
-        "headcount": headcount,
-        "reach": reach,
+        "team_totals": team_totals,
+        "least": least,
+        "largest": largest,
         "team_pairs": team_pairs,
+        "every_team": select(*reach),
     }
 
 
-_COMPUTE = {every: _compute_statements(every) for every in (True, False)}
+_COMPUTE = {
+    (every, dialect): _compute_statements(every, dialect)
+    for every in (True, False)
+    for dialect in ("postgresql", "sqlite")
+}
+
+
+def _statements(session: Session, programme_id: int | None) -> dict[str, Any]:
+    return _COMPUTE[(programme_id is None, session.get_bind().dialect.name)]
 
 
 def compute(session: Session, programme_id: int | None = None) -> Insights:
     """What `recount` says, read from the maintained aggregates (matcher/rounds/insight_counts):
-    a few queries whose cost does not grow with the rounds or the pairs matched."""
+    a few queries whose cost does not grow with the rounds or the people (the teams are
+    ordered and counted in the database, and only the ones shown are read)."""
     scope = EVERY_PROGRAMME if programme_id is None else programme_id
-    statements = _COMPUTE[programme_id is None]
+    statements = _statements(session, programme_id)
     bound = {} if programme_id is None else {"programme_id": programme_id}
     rows = session.execute(statements["rounds"], bound).all()
     stats = tuple(
@@ -325,25 +378,24 @@ def compute(session: Session, programme_id: int | None = None) -> Insights:
         )
     )  # fmt: skip
     totals = session.execute(statements["totals"], bound).one()
-    headcount = dict(session.execute(statements["headcount"]).all())
-    ids: dict[str, int] = {}
-    reach_rows: dict[str, TeamReach] = {}
-    for team_id, name, *numbers in session.execute(statements["reach"], {"scope": scope}):
-        ids[name] = team_id
-        if numbers[0] is not None:
-            reach_rows[name] = TeamReach(name, headcount.get(name, 0), *numbers)
-    names = set(headcount) | set(reach_rows)
-    reach = tuple(
-        sorted(
-            (reach_rows.get(n) or TeamReach(n, headcount.get(n, 0), 0, 0, 0, 0) for n in names),
-            key=_least_connected,
+    count, teams_met, teams_matched, unconnected, never_matched = session.execute(
+        statements["team_totals"], {"scope": scope}
+    ).one()
+    least = [
+        TeamReach(*row)
+        for row in session.execute(statements["least"], {"scope": scope, "limit": TEAMS_NAMED})
+    ]
+    largest = {
+        name: team_id
+        for team_id, name in session.execute(
+            statements["largest"], {"scope": scope, "limit": HEATMAP_TEAMS}
         )
-    )
-    shown = _heatmap_teams(names, headcount)
+    }
+    shown = sorted(largest, key=str.casefold)
     # The heatmaps need the pairs between the teams they show only.
     matched_counts: Counter[tuple[str, str]] = Counter()
     met_counts: Counter[tuple[str, str]] = Counter()
-    name_of = {ids[n]: n for n in shown}
+    name_of = {team_id: name for name, team_id in largest.items()}
     for a, b, matched, met in session.execute(
         statements["team_pairs"], {"scope": scope, "team_ids": list(name_of)}
     ):
@@ -359,15 +411,25 @@ def compute(session: Session, programme_id: int | None = None) -> Insights:
         teams=tuple(shown),
         matrix=grid(met_counts),
         matched_matrix=grid(matched_counts),
-        unconnected=tuple(r.name for r in reach if r.teams_met == 0),
-        never_matched=tuple(r.name for r in reach if r.teams_matched == 0),
-        team_pairs_met=sum(r.teams_met for r in reach) // 2,
-        team_pairs_matched=sum(r.teams_matched for r in reach) // 2,
-        team_pairs_possible=len(names) * (len(names) - 1) // 2,
+        unconnected=tuple(r.name for r in least if r.teams_met == 0),
+        unconnected_count=unconnected,
+        never_matched=tuple(r.name for r in least if r.teams_matched == 0),
+        never_matched_count=never_matched,
+        team_pairs_met=int(teams_met) // 2,
+        team_pairs_matched=int(teams_matched) // 2,
+        team_pairs_possible=count * (count - 1) // 2,
         people_pairs_met=int(totals[1]),
         people_pairs_matched=int(totals[0]),
-        reach=reach,
+        team_count=count,
+        least_connected=tuple(least[:LEAST_CONNECTED_SHOWN]),
     )
+
+
+def every_team(session: Session, programme_id: int | None = None) -> list[TeamReach]:
+    """Every team's reach, from the maintained aggregates, by name (for teams.csv)."""
+    scope = EVERY_PROGRAMME if programme_id is None else programme_id
+    rows = session.execute(_statements(session, programme_id)["every_team"], {"scope": scope})
+    return sorted((TeamReach(*row) for row in rows), key=lambda r: r.name.casefold())
 
 
 def _heatmap_teams(names: set[str], headcount: dict[str, int]) -> list[str]:

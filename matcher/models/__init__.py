@@ -10,6 +10,7 @@ from matcher.models.insights import (
     InsightRound,
     InsightTeam,
     InsightTeamPair,
+    InsightTeamSize,
 )
 from matcher.models.outbox import OutboxMessage
 from matcher.models.people import (
@@ -45,6 +46,7 @@ __all__ = [
     "InsightRound",
     "InsightTeam",
     "InsightTeamPair",
+    "InsightTeamSize",
     "FEEDBACK_STATUSES",
     "NOT_MEETING_REASONS",
     "AuditEntry",

@@ -109,3 +109,15 @@ class InsightTeam(db.Model):
     teams_met: Mapped[int] = mapped_column(default=0)
     pairs_matched: Mapped[int] = mapped_column(default=0)  # people pairs with other teams
     pairs_met: Mapped[int] = mapped_column(default=0)
+
+
+class InsightTeamSize(db.Model):
+    """How many people a team has now (accounts not erased): the insights page's headcounts,
+    largest teams and least connected teams read these instead of counting every person."""
+
+    __tablename__ = "insight_team_sizes"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    people: Mapped[int] = mapped_column(default=0)

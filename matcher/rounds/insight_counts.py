@@ -1,14 +1,15 @@
 """The insights aggregates: kept current by each event that changes them, or rebuilt whole.
 
-Five tables (matcher/models/insights.py): per round its counts (groups, answers, ratings, new
+Six tables (matcher/models/insights.py): per round its counts (groups, answers, ratings, new
 pairs, cross-team pairs) and the summary its page shows; per group of a round what its page
 says of it (shared interests, repeats); per scope (a programme, or EVERY_PROGRAMME) and people
 pair the round it was first matched and first met; per scope and team pair the people pairs
 matched and met; per scope and team its reach (other teams and people pairs matched and met),
-kept with the team pairs. Team pairs and a round's cross-team pairs count people under their
-*current* team: a person whose team changes (profile, erasure, a team merge) has their pairs
-moved from the old team's rows to the new team's, and their rounds' cross-team pairs recounted,
-by `team_changed`; a deleted team's rows go with it (its people have no team any more).
+kept with the team pairs; per team its size (people not erased). Team pairs and a round's
+cross-team pairs count people under their *current* team: a person whose team changes
+(profile, erasure, a team merge) has their pairs moved from the old team's rows to the new
+team's, and their rounds' cross-team pairs recounted, by `team_changed`; a deleted team's rows
+go with it (its people have no team any more).
 
 Rounds are in order of (week, programme): a pair is new in the first round of that order.
 Closing a round changes nothing here (the status is read from the round itself), and drafts
@@ -36,6 +37,7 @@ from matcher.models import (
     InsightRound,
     InsightTeam,
     InsightTeamPair,
+    InsightTeamSize,
     MatchGroup,
     Membership,
     Round,
@@ -518,6 +520,12 @@ def teams_merged(session: Session, source: int, target: int) -> None:
         .group_by(mine.round_id)
     )
     _bump_cross(session, {round_id: -n for round_id, n in together})
+    moved = session.scalar(select(InsightTeamSize.people).where(InsightTeamSize.team_id == source))
+    if moved:
+        _add_counts(
+            session, InsightTeamSize, ("team_id",),
+            {(source,): {"people": -moved}, (target,): {"people": moved}},
+        )  # fmt: skip
     rows = session.execute(
         select(
             InsightTeamPair.scope,
@@ -545,20 +553,57 @@ def teams_merged(session: Session, source: int, target: int) -> None:
 # `teams_merged` itself.
 
 _MOVES = "insight_team_moves"
+_SIZES = "insight_team_sizes"
 _BUSY = "insight_counting"
 
 
 def _before_flush(session: Session, _context: object, _instances: object) -> None:
-    """Note the team each person with a changed team was counted under."""
+    """Note the team each person with a changed team was counted under, and the team size
+    each new, changed or deleted person counted in."""
     moves: dict[int, int | None] = session.info.setdefault(_MOVES, {})
-    for obj in session.dirty:
+    sizes: list[tuple[User, int | None]] = session.info.setdefault(_SIZES, [])
+    for obj in session.new:
+        if isinstance(obj, User):
+            sizes.append((obj, None))
+    for obj in (*session.dirty, *session.deleted):
         if not isinstance(obj, User):
             continue
         state = inspect(obj)
-        if state.attrs.team.history.has_changes() or state.attrs.team_id.history.has_changes():
-            # The column still holds the old team until the flush syncs the relationship.
-            old = state.committed_state.get("team_id", obj.team_id)
+        # The column still holds the old team until the flush syncs the relationship.
+        old = state.committed_state.get("team_id", obj.team_id)
+        gone = state.committed_state.get("deleted_at", obj.deleted_at)
+        moved = state.attrs.team.history.has_changes() or state.attrs.team_id.history.has_changes()
+        if obj in session.deleted or moved or state.attrs.deleted_at.history.has_changes():
+            sizes.append((obj, old if gone is None else None))
+        if moved and obj not in session.deleted:
             moves.setdefault(obj.id, old)
+
+
+def _count_sizes(session: Session, noted: list[tuple[User, int | None]]) -> None:
+    """Move each noted person from the team size they counted in to the one they count in
+    now (none once erased or deleted)."""
+    before: dict[int, int | None] = {}
+    for obj, old in noted:
+        if obj.id is not None:
+            before.setdefault(obj.id, old)
+    if not before:
+        return
+    now: dict[int, int | None] = {}
+    for chunk in _chunks(sorted(before)):
+        now.update(
+            session.execute(
+                select(User.id, User.team_id).where(User.id.in_(chunk), User.deleted_at.is_(None))
+            ).all()
+        )
+    deltas: dict[tuple[int], dict[str, int]] = defaultdict(lambda: {"people": 0})
+    for user_id, old in before.items():
+        new = now.get(user_id)
+        if old != new:
+            if old is not None:
+                deltas[(old,)]["people"] -= 1
+            if new is not None:
+                deltas[(new,)]["people"] += 1
+    _add_counts(session, InsightTeamSize, ("team_id",), deltas)
 
 
 def _after_flush(session: Session, _context: object) -> None:
@@ -567,6 +612,7 @@ def _after_flush(session: Session, _context: object) -> None:
         return
     session.info[_BUSY] = True
     try:
+        _count_sizes(session, session.info.pop(_SIZES, []))
         moves = session.info.pop(_MOVES, {})
         if moves:
             now = _teams_of(session, moves)
@@ -616,6 +662,7 @@ def _after_flush(session: Session, _context: object) -> None:
 def _forget(session: Session, _previous: object) -> None:
     """A flush that failed leaves no team moves behind for the next one."""
     session.info.pop(_MOVES, None)
+    session.info.pop(_SIZES, None)
 
 
 def install(session_class: type[Session] | Session) -> None:
@@ -631,9 +678,9 @@ def install(session_class: type[Session] | Session) -> None:
 
 def recount_tables(
     session: Session,
-) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict]]:
-    """The five tables' rows counted from rounds, groups, feedback and current teams: rounds,
-    pairs, team pairs, teams' reach, groups."""
+) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict], list[dict]]:
+    """The six tables' rows counted from rounds, groups, feedback and current teams: rounds,
+    pairs, team pairs, teams' reach, groups, team sizes."""
     rounds = session.execute(
         select(Round.id, Round.programme_id)
         .where(Round.status != "draft")
@@ -731,13 +778,28 @@ def recount_tables(
                 row["pairs_matched"] += matched
                 row["pairs_met"] += met
     reach_rows = [{"scope": s, "team_id": t, **row} for (s, t), row in reach.items()]
-    return list(counts.values()), pair_rows, team_rows, reach_rows, group_rows
+    size_rows = [
+        {"team_id": team_id, "people": n}
+        for team_id, n in session.execute(
+            select(User.team_id, func.count())
+            .where(User.team_id.is_not(None), User.deleted_at.is_(None))
+            .group_by(User.team_id)
+        )
+    ]
+    return list(counts.values()), pair_rows, team_rows, reach_rows, group_rows, size_rows
 
 
 def rebuild(session: Session) -> dict[str, int]:
-    """Replace the five tables with a recount (after the migration, or to repair them)."""
-    round_rows, pair_rows, team_rows, reach_rows, group_rows = recount_tables(session)
-    for model in (InsightGroup, InsightTeam, InsightTeamPair, InsightPair, InsightRound):
+    """Replace the six tables with a recount (after the migration, or to repair them)."""
+    round_rows, pair_rows, team_rows, reach_rows, group_rows, size_rows = recount_tables(session)
+    for model in (
+        InsightTeamSize,
+        InsightGroup,
+        InsightTeam,
+        InsightTeamPair,
+        InsightPair,
+        InsightRound,
+    ):
         session.execute(delete(model))
     for model, rows in (
         (InsightRound, round_rows),
@@ -745,10 +807,12 @@ def rebuild(session: Session) -> dict[str, int]:
         (InsightTeamPair, team_rows),
         (InsightTeam, reach_rows),
         (InsightGroup, group_rows),
+        (InsightTeamSize, size_rows),
     ):
         for chunk in _chunks(rows, 5000):
             session.execute(insert(model), chunk)
     return {
         "rounds": len(round_rows), "pairs": len(pair_rows), "team_pairs": len(team_rows),
         "teams": len(reach_rows), "groups": len(group_rows),
+        "team_sizes": len(size_rows),
     }  # fmt: skip

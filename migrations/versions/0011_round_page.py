@@ -1,12 +1,13 @@
-"""round page aggregates: cross-team pairs and score bins per round, what each group's page says
+"""round page and insights aggregates: cross-team pairs, score bins, group flags, team sizes
 
 A published round's page read every group's score, counted its cross-team pairs over every
 membership and parsed a summary listing every group: its cost grew with the round. Now each
 round keeps its cross-team pairs (by current teams) and its score histogram, each group with
 something to say has a row in insight_groups, and a round's groups are read in order through
-(round_id, id). Then every aggregate is recounted from what is stored (0008_insights created
-the tables empty; the recount is today's code, so the newest migration to change their shape
-fills them).
+(round_id, id). The insights page counted every person per team for its headcounts; now each
+team's size is kept in insight_team_sizes. Then every aggregate is recounted from what is
+stored (0008_insights created the tables empty; the recount is today's code, so the newest
+migration to change their shape fills them).
 
 Revision ID: 0011_round_page
 Revises: 0010_data_versions
@@ -33,6 +34,12 @@ def upgrade():
     sa.ForeignKeyConstraint(['group_id'], ['match_groups.id'], name=op.f('fk_insight_groups_group_id_match_groups'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_insight_groups_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'group_id', name=op.f('pk_insight_groups'))
+    )
+    op.create_table('insight_team_sizes',
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('people', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_insight_team_sizes_team_id_teams'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('team_id', name=op.f('pk_insight_team_sizes'))
     )
     with op.batch_alter_table('insight_rounds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cross_pairs', sa.Integer(), nullable=False, server_default='0'))
@@ -78,3 +85,4 @@ def downgrade():
     with op.batch_alter_table('insight_rounds', schema=None) as batch_op:
         batch_op.drop_column('cross_pairs')
     op.drop_table('insight_groups')
+    op.drop_table('insight_team_sizes')

@@ -213,7 +213,7 @@ def test_insights_count_matched_and_met_apart(app, client, make_user, admin):
     }
     reach = {
         r.name: (r.people, r.teams_met, r.teams_matched, r.pairs_met, r.pairs_matched)
-        for r in data.reach
+        for r in data.least_connected
     }
     assert reach == {
         "A": (2, 3, 3, 3, 5),

@@ -17,6 +17,7 @@ from matcher.models import (
     InsightRound,
     InsightTeam,
     InsightTeamPair,
+    InsightTeamSize,
     MatchGroup,
     Membership,
     Round,
@@ -37,7 +38,7 @@ def row_key(row: dict) -> str:
 
 
 def tables(session) -> tuple[list, ...]:
-    """The five tables' rows, sorted, in recount_tables' shape."""
+    """The six tables' rows, sorted, in recount_tables' shape."""
     rounds = [
         {c: getattr(r, c) for c in r.__table__.columns.keys()}
         for r in session.scalars(select(InsightRound))
@@ -58,7 +59,11 @@ def tables(session) -> tuple[list, ...]:
         {c: getattr(r, c) for c in r.__table__.columns.keys()}
         for r in session.scalars(select(InsightGroup))
     ]
-    return tuple(sorted(rows, key=row_key) for rows in (rounds, pairs, teams, reach, groups))
+    sizes = [
+        {c: getattr(r, c) for c in r.__table__.columns.keys()}
+        for r in session.scalars(select(InsightTeamSize))
+    ]
+    return tuple(sorted(rows, key=row_key) for rows in (rounds, pairs, teams, reach, groups, sizes))
 
 
 def recounted(session) -> tuple[list, ...]:
@@ -252,8 +257,9 @@ def test_insights_read_a_fixed_number_of_statements_whatever_the_history(app, ma
                 db.session, FIRST_MONDAY + timedelta(weeks=week), people[week % 2 :: 2][:2]
             )
         db.session.commit()
-        # Rounds shown, totals, headcounts, every team's reach, the heatmap's team pairs.
-        assert statements() == one == 5
+        # Rounds shown, totals, the teams' totals, the least connected teams, the largest
+        # teams, the heatmap's team pairs.
+        assert statements() == one == 6
 
 
 def stored_and_full(session, round_id: int, per_page: int = 3) -> tuple:
@@ -341,3 +347,50 @@ def test_a_published_round_page_costs_the_same_statements_whatever_its_size(
         )[0].round_id  # fmt: skip
         db.session.commit()
     assert statements(small) == statements(big) == statements(small)
+
+
+def test_team_lists_cut_in_the_database_equal_a_recount_with_many_teams(app):
+    """More teams than the page names, ranks or maps, with ties in every count and names
+    whose case-folded order is not the ASCII one: the database's cut equals the recount's."""
+    from tests.support import coffee, published_round
+
+    rng = random.Random(11)
+    stems = ["émile", "Zed", "ábc", "Æbc", "emma", "Ökonomie", "ZZ top", "alpha", "Beta"]
+    with app.app_context():
+        session = db.session
+        teams = [
+            Team.get_or_create(session, f"{stems[k % len(stems)]} {k // len(stems)}")
+            for k in range(60)
+        ]
+        people = []
+        for k in range(90):
+            user = User(
+                email=f"t{k}@example.com", display_name=f"T{k}", password_hash="!",
+                team=teams[rng.randrange(len(teams)) if k >= 60 else k],
+            )  # fmt: skip
+            session.add(user)
+            people.append(user)
+        session.flush()
+        ids = [u.id for u in people]
+        for week in range(2):
+            chosen = rng.sample(ids, 12)
+            groups = published_round(
+                session, FIRST_MONDAY + timedelta(weeks=week),
+                *[chosen[k : k + 2] for k in range(0, 12, 2)],
+            )  # fmt: skip
+            for group in groups[:3]:
+                membership = group.memberships[0]
+                session.add(
+                    Feedback(
+                        membership_id=membership.id, group_id=group.id,
+                        user_id=membership.user_id, status="met",
+                    )
+                )  # fmt: skip
+        session.delete(people[61])
+        session.commit()
+        assert_same_as_recount(session, [coffee(session).id])
+        read = metrics.compute(session, None)
+        assert read.team_count == 60 and len(read.teams) == metrics.HEATMAP_TEAMS
+        assert read.unconnected_count > len(read.unconnected) == metrics.TEAMS_NAMED
+        assert len(read.least_connected) == metrics.LEAST_CONNECTED_SHOWN
+        assert 0 < read.team_pairs_met < read.team_pairs_matched
