@@ -23,6 +23,7 @@ from matcher.programmes.members import (
     join,
     why_not_open,
 )
+from matcher.rounds import insight_counts
 
 # Why a membership is paused when the directory says the person is no longer active; only
 # pauses with this reason are resumed when it says they are active again.
@@ -538,7 +539,8 @@ def _create(
         return []
     session.flush()  # what the caller changed lands first (a manager they just made)
     # Core statements (not the unit of work): a file's thousands of people in a few round
-    # trips. Nothing listens to new rows: a new person is in no round yet.
+    # trips. No flush event sees them: a new person is in no round yet, but counts in their
+    # team's size.
     connection = session.connection()
     users, profiles = User.__table__, Profile.__table__
     ids = (
@@ -549,6 +551,7 @@ def _create(
         .scalars()
         .all()
     )
+    insight_counts.people_joined(session, [columns["team_id"] for _, _, columns in items])
     connection.execute(
         insert(profiles),
         [

@@ -5,11 +5,11 @@ pairs, cross-team pairs) and the summary its page shows; per group of a round wh
 says of it (shared interests, repeats); per scope (a programme, or EVERY_PROGRAMME) and people
 pair the round it was first matched and first met; per scope and team pair the people pairs
 matched and met; per scope and team its reach (other teams and people pairs matched and met),
-kept with the team pairs; per team its size (people not erased). Team pairs and a round's
-cross-team pairs count people under their *current* team: a person whose team changes
-(profile, erasure, a team merge) has their pairs moved from the old team's rows to the new
-team's, and their rounds' cross-team pairs recounted, by `team_changed`; a deleted team's rows
-go with it (its people have no team any more).
+kept with the team pairs; per team its size (people not erased; a size may stay at zero).
+Team pairs and a round's cross-team pairs count people under their *current* team: a person
+whose team changes (profile, erasure, a team merge) has their pairs moved from the old team's
+rows to the new team's, and their rounds' cross-team pairs recounted, by `team_changed`; a
+deleted team's rows go with it (its people have no team any more).
 
 Rounds are in order of (week, programme): a pair is new in the first round of that order.
 Closing a round changes nothing here (the status is read from the round itself), and drafts
@@ -25,6 +25,8 @@ from itertools import combinations
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, inspect, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from matcher.histograms import bin_counts, upper_of
@@ -507,6 +509,7 @@ def team_changed(
 
 def teams_merged(session: Session, source: int, target: int) -> None:
     """Everyone of team source moves to target (call before the move, with both teams there)."""
+    serialise(session)
     # Pairs of a source and a target member in a group stop being cross-team.
     mine, mate = aliased(Membership), aliased(Membership)
     me, them = aliased(User), aliased(User)
@@ -522,10 +525,7 @@ def teams_merged(session: Session, source: int, target: int) -> None:
     _bump_cross(session, {round_id: -n for round_id, n in together})
     moved = session.scalar(select(InsightTeamSize.people).where(InsightTeamSize.team_id == source))
     if moved:
-        _add_counts(
-            session, InsightTeamSize, ("team_id",),
-            {(source,): {"people": -moved}, (target,): {"people": moved}},
-        )  # fmt: skip
+        _bump_sizes(session, {source: -moved, target: moved})
     rows = session.execute(
         select(
             InsightTeamPair.scope,
@@ -543,6 +543,33 @@ def teams_merged(session: Session, source: int, target: int) -> None:
         deltas[(scope, *moved)][0] += matched
         deltas[(scope, *moved)][1] += met
     _bump_teams(session, deltas)
+
+
+def people_joined(session: Session, team_ids: Iterable[int | None]) -> None:
+    """Count people inserted without the unit of work (a roster's bulk insert, which no flush
+    event sees) in their teams' sizes; one team id per person, None for no team."""
+    serialise(session)
+    joined: dict[int, int] = defaultdict(int)
+    for team_id in team_ids:
+        if team_id is not None:
+            joined[team_id] += 1
+    _bump_sizes(session, joined)
+
+
+def _bump_sizes(session: Session, deltas: dict[int, int]) -> None:
+    """Add to teams' sizes in one statement that cannot race: sign-ups to one team at the
+    same moment each add theirs (an insert that finds the row adds to it instead). A row
+    left at zero stays (deleting it could lose a concurrent addition)."""
+    rows = [{"team_id": team, "people": n} for team, n in sorted(deltas.items()) if n]
+    if not rows:
+        return
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(InsightTeamSize)
+    statement = statement.on_conflict_do_update(
+        index_elements=[InsightTeamSize.team_id],
+        set_={"people": InsightTeamSize.people + statement.excluded.people},
+    )
+    session.execute(statement, rows)
 
 
 # Keeping them current ----------------------------------------------------------------------
@@ -595,15 +622,40 @@ def _count_sizes(session: Session, noted: list[tuple[User, int | None]]) -> None
                 select(User.id, User.team_id).where(User.id.in_(chunk), User.deleted_at.is_(None))
             ).all()
         )
-    deltas: dict[tuple[int], dict[str, int]] = defaultdict(lambda: {"people": 0})
+    deltas: dict[int, int] = defaultdict(int)
     for user_id, old in before.items():
         new = now.get(user_id)
         if old != new:
             if old is not None:
-                deltas[(old,)]["people"] -= 1
+                deltas[old] -= 1
             if new is not None:
-                deltas[(new,)]["people"] += 1
-    _add_counts(session, InsightTeamSize, ("team_id",), deltas)
+                deltas[new] += 1
+    _bump_sizes(session, deltas)
+
+
+# One application-wide PostgreSQL advisory lock ("mtch") for the aggregates' upkeep.
+_LOCK = 0x6D746368
+
+
+def serialise(session: Session) -> None:
+    """Hold the aggregates' lock until this transaction ends (PostgreSQL; SQLite lets one
+    writer in at a time already). Their upkeep reads counts and writes them back: two
+    transactions at once (both partners answering "we met" in the same second) would count
+    a pair twice or insert the same row twice."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+
+
+def _has_work(session: Session) -> bool:
+    """Whether this flush changed anything the aggregates count."""
+    if session.info.get(_SIZES) or session.info.get(_MOVES):
+        return True
+    return any(
+        (isinstance(obj, Round) and obj.status != "draft")
+        or (isinstance(obj, Membership) and obj in session.new)
+        or isinstance(obj, Feedback)
+        for obj in (*session.new, *session.dirty, *session.deleted)
+    )
 
 
 def _after_flush(session: Session, _context: object) -> None:
@@ -612,6 +664,8 @@ def _after_flush(session: Session, _context: object) -> None:
         return
     session.info[_BUSY] = True
     try:
+        if _has_work(session):
+            serialise(session)
         _count_sizes(session, session.info.pop(_SIZES, []))
         moves = session.info.pop(_MOVES, {})
         if moves:
@@ -791,6 +845,7 @@ def recount_tables(
 
 def rebuild(session: Session) -> dict[str, int]:
     """Replace the six tables with a recount (after the migration, or to repair them)."""
+    serialise(session)
     round_rows, pair_rows, team_rows, reach_rows, group_rows, size_rows = recount_tables(session)
     for model in (
         InsightTeamSize,

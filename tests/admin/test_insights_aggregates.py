@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -59,9 +60,9 @@ def tables(session) -> tuple[list, ...]:
         {c: getattr(r, c) for c in r.__table__.columns.keys()}
         for r in session.scalars(select(InsightGroup))
     ]
-    sizes = [
+    sizes = [  # a team whose people all left keeps a size of zero (the recount has none)
         {c: getattr(r, c) for c in r.__table__.columns.keys()}
-        for r in session.scalars(select(InsightTeamSize))
+        for r in session.scalars(select(InsightTeamSize).where(InsightTeamSize.people != 0))
     ]
     return tuple(sorted(rows, key=row_key) for rows in (rounds, pairs, teams, reach, groups, sizes))
 
@@ -394,3 +395,117 @@ def test_team_lists_cut_in_the_database_equal_a_recount_with_many_teams(app):
         assert read.unconnected_count > len(read.unconnected) == metrics.TEAMS_NAMED
         assert len(read.least_connected) == metrics.LEAST_CONNECTED_SHOWN
         assert 0 < read.team_pairs_met < read.team_pairs_matched
+
+
+def test_a_roster_import_counts_its_people_in_their_teams(app, make_user):
+    """A roster file's new people are inserted in bulk (no flush event sees them): they
+    count in their teams' sizes all the same, and so do people it moves."""
+    from matcher.roster.service import PersonRecord, upsert_people
+    from tests.support import coffee
+
+    make_user(email="old@example.com", name="Old", team="Search")
+    records = [
+        PersonRecord(email="old@example.com", name="Old", team="Payments"),
+        *(
+            PersonRecord(email=f"n{k}@example.com", name=f"N{k}", team=("Search", "Ads")[k % 2])
+            for k in range(5)
+        ),
+        PersonRecord(email="loner@example.com", name="Loner"),
+    ]
+    with app.app_context():
+        session = db.session
+        result = upsert_people(session, records, today=FIRST_MONDAY, overwrite=True)
+        assert not result.errors
+        session.commit()
+        assert_same_as_recount(session, [coffee(session).id])
+        sizes = dict(
+            session.execute(
+                select(Team.name, InsightTeamSize.people).join(
+                    InsightTeamSize, InsightTeamSize.team_id == Team.id
+                )
+            ).all()
+        )
+        assert sizes == {"Search": 3, "Ads": 2, "Payments": 1}
+
+
+def while_another_transaction_waits(engine, first, second) -> list[BaseException]:
+    """Run first(session) and flush it in a thread that holds its transaction open, then
+    second(session) to its commit, then let the first commit; the errors either raised."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    errors: list[BaseException] = []
+
+    def run(work, holding: threading.Event | None = None) -> None:
+        try:
+            with Session(engine) as session:
+                work(session)
+                session.flush()
+                if holding is not None:
+                    holding.set()
+                    time.sleep(0.5)  # the second transaction now runs into this one
+                session.commit()
+        except BaseException as error:  # noqa: BLE001 - the caller asserts there are none
+            errors.append(error)
+
+    holding = threading.Event()
+    holder = threading.Thread(target=run, args=(first, holding))
+    holder.start()
+    assert holding.wait(10)
+    run(second)
+    holder.join(10)
+    return errors
+
+
+def test_two_people_joining_one_team_at_the_same_moment_both_count(app, make_user):
+    """Two transactions add to one team's size before either commits: the second waits for
+    the first and adds to its row (an insert racing an insert once failed a sign-up)."""
+    make_user(email="first@example.com", name="First", team="Search")
+    with app.app_context():
+        team_id = db.session.scalar(select(Team.id).where(Team.name == "Search"))
+        db.session.remove()
+        engine = db.engine
+    # Emptied, so the first joiner inserts the row and the second meets it uncommitted.
+    with engine.begin() as conn:
+        conn.execute(InsightTeamSize.__table__.delete())
+
+    def joiner(email: str):
+        return lambda session: session.add(
+            User(email=email, display_name=email, password_hash="!", team_id=team_id)
+        )
+
+    assert while_another_transaction_waits(engine, joiner("a@x.com"), joiner("b@x.com")) == []
+    with engine.connect() as conn:
+        people = conn.scalar(
+            select(InsightTeamSize.people).where(InsightTeamSize.team_id == team_id)
+        )
+    assert people == 2
+
+
+def test_both_partners_answering_we_met_at_the_same_moment_count_once(app, make_user):
+    """Both answers' upkeep reads the pair's first meeting and writes it back: the second
+    waits for the first, so the pair is a new meeting once and the counts equal a recount."""
+    from tests.support import coffee, published_round
+
+    a = make_user(email="a@example.com", name="A", team="Red")
+    b = make_user(email="b@example.com", name="B", team="Blue")
+    with app.app_context():
+        group = published_round(db.session, FIRST_MONDAY, (a, b))[0]
+        db.session.commit()
+        mine = {m.user_id: (m.id, m.group_id) for m in group.memberships}
+        db.session.remove()
+        engine = db.engine
+
+    def met(user_id: int):
+        membership_id, group_id = mine[user_id]
+        return lambda session: session.add(
+            Feedback(membership_id=membership_id, group_id=group_id, user_id=user_id,
+                     status="met", rating=5)
+        )  # fmt: skip
+
+    assert while_another_transaction_waits(engine, met(a), met(b)) == []
+    with app.app_context():
+        session = db.session
+        assert_same_as_recount(session, [coffee(session).id])
+        assert session.scalar(select(InsightRound.new_met)) == 1
