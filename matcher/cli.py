@@ -22,7 +22,8 @@ def insights_rebuild() -> None:
     db.session.commit()
     click.echo(
         f"Rebuilt: {counts['rounds']} rounds, {counts['pairs']} people pairs, "
-        f"{counts['team_pairs']} team pairs."
+        f"{counts['team_pairs']} team pairs, {counts['groups']} group notes, "
+        f"{counts['team_sizes']} team sizes."
     )
 
 

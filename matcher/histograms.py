@@ -20,8 +20,8 @@ def nice_ceiling(value: float) -> float:
 
 
 def bin_counts(values: Iterable[float], upper: float, bins: int = BINS) -> list[int]:
-    """How many finite values fall in each of `bins` equal bins from 0 to upper (values out of
-    range count in the first or last bin)."""
+    """How many finite values fall in each of `bins` equal bins from 0 to upper."""
+    # Values out of range count in the first or last bin.
     upper = upper if upper > 0 else 1.0
     counts = [0] * bins
     for v in values:

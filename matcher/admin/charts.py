@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from matcher.histograms import BINS, bin_counts, nice_ceiling, upper_of
+from matcher.histograms import nice_ceiling
 
 # One hue, light to dark: readable in print and for the common colour-vision deficiencies.
 SCALE = ("#f3ede6", "#e2cdb5", "#c9a27a", "#a8733f", "#7a4b1e", "#4e2e10")
@@ -120,24 +120,6 @@ def bar_chart(
         )
     )
     return _svg(width, height, title, body)
-
-
-def histogram(
-    values: Sequence[float],
-    title: str,
-    x_label: str,
-    upper: float | None = None,
-    bins: int = BINS,
-    max_count: int | None = None,
-    width: int = 440,
-    height: int = 240,
-) -> Markup:
-    """Counts of values in equal bins from 0 to `upper` (shared upper bounds compare charts)."""
-    upper = upper if upper is not None else upper_of(values)
-    upper = upper if upper > 0 else 1.0
-    return histogram_of_counts(
-        tuple(bin_counts(values, upper, bins)), title, x_label, upper, max_count, width, height
-    )
 
 
 def histogram_of_counts(

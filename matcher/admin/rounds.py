@@ -36,8 +36,8 @@ from matcher.weeks import parse_week, week_label
 
 
 def score_charts(summaries: list[Summary] | list[StoredSummary]) -> list:
-    """Score histograms sharing one scale, so side-by-side charts compare at a glance (a
-    stored round, which keeps its bins only, is charted alone)."""
+    """Score histograms sharing one scale, so side-by-side charts compare at a glance."""
+    # A stored round keeps its bins only: it is charted alone.
     upper = max((summary.score_upper for summary in summaries), default=1.0)
     counts = [summary.score_bins(upper) for summary in summaries]
     tallest = max((n for bins in counts for n in bins), default=0)

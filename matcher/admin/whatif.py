@@ -8,6 +8,7 @@ from matcher.admin import bp, charts, simulation
 from matcher.admin.forms.whatif import WhatIfForm
 from matcher.admin.scope import programme_for
 from matcher.extensions import db
+from matcher.histograms import nice_ceiling
 from matcher.programmes import schedule
 from matcher.programmes.settings import rules_or_default
 
@@ -31,7 +32,7 @@ def whatif_page(slug: str | None = None) -> tuple[str, int]:
             [w.week.split("-")[1] for w in result.weeks],
             [w.team_pairs_connected for w in result.weeks],
             "Team pairs connected so far (simulated)", "simulated week", "team pairs",
-            max_value=charts.nice_ceiling(max(result.team_pairs_possible, 1)),
+            max_value=nice_ceiling(max(result.team_pairs_possible, 1)),
         )  # fmt: skip
     page = render_template("admin/whatif.html", form=form, result=result, start=start, chart=chart)
     return page, (422 if form.errors else 200)

@@ -8,8 +8,9 @@ matched and met; per scope and team its reach (other teams and people pairs matc
 kept with the team pairs; per team its size (people not erased; a size may stay at zero).
 Team pairs and a round's cross-team pairs count people under their *current* team: a person
 whose team changes (profile, erasure, a team merge) has their pairs moved from the old team's
-rows to the new team's, and their rounds' cross-team pairs recounted, by `team_changed`; a
-deleted team's rows go with it (its people have no team any more).
+rows to the new team's, and their rounds' cross-team pairs recounted, by `team_changed`. A team
+is deleted only once its people have moved (SCIM, a merge), and its rows go with it; deleting
+a team with people would clear their teams behind the flush events' back (a rebuild repairs).
 
 Rounds are in order of (week, programme): a pair is new in the first round of that order.
 Closing a round changes nothing here (the status is read from the round itself), and drafts
@@ -18,6 +19,7 @@ are never counted.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -266,10 +268,10 @@ def snapshot(
     groups: dict[int, list[int]],
     teams: dict[int, int | None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """What the round page reads instead of every group and the stored problem (as
-    admin.summaries.summarise reads it: an unreadable problem is an empty one): the round's
-    columns (summary, cross_pairs) and the rows of its groups with something to say, per
-    group in membership order. Teams are the members' current ones (read when not given)."""
+    """A round's page figures: its insight_rounds columns and its insight_groups rows."""
+    # What the round page reads instead of every group and the stored problem, as
+    # admin.summaries.summarise reads it (an unreadable problem is an empty one); per group
+    # in membership order; teams are the members' current ones (read when not given).
     stored = session.scalar(select(Round.problem).where(Round.id == round_id))
     try:
         problem = problem_from_json(stored) if stored else Problem(())
@@ -310,7 +312,8 @@ def snapshot(
     summary = {
         "participants": len(problem.participants), "pairs": pairs,
         "common_pairs": common_pairs, "repeat_pairs": repeat_pairs,
-        "scores": {"upper": upper, "bins": bin_counts(scores, upper), "total": sum(scores)},
+        "scores": {"upper": upper, "bins": bin_counts(scores, upper),
+                   "total": sum(v for v in scores if math.isfinite(v))},
     }  # fmt: skip
     return {"summary": summary, "cross_pairs": cross_pairs}, rows
 
@@ -523,9 +526,9 @@ def teams_merged(session: Session, source: int, target: int) -> None:
         .group_by(mine.round_id)
     )
     _bump_cross(session, {round_id: -n for round_id, n in together})
-    moved = session.scalar(select(InsightTeamSize.people).where(InsightTeamSize.team_id == source))
-    if moved:
-        _bump_sizes(session, {source: -moved, target: moved})
+    people = session.scalar(select(InsightTeamSize.people).where(InsightTeamSize.team_id == source))
+    if people:
+        _bump_sizes(session, {source: -people, target: people})
     rows = session.execute(
         select(
             InsightTeamPair.scope,
@@ -546,8 +549,8 @@ def teams_merged(session: Session, source: int, target: int) -> None:
 
 
 def people_joined(session: Session, team_ids: Iterable[int | None]) -> None:
-    """Count people inserted without the unit of work (a roster's bulk insert, which no flush
-    event sees) in their teams' sizes; one team id per person, None for no team."""
+    """Count people bulk-inserted (one team id or None each) in their teams' sizes."""
+    # A roster's Core insert passes no flush event.
     serialise(session)
     joined: dict[int, int] = defaultdict(int)
     for team_id in team_ids:
@@ -585,25 +588,57 @@ _BUSY = "insight_counting"
 
 
 def _before_flush(session: Session, _context: object, _instances: object) -> None:
-    """Note the team each person with a changed team was counted under, and the team size
-    each new, changed or deleted person counted in."""
+    """Take the aggregates' lock before a flush that writes what they count; note the team
+    each new, moved, erased or deleted person counted under."""
     moves: dict[int, int | None] = session.info.setdefault(_MOVES, {})
     sizes: list[tuple[User, int | None]] = session.info.setdefault(_SIZES, [])
-    for obj in session.new:
-        if isinstance(obj, User):
-            sizes.append((obj, None))
+    joined = [obj for obj in session.new if isinstance(obj, User)]
+    changed: list[tuple[User, bool]] = []
     for obj in (*session.dirty, *session.deleted):
-        if not isinstance(obj, User):
-            continue
-        state = inspect(obj)
-        # The column still holds the old team until the flush syncs the relationship.
-        old = state.committed_state.get("team_id", obj.team_id)
-        gone = state.committed_state.get("deleted_at", obj.deleted_at)
-        moved = state.attrs.team.history.has_changes() or state.attrs.team_id.history.has_changes()
-        if obj in session.deleted or moved or state.attrs.deleted_at.history.has_changes():
-            sizes.append((obj, old if gone is None else None))
+        if isinstance(obj, User):
+            attrs = inspect(obj).attrs
+            moved = attrs.team.history.has_changes() or attrs.team_id.history.has_changes()
+            if obj in session.deleted or moved or attrs.deleted_at.history.has_changes():
+                changed.append((obj, moved))
+    if not (joined or changed or _counted_change(session)):
+        return
+    # Before this flush's first statement: waiting for the lock while holding rows another
+    # holder of the lock goes on to write (a merge's users) would deadlock.
+    serialise(session)
+    sizes.extend((obj, None) for obj in joined)
+    if not changed:
+        return
+    # The team and erasure as they are now, read under the lock: another transaction may
+    # have changed them since this one loaded the person.
+    stored: dict[int, tuple[int | None, Any]] = {}
+    with session.no_autoflush:
+        for chunk in _chunks(sorted(obj.id for obj, _ in changed)):
+            rows = session.execute(
+                select(User.id, User.team_id, User.deleted_at).where(User.id.in_(chunk))
+            )
+            stored.update({user_id: (team, gone) for user_id, team, gone in rows})
+    for obj, moved in changed:
+        old, gone = stored.get(obj.id, (None, None))
+        sizes.append((obj, old if gone is None else None))
         if moved and obj not in session.deleted:
             moves.setdefault(obj.id, old)
+
+
+def _counted_change(session: Session) -> bool:
+    """Whether a flush publishes a round, adds to a counted one, anonymises one's problem or
+    changes an answer (closing a round counts nothing)."""
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Feedback) or (isinstance(obj, Membership) and obj in session.new):
+            return True
+        if isinstance(obj, Round) and obj.status != "draft":
+            attrs = inspect(obj).attrs
+            if (
+                obj in session.new
+                or "draft" in (attrs.status.history.deleted or ())
+                or attrs.problem.history.has_changes()
+            ):
+                return True
+    return False
 
 
 def _count_sizes(session: Session, noted: list[tuple[User, int | None]]) -> None:
@@ -638,24 +673,14 @@ _LOCK = 0x6D746368
 
 
 def serialise(session: Session) -> None:
-    """Hold the aggregates' lock until this transaction ends (PostgreSQL; SQLite lets one
-    writer in at a time already). Their upkeep reads counts and writes them back: two
-    transactions at once (both partners answering "we met" in the same second) would count
-    a pair twice or insert the same row twice."""
+    """Hold the aggregates' lock until this transaction ends (PostgreSQL only)."""
+    # Their upkeep reads counts and writes them back: two transactions at once (both
+    # partners answering "we met" in the same second) would count a pair twice or insert
+    # the same row twice. SQLite lets one writer in at a time already, but takes that lock
+    # at a transaction's first write, so what it reads before can be a moment old: it is
+    # for a single process, and PostgreSQL for more.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
-
-
-def _has_work(session: Session) -> bool:
-    """Whether this flush changed anything the aggregates count."""
-    if session.info.get(_SIZES) or session.info.get(_MOVES):
-        return True
-    return any(
-        (isinstance(obj, Round) and obj.status != "draft")
-        or (isinstance(obj, Membership) and obj in session.new)
-        or isinstance(obj, Feedback)
-        for obj in (*session.new, *session.dirty, *session.deleted)
-    )
 
 
 def _after_flush(session: Session, _context: object) -> None:
@@ -664,8 +689,6 @@ def _after_flush(session: Session, _context: object) -> None:
         return
     session.info[_BUSY] = True
     try:
-        if _has_work(session):
-            serialise(session)
         _count_sizes(session, session.info.pop(_SIZES, []))
         moves = session.info.pop(_MOVES, {})
         if moves:
@@ -733,8 +756,8 @@ def install(session_class: type[Session] | Session) -> None:
 def recount_tables(
     session: Session,
 ) -> tuple[list[dict], list[dict], list[dict], list[dict], list[dict], list[dict]]:
-    """The six tables' rows counted from rounds, groups, feedback and current teams: rounds,
-    pairs, team pairs, teams' reach, groups, team sizes."""
+    """The six tables' rows (rounds, pairs, team pairs, reach, groups, sizes), recounted."""
+    # From rounds, groups, feedback and current teams.
     rounds = session.execute(
         select(Round.id, Round.programme_id)
         .where(Round.status != "draft")

@@ -509,3 +509,31 @@ def test_both_partners_answering_we_met_at_the_same_moment_count_once(app, make_
         session = db.session
         assert_same_as_recount(session, [coffee(session).id])
         assert session.scalar(select(InsightRound.new_met)) == 1
+
+
+# SQLite takes its one writer's lock at the first write, after this read: the lock is
+# PostgreSQL's (the server for more than one process at a time).
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_two_transactions_moving_one_person_count_from_the_team_they_left(app, make_user):
+    """The second move loaded the person in their first team, but the first move committed
+    meanwhile: the upkeep reads the team they are leaving under the lock, so no count drifts."""
+    from tests.support import coffee, published_round
+
+    a = make_user(email="a@example.com", name="A", team="Red")
+    b = make_user(email="b@example.com", name="B", team="Blue")
+    with app.app_context():
+        published_round(db.session, FIRST_MONDAY, (a, b))
+        made = [Team.get_or_create(db.session, n) for n in ("Green", "Gold")]
+        db.session.commit()
+        teams = {t.name: t.id for t in made}
+        db.session.remove()
+        engine = db.engine
+
+    def move(team: str):
+        return lambda session: setattr(session.get(User, a), "team_id", teams[team])
+
+    assert while_another_transaction_waits(engine, move("Green"), move("Gold")) == []
+    with app.app_context():
+        session = db.session
+        assert session.get(User, a).team.name == "Gold"
+        assert_same_as_recount(session, [coffee(session).id])
