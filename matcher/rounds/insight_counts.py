@@ -624,21 +624,25 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             moves.setdefault(obj.id, old)
 
 
+def _round_change(session: Session, obj: object) -> str | None:
+    """What a flushed round means to the counts: "published" (new or out of draft),
+    "anonymised" (an erasure rewrote its problem) or None (closing counts nothing)."""
+    if not isinstance(obj, Round) or obj.status == "draft":
+        return None
+    attrs = inspect(obj).attrs
+    if obj in session.new or "draft" in (attrs.status.history.deleted or ()):
+        return "published"
+    return "anonymised" if attrs.problem.history.has_changes() else None
+
+
 def _counted_change(session: Session) -> bool:
-    """Whether a flush publishes a round, adds to a counted one, anonymises one's problem or
-    changes an answer (closing a round counts nothing)."""
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Feedback) or (isinstance(obj, Membership) and obj in session.new):
-            return True
-        if isinstance(obj, Round) and obj.status != "draft":
-            attrs = inspect(obj).attrs
-            if (
-                obj in session.new
-                or "draft" in (attrs.status.history.deleted or ())
-                or attrs.problem.history.has_changes()
-            ):
-                return True
-    return False
+    """Whether a flush publishes or anonymises a round, adds to one or changes an answer."""
+    return any(
+        isinstance(obj, Feedback)
+        or (isinstance(obj, Membership) and obj in session.new)
+        or _round_change(session, obj) is not None
+        for obj in (*session.new, *session.dirty, *session.deleted)
+    )
 
 
 def _count_sizes(session: Session, noted: list[tuple[User, int | None]]) -> None:
@@ -699,19 +703,15 @@ def _after_flush(session: Session, _context: object) -> None:
                 team_changed(session, user_id, old, now.get(user_id), pending)
         touched: set[int] = set()
         for obj in (*session.new, *session.dirty):
-            if isinstance(obj, Round) and obj.status != "draft":
-                state = inspect(obj)
-                history = state.attrs.status.history
-                if obj in session.new or "draft" in (history.deleted or ()):
-                    touched.add(obj.id)
-                elif state.attrs.problem.history.has_changes():  # an erasure's anonymising
-                    columns, rows = snapshot(session, obj.id, _groups_of_round(session, obj.id))
-                    session.execute(
-                        update(InsightRound)
-                        .where(InsightRound.round_id == obj.id)
-                        .values(**columns)
-                    )
-                    _store_groups(session, obj.id, rows)
+            change = _round_change(session, obj)
+            if change == "published":
+                touched.add(obj.id)
+            elif change == "anonymised":
+                columns, rows = snapshot(session, obj.id, _groups_of_round(session, obj.id))
+                session.execute(
+                    update(InsightRound).where(InsightRound.round_id == obj.id).values(**columns)
+                )
+                _store_groups(session, obj.id, rows)
             elif isinstance(obj, Membership) and obj in session.new:
                 touched.add(obj.round_id)  # a counted round only: checked below
         counted = (
